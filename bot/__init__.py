@@ -1,0 +1,1 @@
+"""Blether: online conversation cafés on Discord, with consent at the centre."""
