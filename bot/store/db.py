@@ -1,0 +1,147 @@
+"""The one aiosqlite connection Blether owns, its migrations and its transactions.
+
+One connection (not a pool) because SQLite serialises writers anyway; WAL lets readers such as
+a long export run beside the capture path without blocking it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+class Database:
+    """Owns the connection; repositories borrow it and never open their own."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("the database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        """Open, enable WAL and foreign keys, and bring the schema up to date."""
+        if self._conn is not None:
+            return
+        if self.path.parent and not self.path.parent.exists():
+            await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA foreign_keys=ON")
+        await self._conn.execute("PRAGMA busy_timeout=5000")
+        await self.migrate()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: all of it lands or none of it does.
+
+        The lock keeps two coroutines from interleaving statements on the shared connection,
+        which SQLite would otherwise fold into one another's transaction.
+        """
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return await cur.fetchone()
+
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            return list(await cur.fetchall())
+
+    async def iterate(self, sql: str, params: Iterable[Any] = (), batch: int = 500) -> AsyncIterator[aiosqlite.Row]:
+        """Stream rows in batches so exports keep flat memory however many rows there are."""
+        async with self.conn.execute(sql, tuple(params)) as cur:
+            while rows := await cur.fetchmany(batch):
+                for row in rows:
+                    yield row
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> list[int]:
+        """Apply every numbered migration above the recorded version, each in its own transaction."""
+        current = await self.schema_version()
+        applied: list[int] = []
+        for number, sql in available_migrations():
+            if number <= current:
+                continue
+            async with self._write_lock:
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _split_statements(sql):
+                        await self.conn.execute(statement)
+                    await self.conn.execute(f"PRAGMA user_version = {number}")
+                except BaseException:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+                await self.conn.execute("COMMIT")
+            applied.append(number)
+        return applied
+
+
+def available_migrations() -> list[tuple[int, str]]:
+    """The migration files shipped in the package, in order."""
+    found: list[tuple[int, str]] = []
+    for entry in resources.files("bot.store").joinpath("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _split_statements(sql: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies (BEGIN … END;) whole."""
+    statements: list[str] = []
+    buffer: list[str] = []
+    in_trigger = False
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not buffer and (not stripped or stripped.startswith("--")):
+            continue
+        buffer.append(line)
+        upper = stripped.upper()
+        if upper.startswith("CREATE TRIGGER"):
+            in_trigger = True
+        if (in_trigger and upper == "END;") or (not in_trigger and stripped.endswith(";")):
+            statements.append("\n".join(buffer))
+            buffer = []
+            in_trigger = False
+    if buffer and "".join(buffer).strip():
+        statements.append("\n".join(buffer))
+    return statements
