@@ -1,0 +1,83 @@
+"""Per-server settings and the secrets Blether generates for itself."""
+
+from __future__ import annotations
+
+import secrets
+
+from bot.core.clock import to_iso, utcnow
+from bot.core.models import GuildConfig
+from bot.store.db import Database
+
+
+class GuildRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def get(self, guild_id: int) -> GuildConfig | None:
+        row = await self.db.fetch_one("SELECT * FROM guild_config WHERE guild_id = ?", (str(guild_id),))
+        if row is None:
+            return None
+        return GuildConfig(
+            guild_id=int(row["guild_id"]),
+            organiser_role=row["organiser_role"],
+            facilitator_role=row["facilitator_role"],
+            facilitators_channel_id=_opt_int(row["facilitators_channel_id"]),
+            organisers_channel_id=_opt_int(row["organisers_channel_id"]),
+            timezone=row["timezone"],
+            retention_days=int(row["retention_days"]),
+        )
+
+    async def save(self, config: GuildConfig) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                """
+                INSERT INTO guild_config (guild_id, organiser_role, facilitator_role, facilitators_channel_id,
+                                          organisers_channel_id, timezone, retention_days, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (guild_id) DO UPDATE SET
+                    organiser_role = excluded.organiser_role,
+                    facilitator_role = excluded.facilitator_role,
+                    facilitators_channel_id = excluded.facilitators_channel_id,
+                    organisers_channel_id = excluded.organisers_channel_id,
+                    timezone = excluded.timezone,
+                    retention_days = excluded.retention_days,
+                    updated_at = excluded.updated_at
+                """,
+                (
+                    str(config.guild_id),
+                    config.organiser_role,
+                    config.facilitator_role,
+                    _opt_str(config.facilitators_channel_id),
+                    _opt_str(config.organisers_channel_id),
+                    config.timezone,
+                    config.retention_days,
+                    to_iso(utcnow()),
+                ),
+            )
+
+    async def all(self) -> list[GuildConfig]:
+        rows = await self.db.fetch_all("SELECT guild_id FROM guild_config")
+        configs = [await self.get(int(r["guild_id"])) for r in rows]
+        return [c for c in configs if c is not None]
+
+
+async def pseudonym_key(db: Database, configured: str | None) -> bytes:
+    """The key pseudonyms are made with: from settings, else generated once and kept."""
+    if configured:
+        return bytes.fromhex(configured)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO app_secrets (name, value) VALUES ('pseudonym_key', ?) ON CONFLICT (name) DO NOTHING",
+            (secrets.token_hex(32),),
+        )
+    row = await db.fetch_one("SELECT value FROM app_secrets WHERE name = 'pseudonym_key'")
+    assert row is not None
+    return bytes.fromhex(row["value"])
+
+
+def _opt_int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def _opt_str(value: int | None) -> str | None:
+    return str(value) if value is not None else None

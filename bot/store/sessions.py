@@ -1,0 +1,302 @@
+"""Sessions, their rooms, rounds and scheduled steps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from bot.core.clock import from_iso, to_iso, utcnow
+from bot.core.models import Room, Session, Step
+from bot.core.timeline import Misfire, PlannedStep, SessionState, StepKind
+from bot.store.db import Database
+
+
+def _opt_int(value: object) -> int | None:
+    return int(value) if value not in (None, "") else None  # type: ignore[call-overload]
+
+
+def session_from_row(row: aiosqlite.Row) -> Session:
+    return Session(
+        id=row["id"],
+        guild_id=int(row["guild_id"]),
+        series=row["series"],
+        plan_id=row["plan_id"],
+        plan_title=row["plan_title"],
+        plan_snapshot=json.loads(row["plan_snapshot"]),
+        starts_at=from_iso(row["starts_at"]),
+        timezone=row["timezone"],
+        room_size=row["room_size"],
+        state=SessionState(row["state"]),
+        current_round=row["current_round"],
+        announce_channel_id=_opt_int(row["announce_channel_id"]),
+        announce_message_id=_opt_int(row["announce_message_id"]),
+        category_id=_opt_int(row["category_id"]),
+        lobby_channel_id=_opt_int(row["lobby_channel_id"]),
+        closed_at=from_iso(row["closed_at"]) if row["closed_at"] else None,
+    )
+
+
+def _room(row: aiosqlite.Row) -> Room:
+    return Room(
+        id=row["id"],
+        session_id=row["session_id"],
+        number=row["number"],
+        name=row["name"],
+        channel_id=_opt_int(row["channel_id"]),
+        last_seen_message_id=_opt_int(row["last_seen_message_id"]),
+    )
+
+
+def _step(row: aiosqlite.Row) -> Step:
+    return Step(
+        id=row["id"],
+        session_id=row["session_id"],
+        kind=StepKind(row["kind"]),
+        round_number=row["round_number"],
+        due_at=from_iso(row["due_at"]),
+        status=row["status"],
+        misfire=Misfire(row["misfire"]),
+    )
+
+
+class SessionRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self,
+        *,
+        guild_id: int,
+        series: str,
+        plan_id: str,
+        plan_title: str,
+        plan_snapshot: dict[str, object],
+        starts_at: datetime,
+        timezone: str,
+        room_size: int,
+        rounds: Sequence[tuple[str, str, int, bool]],
+        steps: Sequence[PlannedStep],
+        actor_id: int,
+    ) -> int:
+        """The session, its rounds, its steps and the audit line land together or not at all."""
+        now = to_iso(utcnow())
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                """
+                INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone,
+                                      room_size, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (str(guild_id), series, plan_id, plan_title, json.dumps(plan_snapshot), to_iso(starts_at),
+                 timezone, room_size, now),
+            )
+            session_id = int(cur.lastrowid or 0)
+            await conn.executemany(
+                "INSERT INTO rounds (session_id, number, round_key, title, minutes, rotate) VALUES (?, ?, ?, ?, ?, ?)",
+                [(session_id, n, key, title, minutes, int(rotate))
+                 for n, (key, title, minutes, rotate) in enumerate(rounds, start=1)],
+            )
+            await conn.executemany(
+                "INSERT INTO scheduled_steps (session_id, kind, round_number, due_at, misfire) VALUES (?, ?, ?, ?, ?)",
+                [(session_id, s.kind.value, s.round_number, to_iso(s.due_at), s.misfire.value) for s in steps],
+            )
+            await conn.execute(
+                "INSERT INTO audit (guild_id, session_id, actor_id, action, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+                (str(guild_id), session_id, str(actor_id), "schedule", f"plan={plan_id} starts={to_iso(starts_at)}",
+                 now),
+            )
+        return session_id
+
+    async def get(self, session_id: int) -> Session | None:
+        row = await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return session_from_row(row) if row else None
+
+    async def list_for_guild(self, guild_id: int, states: Sequence[SessionState] | None = None) -> list[Session]:
+        sql = "SELECT * FROM sessions WHERE guild_id = ?"
+        params: list[object] = [str(guild_id)]
+        if states:
+            sql += f" AND state IN ({','.join('?' for _ in states)})"
+            params.extend(s.value for s in states)
+        rows = await self.db.fetch_all(sql + " ORDER BY starts_at", params)
+        return [session_from_row(r) for r in rows]
+
+    async def in_states(self, states: Sequence[SessionState]) -> list[Session]:
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM sessions WHERE state IN ({','.join('?' for _ in states)}) ORDER BY starts_at",
+            [s.value for s in states],
+        )
+        return [session_from_row(r) for r in rows]
+
+    async def set_announcement(self, session_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE sessions SET announce_channel_id = ?, announce_message_id = ? WHERE id = ?",
+                (str(channel_id), str(message_id), session_id),
+            )
+
+    async def set_state(self, session_id: int, state: SessionState, *, current_round: int | None = None) -> None:
+        now = to_iso(utcnow())
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE sessions SET state = ? WHERE id = ?", (state.value, session_id))
+            if current_round is not None:
+                await conn.execute("UPDATE sessions SET current_round = ? WHERE id = ?", (current_round, session_id))
+            if state is SessionState.CLOSED:
+                await conn.execute("UPDATE sessions SET closed_at = ? WHERE id = ?", (now, session_id))
+            if state in (SessionState.CLOSED, SessionState.CANCELLED):
+                await conn.execute(
+                    "UPDATE scheduled_steps SET status = 'cancelled', finished_at = ? "
+                    "WHERE session_id = ? AND status = 'pending'",
+                    (now, session_id),
+                )
+
+    async def record_opening(
+        self, session_id: int, *, category_id: int, lobby_channel_id: int, rooms: Sequence[tuple[str, int]]
+    ) -> None:
+        """Store the channels made for an opening session together."""
+        now = to_iso(utcnow())
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE sessions SET category_id = ?, lobby_channel_id = ?, opened_at = ?, state = ? WHERE id = ?",
+                (str(category_id), str(lobby_channel_id), now, SessionState.OPEN.value, session_id),
+            )
+            await conn.executemany(
+                "INSERT INTO rooms (session_id, number, name, channel_id) VALUES (?, ?, ?, ?)",
+                [(session_id, n, name, str(channel_id)) for n, (name, channel_id) in enumerate(rooms, start=1)],
+            )
+
+    async def rooms(self, session_id: int) -> list[Room]:
+        rows = await self.db.fetch_all("SELECT * FROM rooms WHERE session_id = ? ORDER BY number", (session_id,))
+        return [_room(r) for r in rows]
+
+    async def room_by_channel(self, channel_id: int) -> Room | None:
+        row = await self.db.fetch_one("SELECT * FROM rooms WHERE channel_id = ?", (str(channel_id),))
+        return _room(row) if row else None
+
+    async def session_by_channel(self, channel_id: int) -> Session | None:
+        """The session a room or lobby channel belongs to."""
+        row = await self.db.fetch_one(
+            """
+            SELECT s.* FROM sessions s
+            WHERE s.lobby_channel_id = ?
+               OR s.id IN (SELECT session_id FROM rooms WHERE channel_id = ?)
+            """,
+            (str(channel_id), str(channel_id)),
+        )
+        return session_from_row(row) if row else None
+
+    async def mark_seen(self, channel_id: int, message_id: int) -> None:
+        """Remember the newest message seen in a room, so backfill knows where to resume."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE rooms SET last_seen_message_id = ? WHERE channel_id = ? AND "
+                "(last_seen_message_id IS NULL OR CAST(last_seen_message_id AS INTEGER) < ?)",
+                (str(message_id), str(channel_id), message_id),
+            )
+
+    async def round_info(self, session_id: int, number: int) -> aiosqlite.Row | None:
+        return await self.db.fetch_one("SELECT * FROM rounds WHERE session_id = ? AND number = ?", (session_id, number))
+
+    async def start_round(
+        self,
+        session_id: int,
+        number: int,
+        prompts: Sequence[tuple[int, str]],
+        assignments: Sequence[tuple[int, int]],
+        later_steps: Sequence[PlannedStep],
+    ) -> None:
+        """Round `number` begins: state, prompts as posted, who sits where, and the re-timed later steps."""
+        now = to_iso(utcnow())
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE rounds SET ended_at = ? WHERE session_id = ? AND number < ? AND ended_at IS NULL",
+                (now, session_id, number),
+            )
+            await conn.execute(
+                "UPDATE rounds SET started_at = ? WHERE session_id = ? AND number = ?", (now, session_id, number)
+            )
+            await conn.execute(
+                "UPDATE sessions SET state = ?, current_round = ? WHERE id = ?",
+                (SessionState.RUNNING.value, number, session_id),
+            )
+            await conn.executemany(
+                "INSERT INTO round_prompts (session_id, round_number, room_id, text, posted_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (session_id, round_number, room_id) DO NOTHING",
+                [(session_id, number, room_id, text, now) for room_id, text in prompts],
+            )
+            await conn.executemany(
+                "INSERT INTO assignments (session_id, round_number, participant_id, room_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (session_id, round_number, participant_id) DO UPDATE SET room_id = excluded.room_id",
+                [(session_id, number, person, room_id) for person, room_id in assignments],
+            )
+            # Rounds moved early by a facilitator keep their full length: later steps are re-timed.
+            for step in later_steps:
+                await conn.execute(
+                    "UPDATE scheduled_steps SET due_at = ? WHERE session_id = ? AND kind = ? AND round_number = ? "
+                    "AND status = 'pending'",
+                    (to_iso(step.due_at), session_id, step.kind.value, step.round_number),
+                )
+            await conn.execute(
+                "UPDATE scheduled_steps SET status = 'skipped', finished_at = ?, note = 'round already started' "
+                "WHERE session_id = ? AND kind = 'round' AND round_number <= ? AND status = 'pending'",
+                (now, session_id, number),
+            )
+
+    async def assignments(self, session_id: int, round_number: int) -> dict[int, int]:
+        """participant id → room id for a round."""
+        rows = await self.db.fetch_all(
+            "SELECT participant_id, room_id FROM assignments WHERE session_id = ? AND round_number = ?",
+            (session_id, round_number),
+        )
+        return {r["participant_id"]: r["room_id"] for r in rows}
+
+    async def assign(self, session_id: int, round_number: int, participant_id: int, room_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO assignments (session_id, round_number, participant_id, room_id) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (session_id, round_number, participant_id) DO UPDATE SET room_id = excluded.room_id",
+                (session_id, round_number, participant_id, room_id),
+            )
+
+    # --- scheduled steps -------------------------------------------------------------------
+
+    async def pending_steps(self) -> list[Step]:
+        rows = await self.db.fetch_all("SELECT * FROM scheduled_steps WHERE status = 'pending' ORDER BY due_at")
+        return [_step(r) for r in rows]
+
+    async def steps_for(self, session_id: int) -> list[Step]:
+        rows = await self.db.fetch_all(
+            "SELECT * FROM scheduled_steps WHERE session_id = ? ORDER BY due_at, id", (session_id,)
+        )
+        return [_step(r) for r in rows]
+
+    async def claim_step(self, step_id: int) -> Step | None:
+        """Take a pending step for running; None if another run (or an earlier life) took it."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE scheduled_steps SET status = 'running', claimed_at = ? WHERE id = ? AND status = 'pending'",
+                (to_iso(utcnow()), step_id),
+            )
+            if cur.rowcount != 1:
+                return None
+        row = await self.db.fetch_one("SELECT * FROM scheduled_steps WHERE id = ?", (step_id,))
+        return _step(row) if row else None
+
+    async def finish_step(self, step_id: int, status: str, note: str = "") -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE scheduled_steps SET status = ?, finished_at = ?, note = ? WHERE id = ?",
+                (status, to_iso(utcnow()), note, step_id),
+            )
+
+    async def recover_interrupted_steps(self) -> int:
+        """Steps left 'running' by a crash are marked failed, never re-run: at most once beats twice."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE scheduled_steps SET status = 'failed', finished_at = ?, note = 'interrupted by a restart' "
+                "WHERE status = 'running'",
+                (to_iso(utcnow()),),
+            )
+            return cur.rowcount
