@@ -1,0 +1,81 @@
+"""The `Chat` port: everything the services need from a chat platform, and nothing more.
+
+Services speak to this protocol; `bot/discord_chat.py` implements it over discord.py. Keeping
+it small is what keeps consent, capture and export testable and portable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class ButtonStyle(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    SUCCESS = "success"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button whose clicks are handled by custom id, so it keeps working across restarts."""
+
+    label: str
+    custom_id: str
+    style: ButtonStyle = ButtonStyle.SECONDARY
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A message as capture sees it: no names, only ids that never leave the store."""
+
+    id: int
+    channel_id: int
+    author_id: int
+    author_is_bot: bool
+    content: str
+    created_at: datetime
+    reply_to_id: int | None = None
+    attachments: Sequence[Attachment] = field(default_factory=tuple)
+    is_system: bool = False
+
+
+class Chat(Protocol):
+    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
+        """A category hidden from everyone but the staff roles (and the bot)."""
+        ...
+
+    async def create_room(
+        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[str],
+        topic: str,
+    ) -> int:
+        """A private text channel: visible only to `members`, the staff roles and the bot."""
+        ...
+
+    async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None: ...
+
+    async def lock(self, channel_id: int) -> None:
+        """Participants can still read, but no longer write."""
+        ...
+
+    async def post(self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()) -> int: ...
+
+    async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int: ...
+
+    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None) -> bool:
+        """Send a direct message; False when the person does not accept DMs."""
+        ...
+
+    def history_after(self, channel_id: int, after_message_id: int | None) -> AsyncIterator[ChatMessage]:
+        """Messages newer than `after_message_id`, oldest first (for backfill after a restart)."""
+        ...
