@@ -7,13 +7,14 @@ repeated click, a late scheduler job or a restart can never post a round twice.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.allocation import allocate, place_latecomer, room_count, rotate
-from bot.core.clock import Clock
+from bot.core.clock import Clock, to_iso, utcnow
 from bot.core.models import GuildConfig, Room, Session
 from bot.core.plan import Plan, render, template_context
 from bot.core.timeline import ACTIVE_STATES, FINAL_STATES, SessionState, plan_steps, round_steps
@@ -34,6 +35,8 @@ CONSENT_ID = "blether:consent:{session_id}"
 SUPPORT_ID = "blether:support:{session_id}"
 
 MAX_ROOM_SIZE = 25
+# From chat only plan ids are accepted, never paths on the bot's host.
+_PLAN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 def rsvp_buttons(session_id: int) -> list[Button]:
@@ -48,6 +51,13 @@ def room_buttons(session_id: int) -> list[Button]:
         Button("My consent choices", CONSENT_ID.format(session_id=session_id), ButtonStyle.SECONDARY),
         Button("I need support", SUPPORT_ID.format(session_id=session_id), ButtonStyle.DANGER),
     ]
+
+
+@dataclass(frozen=True)
+class SupportCall:
+    session: Session
+    room_name: str | None
+    signposting: str
 
 
 @dataclass(frozen=True)
@@ -100,8 +110,11 @@ class CafeService:
         room_size: int | None = None,
     ) -> Scheduled:
         """Check everything first; only then write the session, its rounds and steps in one go."""
+        if not _PLAN_ID.fullmatch(plan_ref.strip()):
+            raise UserError(f"{plan_ref[:40]!r} is not a plan name. Pick one from the list, e.g. "
+                            "`whats-next-for-recovery`.")
         try:
-            plan = await load_plan(plan_ref, self.plans_dir)  # type: ignore[arg-type]
+            plan = await load_plan(plan_ref.strip(), self.plans_dir)  # type: ignore[arg-type]
         except PlanNotFound as exc:
             raise UserError(str(exc)) from exc
         now = self.clock.now()
@@ -391,6 +404,34 @@ class CafeService:
             going = await self.people.going(session.id)
             result.append((session, describe(session.starts_at, session.timezone), len(going)))
         return result
+
+    async def latest_for(self, discord_user_id: int, guild_id: int | None) -> int | None:
+        """The café a person most likely means: the newest one they said they'd join here."""
+        person = await self.people.participant_id(discord_user_id)
+        if person is None or guild_id is None:
+            return None
+        row = await self.db.fetch_one(
+            "SELECT s.id FROM sessions s JOIN rsvps r ON r.session_id = s.id "
+            "WHERE r.participant_id = ? AND s.guild_id = ? ORDER BY s.starts_at DESC LIMIT 1",
+            (person, str(guild_id)),
+        )
+        return int(row[0]) if row else None
+
+    async def support_request(self, session_id: int, discord_user_id: int, channel_id: int | None) -> SupportCall:
+        """Note that someone asked for help: who, where, when — never what they said."""
+        session = await self.require(session_id)
+        room = await self.sessions.room_by_channel(channel_id) if channel_id is not None else None
+        async with self.db.transaction() as conn:
+            person = await self.people.ensure_participant(conn, discord_user_id)
+            await conn.execute(
+                "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) VALUES (?, ?, ?, ?)",
+                (session_id, room.id if room else None, person, to_iso(utcnow())),
+            )
+        plan = plan_of(session)
+        local = session.starts_at.astimezone(ZoneInfo(session.timezone))
+        signposting = render(plan.signposting, template_context(
+            cafe_title=plan.title, starts_at_local=local, timezone=session.timezone))
+        return SupportCall(session, room.name if room else None, signposting)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -1,0 +1,145 @@
+"""Consent: what people chose, shown back to them, and withdrawal that really forgets.
+
+The text a person agreed to is fingerprinted (its version) at the moment they chose, so an
+analyst can see when people consented to an older wording.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.core.consent import Choice, ConsentState, Source, consent_version, state_at
+from bot.core.models import Session
+from bot.core.plan import Plan, render, template_context
+from bot.core.timeline import FINAL_STATES
+from bot.services.errors import UserError
+from bot.store.db import Database
+from bot.store.people import PeopleRepo
+from bot.store.sessions import SessionRepo
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    text: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    sessions: list[int]
+    erased: int
+    summaries_flagged: int
+
+
+def consent_text(session: Session) -> ConsentText:
+    plan = Plan.from_snapshot(session.plan_snapshot)
+    local = session.starts_at.astimezone(ZoneInfo(session.timezone))
+    text = render(plan.consent_text, template_context(
+        cafe_title=plan.title, starts_at_local=local, timezone=session.timezone))
+    return ConsentText(text, consent_version(text))
+
+
+class ConsentService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.people = PeopleRepo(db)
+        self.sessions = SessionRepo(db)
+
+    async def _session(self, session_id: int, guild_id: int | None) -> Session:
+        session = await self.sessions.get(session_id)
+        if session is None or (guild_id is not None and session.guild_id != guild_id):
+            raise UserError(f"There is no café #{session_id} on this server.")
+        return session
+
+    async def text_for(self, session_id: int, guild_id: int | None = None) -> tuple[Session, ConsentText]:
+        session = await self._session(session_id, guild_id)
+        return session, consent_text(session)
+
+    async def choose(
+        self, session_id: int, discord_user_id: int, choice: Choice, *, source: Source, at: datetime,
+        guild_id: int | None = None,
+    ) -> ConsentState:
+        """Append one choice to the ledger (never overwrite) and return the person's new standing."""
+        if choice is Choice.WITHDRAW:
+            raise ValueError("withdrawal erases data: use withdraw()")
+        session = await self._session(session_id, guild_id)
+        if session.state in FINAL_STATES:
+            raise UserError("This café has ended; there is nothing more to record. You can still use `/withdraw`.")
+        shown = consent_text(session)
+        async with self.db.transaction() as conn:
+            person = await self.people.ensure_participant(conn, discord_user_id)
+            await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
+        return await self.state(session_id, discord_user_id)
+
+    async def state(self, session_id: int, discord_user_id: int, at: datetime | None = None) -> ConsentState:
+        person = await self.people.participant_id(discord_user_id)
+        entries = await self.people.ledger(session_id, person) if person is not None else []
+        return state_at(entries, at)
+
+    async def withdraw(
+        self, discord_user_id: int, *, session_id: int | None, at: datetime, source: Source = Source.COMMAND,
+        guild_id: int | None = None,
+    ) -> Withdrawal:
+        """Record the withdrawal and erase the person's words, for one session or all, atomically.
+
+        Room summaries that may quote them (their pseudonym or a passage of theirs appears in it)
+        are flagged for a facilitator to edit: the summary is someone else's writing, so it is
+        not silently rewritten.
+        """
+        person = await self.people.participant_id(discord_user_id)
+        if person is None:
+            return Withdrawal([], 0, 0)
+        if session_id is not None:
+            session = await self._session(session_id, guild_id)
+            scope = [session.id]
+        else:
+            scope = await self.people.sessions_with_consent(person)
+            if guild_id is not None:
+                owned = {s.id for s in await self.sessions.list_for_guild(guild_id)}
+                scope = [s for s in scope if s in owned]
+        erased = flagged = 0
+        async with self.db.transaction() as conn:
+            for sid in scope:
+                session = await self.sessions.get(sid)
+                if session is None:
+                    continue
+                flagged += await _flag_quoting_summaries(conn, sid, person, session.series)
+                async with conn.execute(
+                    "DELETE FROM contributions WHERE session_id = ? AND participant_id = ?", (sid, person)
+                ) as cur:
+                    erased += cur.rowcount
+                await self.people.append_consent(
+                    conn, sid, person, Choice.WITHDRAW, consent_text(session).version, source, at
+                )
+        return Withdrawal(scope, erased, flagged)
+
+
+async def _flag_quoting_summaries(conn: aiosqlite.Connection, session_id: int, person: int, series: str) -> int:
+    """Flag summaries in the session that contain the person's pseudonym or 24+ characters of theirs."""
+    async with conn.execute(
+        "SELECT code FROM pseudonyms WHERE series = ? AND participant_id = ?", (series, person)
+    ) as cur:
+        row = await cur.fetchone()
+    needles: list[str] = [row[0]] if row else []
+    async with conn.execute(
+        "SELECT text FROM contributions WHERE session_id = ? AND participant_id = ?", (session_id, person)
+    ) as cur:
+        for (text,) in await cur.fetchall():
+            stripped = " ".join(str(text).split())
+            if len(stripped) >= 24:
+                needles.append(stripped[:24])
+    if not needles:
+        return 0
+    async with conn.execute("SELECT id, text FROM summaries WHERE session_id = ?", (session_id,)) as cur:
+        summaries = await cur.fetchall()
+    flagged = 0
+    for summary_id, text in summaries:
+        flat = " ".join(str(text).split())
+        if any(needle in flat for needle in needles):
+            await conn.execute("UPDATE summaries SET needs_review = 1 WHERE id = ?", (summary_id,))
+            flagged += 1
+    return flagged

@@ -1,0 +1,155 @@
+"""`/cafe …`: organisers schedule and export, facilitators drive the café."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from datetime import datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.services.errors import UserError
+from bot.services.exports import ExportError, ExportRequest, export_zip
+from bot.services.plans import list_plans
+from cogs.common import ErasableCog, blether, reply, require_facilitator, require_organiser
+
+UPLOAD_LIMIT = 10 * 1024 * 1024
+FORMATS = ("csv", "jsonl", "md", "html", "qdpx", "qdc")
+FORMAT_CHOICES = [
+    app_commands.Choice(name="Everything (CSV, JSONL, notes, report, QDPX, codebook)", value="all"),
+    app_commands.Choice(name="Spreadsheet (CSV)", value="csv"),
+    app_commands.Choice(name="Session notes (Markdown)", value="md"),
+    app_commands.Choice(name="Report (HTML)", value="html"),
+    app_commands.Choice(name="NVivo / ATLAS.ti / MAXQDA (QDPX)", value="qdpx"),
+    app_commands.Choice(name="Scripts (JSONL)", value="jsonl"),
+]
+
+
+class Cafe(ErasableCog):
+    personal_tables = ("assignments", "support_requests", "audit.actor_id", "support_requests.handled_by")
+
+    group = app_commands.Group(name="cafe", description="Conversation cafés", guild_only=True)
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @group.command(name="schedule", description="Organisers: schedule a café from a plan")
+    @app_commands.describe(
+        plan="The plan to run (from prompts/)",
+        when="Start time in the server's time zone, e.g. 2026-12-05 18:30, or 'in 30 minutes'",
+        series="Group cafés into a series (pseudonyms are stable within a series)",
+        room_size="People per breakout room (default: the plan's)",
+    )
+    async def schedule(self, interaction: discord.Interaction, plan: str, when: str, series: str | None = None,
+                       room_size: app_commands.Range[int, 2, 25] | None = None) -> None:
+        config = await require_organiser(interaction)
+        bot = blether(interaction)
+        scheduled = await bot.services.cafes.schedule(
+            config, interaction.user.id, plan_ref=plan, when=when, series=series, room_size=room_size
+        )
+        session = scheduled.session
+        assert interaction.channel_id is not None
+        await reply(interaction, f"Scheduled café #{session.id}, **{session.plan_title}**, for {scheduled.when}. "
+                                 "The invitation is posted below.")
+        await bot.services.cafes.publish(session, interaction.channel_id)
+
+    @schedule.autocomplete("plan")
+    async def _plans(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        plans = await list_plans(blether(interaction).plans_dir)
+        return [app_commands.Choice(name=f"{p.title} ({p.rounds} rounds, {p.minutes} min)"[:100], value=p.id)
+                for p in plans if current.lower() in (p.id + p.title).lower()][:25]
+
+    @group.command(name="list", description="The cafés on this server")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        cafes = await blether(interaction).services.cafes.list(interaction.guild_id)
+        if not cafes:
+            await reply(interaction, "No cafés yet. Organisers can start one with `/cafe schedule`.")
+            return
+        lines = [f"#{s.id} **{s.plan_title}** — {when} — {s.state.value}"
+                 f"{f' (round {s.current_round}/{s.round_count})' if s.state.value == 'running' else ''}"
+                 f" — {going} coming" for s, when, going in cafes[-20:]]
+        await reply(interaction, "\n".join(lines))
+
+    @group.command(name="open", description="Organisers: open a café now instead of at its start time")
+    async def open_(self, interaction: discord.Interaction, session: int) -> None:
+        config = await require_organiser(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        cafes = blether(interaction).services.cafes
+        await cafes.require(session, interaction.guild_id)
+        opened = await cafes.open(session, config)
+        await cafes.audit.record(config.guild_id, session, interaction.user.id, "open", "")
+        await reply(interaction, f"Café #{opened.id} is open: round 1 of {opened.round_count} has started in "
+                                 f"<#{opened.lobby_channel_id}> and the breakout rooms.")
+
+    @group.command(name="next", description="Facilitators: move the café on to the next round now")
+    async def next_(self, interaction: discord.Interaction, session: int) -> None:
+        await require_facilitator(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        moved = await blether(interaction).services.cafes.next_round(session, interaction.user.id,
+                                                                      interaction.guild_id)
+        await reply(interaction, f"Round {moved.current_round} of {moved.round_count} has started in every room.")
+
+    @group.command(name="close", description="Facilitators: end the café now")
+    async def close(self, interaction: discord.Interaction, session: int) -> None:
+        await require_facilitator(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        closed = await blether(interaction).services.cafes.close(session, interaction.user.id, interaction.guild_id)
+        await reply(interaction, f"Café #{closed.id} is closed. Rooms are locked and nothing more is recorded. "
+                                 "Organisers can now use `/cafe export`.")
+
+    @group.command(name="cancel", description="Organisers: call off a café that hasn't opened")
+    async def cancel(self, interaction: discord.Interaction, session: int) -> None:
+        await require_organiser(interaction)
+        cancelled = await blether(interaction).services.cafes.cancel(session, interaction.user.id,
+                                                                      interaction.guild_id or 0)
+        await reply(interaction, f"Café #{cancelled.id} is cancelled.")
+
+    @group.command(name="export", description="Organisers: export a café's consented contributions")
+    @app_commands.describe(session="The café number (see /cafe list)", series="Or: every café in a series",
+                           formats="What to export", quotes_only="Only people who allowed quoting",
+                           key_points_only="Only contributions marked as key points")
+    @app_commands.choices(formats=FORMAT_CHOICES)
+    async def export(self, interaction: discord.Interaction, session: int | None = None, series: str | None = None,
+                     formats: str = "all", quotes_only: bool = False, key_points_only: bool = False) -> None:
+        config = await require_organiser(interaction)
+        if (session is None) == (series is None):
+            raise UserError("Choose either a café (`session`) or a `series` to export, not both.")
+        if session is not None:
+            await blether(interaction).services.cafes.require(session, interaction.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        bot = blether(interaction)
+        request = ExportRequest(
+            session_id=session, series=series, formats=FORMATS if formats == "all" else (formats,),
+            quotes_only=quotes_only, key_points_only=key_points_only,
+        )
+        out_dir = bot.settings.exports_dir / f"{interaction.guild_id}-{datetime.now():%Y%m%d-%H%M%S}"
+        try:
+            zip_path, summary = await export_zip(bot.db, request, out_dir, guild_id=str(interaction.guild_id))
+        except ExportError as exc:
+            raise UserError(str(exc)) from exc
+        await bot.services.cafes.audit.record(config.guild_id, session, interaction.user.id, "export",
+                                              f"formats={formats} rows={summary.rows}")
+        size = (await asyncio.to_thread(zip_path.stat)).st_size
+        description = (f"Export of {'café #' + str(session) if session else 'series ' + repr(series)}: "
+                       f"{summary.rows} contribution(s), pseudonymous. A later withdrawal cannot recall this file; "
+                       "a newer export supersedes it.")
+        if size > UPLOAD_LIMIT:
+            await reply(interaction, f"{description}\nThe zip is {size / 1024 / 1024:.1f} MiB, over Discord's upload "
+                                     f"limit, so it was saved on the bot's host at `{zip_path}`.")
+            return
+        if config.organisers_channel_id is None:
+            raise UserError("Set the organisers' channel with `/blether setup organisers_channel:` so exports "
+                            f"have somewhere private to go. The zip was saved on the bot's host at `{zip_path}`.")
+        data = await asyncio.to_thread(zip_path.read_bytes)
+        channel = bot.get_channel(config.organisers_channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise UserError("I can't find the organisers' channel any more. Run `/blether setup` to choose it again.")
+        await channel.send(description, file=discord.File(io.BytesIO(data), filename=zip_path.name))
+        await reply(interaction, f"Done: {summary.rows} contribution(s) exported to <#{config.organisers_channel_id}>.")
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Cafe(bot))

@@ -1,0 +1,52 @@
+"""Listeners that hand café-channel messages, edits and deletions to the capture service.
+
+Raw events, because the message cache is empty after a restart and an edit or deletion of an
+older message must still reach the store.
+"""
+
+from __future__ import annotations
+
+import discord
+from discord.ext import commands
+
+from bot.discord_chat import to_chat_message
+from cogs.common import ErasableCog
+
+
+class Capture(ErasableCog):
+    personal_tables = ("contributions",)
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @property
+    def capture(self):
+        return self.bot.services.capture  # type: ignore[attr-defined]
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is None or message.author.bot:
+            return
+        await self.capture.on_message(to_chat_message(message))
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        content = payload.data.get("content")
+        if content is None or payload.guild_id is None:
+            return
+        edited = payload.data.get("edited_timestamp")
+        at = discord.utils.parse_time(edited) if edited else discord.utils.utcnow()
+        await self.capture.on_edit(payload.message_id, content, at, payload.channel_id)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.capture.on_delete(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        for message_id in payload.message_ids:
+            await self.capture.on_delete(message_id)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Capture(bot))

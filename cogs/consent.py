@@ -1,0 +1,229 @@
+"""Consent in chat: RSVP, the consent panel, `/consent`, `/withdraw`, `/mydata`, support calls.
+
+Every button is a DynamicItem whose custom id carries what it needs (café number, choice), so
+buttons posted days ago still work after any number of restarts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.consent import Choice, ConsentState, Source
+from bot.services.errors import UserError
+from bot.services.messages import message
+from cogs.common import ErasableCog, blether, reply, safely
+
+_CHOICE_BUTTONS = (
+    (Choice.RECORD, "Record my contributions", discord.ButtonStyle.success),
+    (Choice.DECLINE, "Join without my words being recorded", discord.ButtonStyle.secondary),
+    (Choice.QUOTE, "You may quote me anonymously in the report", discord.ButtonStyle.primary),
+    (Choice.NO_QUOTE, "Please don't quote me", discord.ButtonStyle.secondary),
+)
+
+
+def consent_panel(session_id: int, title: str, text: str, state: ConsentState) -> tuple[str, discord.ui.View]:
+    """The consent text, the person's current choices, and buttons to change them."""
+    body = message("consent_panel", session_id=session_id, title=title, text=text, state=state)
+    view = discord.ui.View(timeout=None)
+    for choice, label, style in _CHOICE_BUTTONS:
+        if choice in (Choice.QUOTE, Choice.NO_QUOTE) and not state.recording:
+            continue
+        view.add_item(ChoiceButton(session_id, choice, label, style))
+    return body, view
+
+
+async def show_panel(interaction: discord.Interaction, session_id: int, *, prefix: str = "",
+                     edit: bool = False) -> None:
+    bot = blether(interaction)
+    session, shown = await bot.services.consent.text_for(session_id, interaction.guild_id)
+    state = await bot.services.consent.state(session_id, interaction.user.id)
+    body, view = consent_panel(session_id, session.plan_title, shown.text, state)
+    text = f"{prefix}\n\n{body}".strip() if prefix else body
+    if edit and not interaction.response.is_done():
+        await interaction.response.edit_message(content=text[:2000], view=view)
+    else:
+        await reply(interaction, text, view=view)
+
+
+class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:rsvp:(?P<session>\d+)"):
+    def __init__(self, session_id: int) -> None:
+        super().__init__(discord.ui.Button(label="I'll join", custom_id=f"blether:rsvp:{session_id}",
+                                           style=discord.ButtonStyle.success))
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str]) -> RsvpButton:
+        return cls(int(match["session"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            session, placed = await blether(interaction).services.cafes.rsvp(
+                self.session_id, interaction.user.id, interaction.guild_id)
+            prefix = f"You're on the list for café #{session.id}. "
+            prefix += ("The café is under way: you now have a breakout room in the café's channel list."
+                       if placed else "You'll get a breakout room when the café opens.")
+            await show_panel(interaction, self.session_id, prefix=prefix)
+
+        await safely(interaction, act)
+
+
+class ConsentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:consent:(?P<session>\d+)"):
+    def __init__(self, session_id: int) -> None:
+        super().__init__(discord.ui.Button(label="My consent choices", custom_id=f"blether:consent:{session_id}"))
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str]) -> ConsentButton:
+        return cls(int(match["session"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await safely(interaction, lambda: show_panel(interaction, self.session_id))
+
+
+class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"blether:choose:(?P<session>\d+):(?P<choice>record|decline|quote|no_quote)"):
+    def __init__(self, session_id: int, choice: Choice, label: str = "",
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary) -> None:
+        super().__init__(discord.ui.Button(label=label or choice.value, style=style,
+                                           custom_id=f"blether:choose:{session_id}:{choice.value}"))
+        self.session_id = session_id
+        self.choice = choice
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str]) -> ChoiceButton:
+        return cls(int(match["session"]), Choice(match["choice"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            await blether(interaction).services.consent.choose(
+                self.session_id, interaction.user.id, self.choice, source=Source.BUTTON,
+                at=interaction.created_at, guild_id=interaction.guild_id,
+            )
+            await show_panel(interaction, self.session_id, prefix="✅ Saved.", edit=True)
+
+        await safely(interaction, act)
+
+
+class SupportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:support:(?P<session>\d+)"):
+    def __init__(self, session_id: int) -> None:
+        super().__init__(discord.ui.Button(label="I need support", custom_id=f"blether:support:{session_id}",
+                                           style=discord.ButtonStyle.danger))
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str]) -> SupportButton:
+        return cls(int(match["session"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            bot = blether(interaction)
+            call = await bot.services.cafes.support_request(self.session_id, interaction.user.id,
+                                                            interaction.channel_id)
+            config = await bot.services.guilds.get(call.session.guild_id)
+            if config is not None and config.facilitators_channel_id is not None:
+                await bot.chat.post(config.facilitators_channel_id, message(
+                    "support_alert", session=call.session, user_id=interaction.user.id, room=call.room_name))
+            await reply(interaction, message("support_reply", signposting=call.signposting))
+
+        await safely(interaction, act)
+
+
+class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                     template=r"blether:withdraw:(?P<session>\d+)"):
+    """Session 0 means every café; the confirm step is this button itself."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Yes, withdraw and erase my words",
+                                           custom_id=f"blether:withdraw:{session_id}",
+                                           style=discord.ButtonStyle.danger))
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str]) -> WithdrawButton:
+        return cls(int(match["session"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            bot = blether(interaction)
+            result = await bot.services.consent.withdraw(
+                interaction.user.id, session_id=self.session_id or None, at=interaction.created_at,
+                guild_id=interaction.guild_id,
+            )
+            text = message("withdrawn", result=result)
+            await interaction.response.edit_message(content=text, view=None)
+            await bot.chat.dm(interaction.user.id, text)
+            if result.summaries_flagged and interaction.guild_id is not None:
+                config = await bot.services.guilds.get(interaction.guild_id)
+                if config is not None and config.facilitators_channel_id is not None:
+                    await bot.chat.post(config.facilitators_channel_id, message("summaries_flagged", result=result))
+
+        await safely(interaction, act)
+
+
+class Consent(ErasableCog):
+    personal_tables = ("consent_ledger", "rsvps", "pseudonyms", "participants")
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    async def _session_for(self, interaction: discord.Interaction, session: int | None) -> int:
+        if session is not None:
+            return session
+        bot = blether(interaction)
+        if interaction.channel_id is not None:
+            here = await bot.services.cafes.sessions.session_by_channel(interaction.channel_id)
+            if here is not None:
+                return here.id
+        latest = await bot.services.cafes.latest_for(interaction.user.id, interaction.guild_id)
+        if latest is None:
+            raise UserError("You haven't joined a café here yet. Press **I'll join** on a café invitation first.")
+        return latest
+
+    @app_commands.command(name="consent", description="See or change what Blether records of your words")
+    @app_commands.describe(session="The café number (default: the café you're in or joined last)")
+    @app_commands.guild_only()
+    async def consent(self, interaction: discord.Interaction, session: int | None = None) -> None:
+        await show_panel(interaction, await self._session_for(interaction, session))
+
+    @app_commands.command(name="withdraw", description="Withdraw consent and erase your recorded words")
+    @app_commands.describe(scope="Just one café, or every café on this server")
+    @app_commands.choices(scope=[app_commands.Choice(name="This café", value="cafe"),
+                                 app_commands.Choice(name="Every café", value="all")])
+    @app_commands.guild_only()
+    async def withdraw(self, interaction: discord.Interaction, scope: str = "cafe",
+                       session: int | None = None) -> None:
+        session_id = 0 if scope == "all" else await self._session_for(interaction, session)
+        if session_id:
+            await blether(interaction).services.cafes.require(session_id, interaction.guild_id)
+        view = discord.ui.View(timeout=None)
+        view.add_item(WithdrawButton(session_id))
+        await reply(interaction, message("withdraw_confirm", session_id=session_id), view=view)
+
+    @app_commands.command(name="mydata", description="Get a copy of everything Blether holds about you, by DM")
+    async def mydata(self, interaction: discord.Interaction) -> None:
+        bot = blether(interaction)
+        data = await bot.services.privacy.my_data(interaction.user.id)
+        text = "Here is everything Blether holds about you."
+        if await bot.chat.dm(interaction.user.id, text, filename="my-blether-data.json", data=data):
+            await reply(interaction, "I've sent you a DM with a file of everything Blether holds about you.")
+        else:
+            await reply(interaction, "I couldn't DM you (your privacy settings may block DMs from this server), "
+                                     "so here it is, visible only to you.",
+                        file=discord.File(io.BytesIO(data), filename="my-blether-data.json"))
+
+
+
+async def setup(bot: commands.Bot) -> None:
+    bot.add_dynamic_items(RsvpButton, ConsentButton, ChoiceButton, SupportButton, WithdrawButton)
+    await bot.add_cog(Consent(bot))
