@@ -1,0 +1,85 @@
+"""Waiting until the bot has finished reacting to an event.
+
+discord.py handles every event in tasks of its own, so after feeding an event a test
+must wait for those tasks before asserting. "Finished" cannot mean "all tasks done":
+views keep a timeout task sleeping for minutes, schedulers and ``tasks.loop`` sleep
+between runs, and a handler may sit in ``view.wait()`` until a user clicks. So a task
+counts as idle when it sleeps on a timer further away than ``sleep_threshold``, or when
+nothing at all has moved for ``quiet_period`` (blocked on a future nobody will resolve
+yet). Everything else (runnable tasks, short sleeps, work in threads that keeps making
+progress) is waited for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any
+
+from .models import SimulationError
+
+
+class TaskWatcher:
+    """Tracks which tasks belong to the bot's reaction to the events we fed it."""
+
+    def __init__(self, *, sleep_threshold: float = 2.0, quiet_period: float = 0.15, timeout: float = 10.0) -> None:
+        self.sleep_threshold = sleep_threshold
+        self.quiet_period = quiet_period
+        self.timeout = timeout
+        self._baseline: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+    def ignore_existing(self) -> None:
+        """Treat every task alive now as long-lived infrastructure, not part of any reaction."""
+        self._baseline.update(asyncio.all_tasks())
+
+    def _timer_deadlines(self, loop: asyncio.AbstractEventLoop) -> dict[int, float]:
+        """Future id -> when a scheduled timer will resolve it (asyncio.sleep, wait_for, tasks.loop)."""
+        deadlines: dict[int, float] = {}
+        for handle in getattr(loop, "_scheduled", ()):
+            if handle.cancelled():
+                continue
+            for arg in getattr(handle, "_args", ()) or ():
+                if isinstance(arg, asyncio.Future):
+                    deadlines[id(arg)] = min(deadlines.get(id(arg), handle.when()), handle.when())
+        return deadlines
+
+    def _watched(self) -> list[asyncio.Task[Any]]:
+        current = asyncio.current_task()
+        return [t for t in asyncio.all_tasks() if t is not current and not t.done() and t not in self._baseline]
+
+    async def settle(self) -> None:
+        """Return once every watched task is done or idle; raise if that takes too long."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        quiet_since: float | None = None
+        last_signature: tuple[Any, ...] | None = None
+        while True:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            now = loop.time()
+            deadlines = self._timer_deadlines(loop)
+            busy: list[asyncio.Task[Any]] = []
+            blocked: list[asyncio.Task[Any]] = []
+            for task in self._watched():
+                waiter = getattr(task, "_fut_waiter", None)
+                if waiter is None:
+                    busy.append(task)
+                elif id(waiter) in deadlines:
+                    if deadlines[id(waiter)] - now <= self.sleep_threshold:
+                        busy.append(task)
+                else:
+                    blocked.append(task)
+            if not busy and not blocked:
+                return
+            if busy:
+                quiet_since = last_signature = None
+            else:
+                signature = tuple(sorted((id(t), id(getattr(t, "_fut_waiter", None))) for t in blocked))
+                if signature != last_signature:
+                    quiet_since, last_signature = now, signature
+                elif quiet_since is not None and now - quiet_since >= self.quiet_period:
+                    return
+            if now - started > self.timeout:
+                names = ", ".join(sorted({t.get_name() for t in busy + blocked}))
+                raise SimulationError(f"the bot did not settle within {self.timeout}s; still running: {names}")
+            await asyncio.wait(busy + blocked, timeout=0.005, return_when=asyncio.FIRST_COMPLETED)
