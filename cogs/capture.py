@@ -10,6 +10,7 @@ import discord
 from discord.ext import commands
 
 from bot.discord_chat import to_chat_message
+from bot.services.capture import CaptureService
 from cogs.common import ErasableCog
 
 

@@ -1,0 +1,333 @@
+"""`blether rehearse`: a whole café, offline, with the real bot against the simulated guild.
+
+Simulated people press the real buttons and write in the real rooms; café time runs `speed`
+times faster than the wall clock, so the default café takes well under a minute. It ends by
+exporting through the real `/cafe export` and unpacking the zip the bot posted into DIR,
+beside `transcript.jsonl` — the ground truth the export is checked against.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import random
+import re
+import zipfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import parse_settings
+from bot.core.clock import CompressedClock
+from bot.core.models import Session
+from bot.core.timeline import SessionState
+from bot.discord_chat import BletherBot
+from bot.rehearsal.people import Persona, hello, make_people, reply_line, sentence
+from bot.services.plans import PlanNotFound, load_plan
+from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
+from bot.simulation.clock import DEFAULT_START
+
+_MENTION = re.compile(r"<@!?\d+>")
+_PSEUDONYM = re.compile(r"\bP-[0-9A-Z]{4,12}\b")
+ORGANISER_ROLE = "Café organiser"
+FACILITATOR_ROLE = "Café facilitator"
+
+
+class RehearsalError(Exception):
+    """Bad options, or a rehearsal whose exports do not match what was said."""
+
+
+@dataclass
+class Speaker:
+    persona: Persona
+    member: SimMember
+    recording: bool = False
+    withdrawn: bool = False
+    said: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Transcript:
+    lines: list[dict[str, object]] = field(default_factory=list)
+
+    def message(self, msg: SimMessage, room: str, round_number: int, speaker: Speaker) -> None:
+        self.lines.append({"event": "message", "message_id": str(msg.id), "room": room, "round": round_number,
+                           "author": speaker.persona.handle, "consented": speaker.recording, "text": msg.content})
+
+    def event(self, **fields: object) -> None:
+        self.lines.append(fields)
+
+    def write(self, path: Path) -> None:
+        with path.open("w", encoding="utf-8") as out:
+            for line in self.lines:
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def expected_export(lines: list[dict[str, object]]) -> dict[str, str]:
+    """message id → text that the CSV must hold: consented, not deleted, last edit, no withdrawn author."""
+    kept: dict[str, str] = {}
+    author_of: dict[str, str] = {}
+    withdrawn: set[str] = set()
+    for line in lines:
+        event = line.get("event", "message")
+        if event == "message" and line["consented"]:
+            kept[str(line["message_id"])] = str(line["text"])
+            author_of[str(line["message_id"])] = str(line["author"])
+        elif event == "edited" and str(line["message_id"]) in kept and line.get("consented", True):
+            kept[str(line["message_id"])] = str(line["text"])
+        elif event == "deleted":
+            kept.pop(str(line["message_id"]), None)
+        elif event == "withdrawn":
+            withdrawn.add(str(line["author"]))
+    return {mid: text for mid, text in kept.items() if author_of[mid] not in withdrawn}
+
+
+class Rehearsal:
+    def __init__(self, *, plan: str, participants: int, seed: int, speed: float, out: Path, quiet: bool) -> None:
+        self.plan_ref = plan
+        self.count = participants
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.speed = speed
+        self.out = out
+        self.quiet = quiet
+        self.sim = SimulatedDiscord(seed=seed, guild_name="Blether Rehearsal", start_time=DEFAULT_START)
+        self.clock = CompressedClock(origin=DEFAULT_START, speed=speed)
+        self.transcript = Transcript()
+        self.speakers: list[Speaker] = []
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, flush=True)
+
+    def tick(self) -> None:
+        """Keep the simulated Discord's clock on café time, so ids and timestamps agree with it."""
+        now = self.clock.now()
+        if now > self.sim.now:
+            self.sim.now = now
+
+    async def run(self) -> dict[str, object]:
+        plan = await load_plan(self.plan_ref)
+        self.out.mkdir(parents=True, exist_ok=True)
+        database = self.out / "rehearsal.sqlite3"
+        for stale in self.out.glob("rehearsal.sqlite3*"):
+            stale.unlink()
+        settings = parse_settings({"BLETHER_DATABASE": str(database), "BLETHER_EXPORTS_DIR": str(self.out / "large"),
+                                   "BLETHER_PSEUDONYM_KEY": f"{self.seed:064x}"})
+        sim = self.sim
+        sim.add_role(ORGANISER_ROLE)
+        sim.add_role(FACILITATOR_ROLE)
+        organiser = sim.add_member("organiser", roles=[ORGANISER_ROLE])
+        facilitator = sim.add_member("facilitator", roles=[FACILITATOR_ROLE])
+        announcements = sim.add_text_channel("cafe-announcements")
+        hosts = sim.add_text_channel("facilitators")
+        organisers = sim.add_text_channel("organisers")
+        self.speakers = [Speaker(p, sim.add_member(p.handle)) for p in make_people(self.rng, self.count)]
+
+        bot = BletherBot(settings, clock=self.clock)
+        await sim.connect(bot)
+        try:
+            self.tick()
+            admin = sim.owner
+            await self.expect(sim.slash(bot, admin, "blether setup", channel_id=announcements,
+                                        organiser_role=sim.role_id(ORGANISER_ROLE),
+                                        facilitator_role=sim.role_id(FACILITATOR_ROLE),
+                                        facilitators_channel=hosts, organisers_channel=organisers),
+                              "setup")
+            scheduled = await self.expect(sim.slash(bot, organiser, "cafe schedule", channel_id=announcements,
+                                                    plan=plan.id, when="in 5 minutes"), "schedule")
+            self.say(f"organiser ▸ /cafe schedule → {scheduled.content}")
+            session_id = int(scheduled.content.split("#", 1)[1].split(",", 1)[0])
+            invitation = sim.messages(announcements)[-1]
+            await self.join_and_consent(bot, invitation)
+            await self.wait_for(bot, session_id, lambda s: s.current_round >= 1, "the café to open")
+            for number in range(1, len(plan.rounds) + 1):
+                await self.wait_for(bot, session_id, lambda s, n=number: s.current_round >= n, f"round {number}")
+                await self.talk_round(bot, session_id, number, plan.rounds[number - 1].minutes)
+            await self.wait_for(bot, session_id, lambda s: s.state is SessionState.CLOSED, "the café to close")
+            self.tick()
+            export = await self.expect(sim.slash(bot, organiser, "cafe export", channel_id=organisers,
+                                                 session=session_id), "export")
+            self.say(f"organiser ▸ /cafe export → {export.content}")
+            files = self.unpack_export(organisers)
+        finally:
+            await sim.disconnect(bot)
+        self.transcript.write(self.out / "transcript.jsonl")
+        if not self.quiet:
+            self.print_rooms()
+        return self.check(files, facilitator)
+
+    async def expect(self, pending: Awaitable[InteractionResult], what: str) -> InteractionResult:
+        result = await pending
+        if not result.messages:
+            raise RehearsalError(f"the bot did not answer the {what} command")
+        return result
+
+    async def join_and_consent(self, bot: BletherBot, invitation: SimMessage) -> None:
+        for speaker in self.speakers:
+            self.tick()
+            panel = await self.sim.click(bot, speaker.member, invitation, f"blether:rsvp:{self.session_of(invitation)}")
+            choice = "record" if speaker.persona.records else "decline"
+            panel_message = panel.messages[-1]
+            self.tick()
+            await self.sim.click(bot, speaker.member, panel_message, f"blether:choose:{self.session_of(invitation)}:"
+                                                                     f"{choice}")
+            speaker.recording = speaker.persona.records
+            if speaker.persona.quotes:
+                self.tick()
+                await self.sim.click(bot, speaker.member, panel_message,
+                                     f"blether:choose:{self.session_of(invitation)}:quote")
+            self.say(f"{speaker.persona.handle} ▸ joins and chooses: "
+                     f"{'record my words' if speaker.recording else 'do not record me'}"
+                     f"{', quote me' if speaker.persona.quotes else ''}")
+
+    @staticmethod
+    def session_of(invitation: SimMessage) -> int:
+        for button in invitation.iter_components():
+            custom_id = str(button.get("custom_id", ""))
+            if custom_id.startswith("blether:rsvp:"):
+                return int(custom_id.rsplit(":", 1)[1])
+        raise RehearsalError("the invitation has no RSVP button")
+
+    async def wait_for(self, bot: BletherBot, session_id: int, ready: Callable[[Session], bool], what: str) -> None:
+        deadline = asyncio.get_running_loop().time() + 120
+        while True:
+            session = await bot.services.cafes.sessions.get(session_id)
+            if session is not None and ready(session):
+                await self.sim.settle()
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise RehearsalError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    def room_of(self, speaker: Speaker, session_rooms: list[tuple[str, int]]) -> tuple[str, int] | None:
+        for name, channel_id in session_rooms:
+            if self.sim.can_view(speaker.member, channel_id):
+                return name, channel_id
+        return None
+
+    async def talk_round(self, bot: BletherBot, session_id: int, number: int, minutes: int) -> None:
+        """Everyone talks in their room across the first half of the round, then waits for the next."""
+        rooms = [(r.name, r.channel_id) for r in await bot.services.cafes.sessions.rooms(session_id)
+                 if r.channel_id is not None]
+        session = await bot.services.cafes.sessions.get(session_id)
+        assert session is not None and session.lobby_channel_id is not None
+        turns: list[tuple[Speaker, str, int]] = []
+        for speaker in self.speakers:
+            placed = self.room_of(speaker, rooms)
+            if placed is not None:
+                turns.extend((speaker, placed[0], placed[1]) for _ in range(speaker.persona.talkativeness))
+        self.rng.shuffle(turns)
+        if number == 1:
+            turns[:0] = [(s, "lobby", session.lobby_channel_id) for s in self.speakers[:3]]
+        pause = self.clock.wall_seconds(minutes * 60) * 0.5 / max(1, len(turns))
+        for index, (speaker, room, channel_id) in enumerate(turns):
+            await asyncio.sleep(pause)
+            self.tick()
+            text = hello(self.rng) if room == "lobby" else sentence(self.rng, number - 1)
+            reply_to = None
+            if room != "lobby" and index % 5 == 4:
+                earlier = [m for m in self.sim.messages(channel_id) if m.author_id != self.sim.bot_user.id]
+                if earlier:
+                    reply_to = earlier[-1].id
+                    text = reply_line(self.rng)
+            if index == 2 and number == 1:
+                other = self.speakers[0] if speaker is not self.speakers[0] else self.speakers[-1]
+                text = f"<@{other.member.id}> said it well earlier. {text}"
+            msg = await self.sim.say(bot, speaker.member, channel_id, text, reply_to=reply_to)
+            speaker.said.append(msg.id)
+            self.transcript.message(msg, room, number, speaker)
+            self.say(f"[{room} · round {number}] {speaker.persona.handle}: {text}")
+        await self.sim.settle()
+        await self.edits_and_withdrawal(bot, number)
+
+    async def edits_and_withdrawal(self, bot: BletherBot, number: int) -> None:
+        """Round 1: an edit and a deletion. Round 2: a consenting person withdraws."""
+        recorders = [s for s in self.speakers if s.recording and s.said]
+        if number == 1 and recorders:
+            editor = recorders[0]
+            target = editor.said[-1]
+            self.tick()
+            new_text = self.sim.message(target).content + " (edited: I meant the evening group.)"
+            await self.sim.edit(bot, target, new_text)
+            self.transcript.event(event="edited", message_id=str(target), text=new_text,
+                                  author=editor.persona.handle, consented=editor.recording)
+            self.say(f"{editor.persona.handle} edits a message")
+            deleter = recorders[-1]
+            if len(deleter.said) > 1 or deleter is not editor:
+                victim = deleter.said[0]
+                self.tick()
+                await self.sim.delete(bot, victim)
+                self.transcript.event(event="deleted", message_id=str(victim), author=deleter.persona.handle)
+                self.say(f"{deleter.persona.handle} deletes a message")
+        if number == 2 and len(recorders) > 2:
+            leaver = recorders[1]
+            self.tick()
+            confirm = await self.sim.slash(bot, leaver.member, "withdraw")
+            self.tick()
+            session_button = next(b for b in confirm.buttons() if str(b["custom_id"]).startswith("blether:withdraw:"))
+            await self.sim.click(bot, leaver.member, confirm.messages[-1], str(session_button["custom_id"]))
+            leaver.recording = False
+            leaver.withdrawn = True
+            self.transcript.event(event="withdrawn", author=leaver.persona.handle)
+            self.say(f"{leaver.persona.handle} ▸ /withdraw → erased and no longer recorded")
+        await self.sim.settle()
+
+    def unpack_export(self, organisers_channel: int) -> list[str]:
+        posted = [m for m in self.sim.messages(organisers_channel) if m.attachments]
+        if not posted:
+            raise RehearsalError("the bot posted no export in the organisers' channel")
+        attachment = posted[-1].attachments[-1]
+        with zipfile.ZipFile(io.BytesIO(attachment["data"])) as archive:
+            archive.extractall(self.out)
+            return sorted(archive.namelist())
+
+    def print_rooms(self) -> None:
+        print("\n=== What each room saw ===")
+        print(self.sim.transcript())
+
+    def check(self, files: list[str], facilitator: SimMember) -> dict[str, object]:
+        csv_files = sorted(self.out.glob("**/*.csv"))
+        if not csv_files:
+            raise RehearsalError("the export has no CSV file")
+        with csv_files[0].open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        expected = sorted(expected_export(self.transcript.lines).values())
+        exported = sorted(comparable(row["text"]) for row in rows)
+        cleaned_expected = sorted(comparable(t) for t in expected)
+        if exported != cleaned_expected:
+            missing = set(cleaned_expected) - set(exported)
+            extra = set(exported) - set(cleaned_expected)
+            raise RehearsalError(f"the CSV does not match the consented transcript: {len(missing)} missing, "
+                                 f"{len(extra)} unexpected (e.g. {next(iter(missing or extra), '')!r})")
+        summary = {"out": str(self.out), "files": files, "messages": sum(1 for line in self.transcript.lines
+                                                                         if line.get("event") == "message"),
+                   "exported": len(rows)}
+        print(f"\nRehearsal done: {summary['messages']} messages said, {summary['exported']} consented ones "
+              f"exported (checked against transcript.jsonl).\nExports in {self.out}/: " + ", ".join(files))
+        return summary
+
+
+def comparable(text: str) -> str:
+    """The transcript holds raw mentions; the export holds pseudonyms: compare them as one marker."""
+    return _PSEUDONYM.sub("@", _MENTION.sub("@", text)).replace("[participant]", "@")
+
+
+async def rehearse(*, plan: str, participants: int, seed: int, speed: float, out: Path,
+                   quiet: bool = False) -> dict[str, object]:
+    if not 2 <= participants <= 60:
+        raise RehearsalError("--participants must be between 2 and 60.")
+    if not 1 <= speed <= 10_000:
+        raise RehearsalError("--speed must be between 1 and 10000.")
+    try:
+        await load_plan(plan)
+    except PlanNotFound as exc:
+        raise RehearsalError(str(exc)) from exc
+    except ValueError as exc:
+        raise RehearsalError(f"the plan has problems:\n{exc}") from exc
+    rehearsal = Rehearsal(plan=plan, participants=participants, seed=seed, speed=speed, out=out, quiet=quiet)
+    return await rehearsal.run()
+
+
