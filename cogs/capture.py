@@ -21,8 +21,8 @@ class Capture(ErasableCog):
         self.bot = bot
 
     @property
-    def capture(self):
-        return self.bot.services.capture  # type: ignore[attr-defined]
+    def capture(self) -> CaptureService:
+        return self.bot.services.capture  # type: ignore[attr-defined, no-any-return]
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
