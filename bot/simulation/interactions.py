@@ -521,4 +521,3 @@ class InteractionRoutes(RestRoutes):
         """The custom_ids of the modals the bot has opened for this user and not yet submitted."""
         member_id = self.member(user).id
         return [cid for (uid, cid) in self._shown_modals if uid == member_id]
-

@@ -186,6 +186,4 @@ class InteractionResult:
 
     def selects(self) -> list[dict[str, Any]]:
         """Every select menu (raw component dicts) across the messages."""
-        return [
-            c for m in self.visible_messages for c in m.iter_components() if c.get("type") in (3, 5, 6, 7, 8)
-        ]
+        return [c for m in self.visible_messages for c in m.iter_components() if c.get("type") in (3, 5, 6, 7, 8)]

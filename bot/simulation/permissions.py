@@ -26,9 +26,7 @@ ATTACH_FILES = Permissions(attach_files=True).value
 ADD_REACTIONS = Permissions(add_reactions=True).value
 
 #: What Discord takes away implicitly when a member cannot send messages in a channel.
-_NEEDS_SEND = Permissions(
-    send_tts_messages=True, mention_everyone=True, embed_links=True, attach_files=True
-).value
+_NEEDS_SEND = Permissions(send_tts_messages=True, mention_everyone=True, embed_links=True, attach_files=True).value
 
 #: A fresh guild's @everyone permissions (the usual Discord defaults for a community server).
 DEFAULT_EVERYONE = Permissions(
@@ -79,9 +77,7 @@ def base_permissions(
     return perms
 
 
-def apply_overwrites(
-    base: int, *, guild_id: int, member_id: int, role_ids: list[int], channel: dict[str, Any]
-) -> int:
+def apply_overwrites(base: int, *, guild_id: int, member_id: int, role_ids: list[int], channel: dict[str, Any]) -> int:
     """Channel permissions from base permissions and the channel's overwrites."""
     if base & ADMINISTRATOR:
         return ALL

@@ -311,9 +311,7 @@ class GuildState:
 
     def messages(self, channel_id: int) -> list[SimMessage]:
         """A channel's (or DM's) messages, oldest first, without deleted ones."""
-        return [
-            self._messages[i] for i in self._channel_messages.get(channel_id, []) if not self._messages[i].deleted
-        ]
+        return [self._messages[i] for i in self._channel_messages.get(channel_id, []) if not self._messages[i].deleted]
 
     def dm_messages(self, user: SimMember | int) -> list[SimMessage]:
         """What the bot sent this user by DM, oldest first."""

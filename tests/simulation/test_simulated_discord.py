@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 import pytest
-from conftest import DemoBot, DemoCog
+from sim_demo_bot import DemoBot, DemoCog
 
 from bot.simulation import SimPermissionError, SimulatedDiscord, SimulationError, UnknownRouteError
 
