@@ -1,0 +1,193 @@
+"""Contributions streamed from the store and turned into export rows.
+
+The SQL reads only what an export may carry: no message, channel or user snowflakes. Rows are
+read one session at a time in the order of the ``contributions_by_session`` index, so the
+database streams them without sorting; conversion (time zones, scrubbing) happens in the worker
+thread that writes them, keeping the event loop free.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.export.request import ExportRequest
+from bot.export.scope import NO_ROOM, SessionInfo, parse_utc
+from bot.store.db import Database
+
+Order = Literal["time", "key_points_first", "pseudonym"]
+
+_COLUMNS = (
+    "c.id, c.session_id, c.round_number, COALESCE(r.number, 0) AS room_number, c.participant_id, "
+    "c.pseudonym, c.created_at, c.text, c.reply_to_id, c.edited, c.key_point, c.theme"
+)
+_ORDER_BY: dict[Order, str] = {
+    "time": "c.session_id, c.round_number, room_number, c.created_at, c.id",
+    "key_points_first": "c.session_id, c.round_number, room_number, c.key_point DESC, c.created_at, c.id",
+    "pseudonym": "c.pseudonym, c.session_id, c.round_number, room_number, c.created_at, c.id",
+}
+BATCH = 2000
+
+
+def contribution_ref(session_id: int, contribution_id: int) -> str:
+    """The stable reference of a contribution, the same in every format and every re-export."""
+    return f"S{session_id}-C{contribution_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One contribution as every format carries it: pseudonym only, text already cleaned."""
+
+    session: int
+    series: str
+    date: str
+    room_number: int
+    room: str
+    room_topic: str
+    round_number: int
+    round_id: str
+    round_title: str
+    prompt: str
+    pseudonym: str
+    time: datetime  # in the session's display zone
+    text: str
+    reply_to: str
+    contribution: str
+    key_point: bool
+    theme: str
+    edited: bool
+    quote_permitted: bool
+
+    @property
+    def block(self) -> tuple[int, int]:
+        return (self.round_number, self.room_number)
+
+
+class RowStream:
+    """Reads the contributions a request selects, in batches, and reports how many were read."""
+
+    def __init__(self, db: Database, request: ExportRequest, on_read: Callable[[int], None]) -> None:
+        self._db = db
+        self._request = request
+        self._on_read = on_read
+
+    def _where(self, session_ids: Sequence[int]) -> tuple[str, list[object]]:
+        clauses = [f"c.session_id IN ({','.join('?' * len(session_ids))})"]
+        params: list[object] = list(session_ids)
+        if self._request.rounds:
+            clauses.append(f"c.round_number IN ({','.join('?' * len(self._request.rounds))})")
+            params.extend(self._request.rounds)
+        if self._request.rooms:
+            clauses.append(f"r.number IN ({','.join('?' * len(self._request.rooms))})")
+            params.extend(self._request.rooms)
+        if self._request.key_points_only:
+            clauses.append("c.key_point = 1")
+        return " AND ".join(clauses), params
+
+    async def count(self, sessions: Sequence[SessionInfo]) -> int:
+        """How many rows the filters in SQL let through (consent filters come later, in Python)."""
+        where, params = self._where([s.id for s in sessions])
+        row = await self._db.fetch_one(
+            f"SELECT COUNT(*) FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id WHERE {where}", params
+        )
+        return int(row[0]) if row else 0
+
+    async def themes(self, sessions: Sequence[SessionInfo]) -> list[str]:
+        """Distinct theme ids tagged on the selected contributions."""
+        where, params = self._where([s.id for s in sessions])
+        rows = await self._db.fetch_all(
+            f"SELECT DISTINCT c.theme FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id "
+            f"WHERE {where} AND c.theme IS NOT NULL",
+            params,
+        )
+        return [row[0] for row in rows]
+
+    async def batches(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[list[sqlite3.Row]]:
+        """Raw rows of these sessions in the given order, ``BATCH`` at a time."""
+        where, params = self._where([s.id for s in sessions])
+        sql = (
+            f"SELECT {_COLUMNS} FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id "
+            f"WHERE {where} ORDER BY {_ORDER_BY[order]}"
+        )
+        batch: list[sqlite3.Row] = []
+        async for row in self._db.iterate(sql, params, batch=BATCH):
+            batch.append(row)
+            if len(batch) >= BATCH:
+                self._on_read(len(batch))
+                yield batch
+                batch = []
+        if batch:
+            self._on_read(len(batch))
+            yield batch
+
+
+class RowMaker:
+    """Turns raw rows into ExportRows for one format: consent and quote filters, zones, cleaning.
+
+    Rows of people whose latest consent choice is not 'record' are dropped even if the erasure
+    that should follow a withdrawal has not run yet: a late export must not resurrect them.
+    """
+
+    def __init__(
+        self, sessions: Sequence[SessionInfo], request: ExportRequest, clean: Callable[[str], str]
+    ) -> None:
+        self._sessions = {s.id: s for s in sessions}
+        self._quotes_only = request.quotes_only
+        self.clean = clean
+        self._topics: dict[tuple[int, int], str] = {}
+
+    def make(self, raw: Sequence[sqlite3.Row]) -> list[ExportRow]:
+        out: list[ExportRow] = []
+        for row in raw:
+            s = self._sessions[row["session_id"]]
+            person = row["participant_id"]
+            if person not in s.recording:
+                continue
+            quote_ok = person in s.quoting
+            if self._quotes_only and not quote_ok:
+                continue
+            out.append(self._row(s, row, quote_ok))
+        return out
+
+    def topic(self, s: SessionInfo, room_number: int) -> str:
+        key = (s.id, room_number)
+        if key not in self._topics:
+            self._topics[key] = self.clean(s.room(room_number).topic or "")
+        return self._topics[key]
+
+    def _row(self, s: SessionInfo, row: sqlite3.Row, quote_ok: bool) -> ExportRow:
+        round_no, room_no = row["round_number"], row["room_number"]
+        rnd = s.round(round_no)
+        reply = row["reply_to_id"]
+        return ExportRow(
+            session=s.id,
+            series=s.series,
+            date=s.local_date.isoformat(),
+            room_number=room_no,
+            room=s.room(room_no).name,
+            room_topic=self.topic(s, room_no),
+            round_number=round_no,
+            round_id=rnd.key,
+            round_title=rnd.title,
+            prompt=prompt_for(s, round_no, room_no),
+            pseudonym=row["pseudonym"],
+            time=parse_utc(row["created_at"]).astimezone(s.zone),
+            text=self.clean(row["text"]),
+            reply_to=contribution_ref(s.id, reply) if reply is not None else "",
+            contribution=contribution_ref(s.id, row["id"]),
+            key_point=bool(row["key_point"]),
+            theme=row["theme"] or "",
+            edited=bool(row["edited"]),
+            quote_permitted=quote_ok,
+        )
+
+
+def prompt_for(s: SessionInfo, round_number: int, room_number: int) -> str:
+    """The prompt as posted in that room, else the plan's prompt for the round."""
+    posted = s.prompts.get((round_number, room_number))
+    if posted is not None:
+        return posted
+    return "" if room_number == NO_ROOM and round_number not in s.rounds else s.round(round_number).prompt

@@ -1,0 +1,264 @@
+"""The sessions an export covers and everything small about them, read once up front.
+
+Per-session facts (plan, rooms, rounds, prompts, summaries, consent counts) are small and
+needed by every writer, so they are loaded into memory; only contributions, which can number
+millions, are streamed (see ``rows.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.consent import RECORDING_CHOICES, Choice, LedgerEntry, consent_version, state_at
+from bot.export.request import ExportError, ExportRequest
+from bot.store.db import Database
+
+NO_ROOM = 0  # room number used for contributions captured outside any breakout room
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    id: int | None
+    number: int
+    name: str
+    topic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundInfo:
+    number: int
+    key: str
+    title: str
+    minutes: int
+    prompt: str
+    started_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    text: str
+    needs_review: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionCount:
+    """How many people currently consent under one version of the consent text."""
+
+    text_version: str
+    first_used: datetime
+    consenting: int
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentSummary:
+    joined: int
+    consented: int
+    declined: int
+    withdrew: int
+    versions: tuple[VersionCount, ...]
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    """One session as the exporter sees it; snowflake columns are never read into it."""
+
+    id: int
+    guild_id: str
+    series: str
+    plan_id: str
+    plan_title: str
+    plan: dict[str, Any]
+    starts_at: datetime
+    zone: ZoneInfo
+    state: str
+    rooms: dict[int, RoomInfo] = field(default_factory=dict)  # by room number
+    rounds: dict[int, RoundInfo] = field(default_factory=dict)  # by round number
+    prompts: dict[tuple[int, int], str] = field(default_factory=dict)  # (round, room number)
+    summaries: dict[tuple[int, int | None], Summary] = field(default_factory=dict)  # (room, round)
+    attendance: int = 0
+    recording: frozenset[int] = frozenset()  # participants whose latest choice is 'record'
+    quoting: frozenset[int] = frozenset()  # participants whose latest quote choice is 'quote'
+    consent: ConsentSummary = field(default_factory=lambda: ConsentSummary(0, 0, 0, 0, ()))
+
+    @property
+    def ref(self) -> str:
+        return f"S{self.id}"
+
+    @property
+    def local_date(self) -> date:
+        return self.starts_at.astimezone(self.zone).date()
+
+    @property
+    def themes(self) -> list[dict[str, str]]:
+        return [t for t in self.plan.get("themes", []) if isinstance(t, dict) and t.get("id")]
+
+    def theme_name(self, theme_id: str | None) -> str | None:
+        if theme_id is None:
+            return None
+        return next((t.get("name") or theme_id for t in self.themes if t["id"] == theme_id), theme_id)
+
+    def room(self, number: int) -> RoomInfo:
+        """The room by number; contributions outside any room get a neutral stand-in."""
+        found = self.rooms.get(number)
+        if found is None:
+            return RoomInfo(None, number, "Whole group" if number == NO_ROOM else f"Room {number}", None)
+        return found
+
+    def round(self, number: int) -> RoundInfo:
+        found = self.rounds.get(number)
+        if found is None:
+            return RoundInfo(number, f"round-{number}", f"Round {number}", 0, "", None)
+        return found
+
+    def blocks(self, request: ExportRequest) -> list[tuple[int, int]]:
+        """(round, room) pairs in export order, after the round and room filters."""
+        rounds = [n for n in sorted(self.rounds) if not request.rounds or n in request.rounds]
+        rooms = [n for n in sorted(self.rooms) if not request.rooms or n in request.rooms]
+        return [(r, m) for r in rounds for m in rooms]
+
+
+def parse_utc(value: str) -> datetime:
+    """ISO 8601 text from the store as an aware UTC datetime (naive text is taken as UTC)."""
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+async def load_sessions(db: Database, request: ExportRequest, guild_id: str | None) -> list[SessionInfo]:
+    """The sessions the request covers, with their metadata, or ExportError saying why none match."""
+    request.validate()
+    guild_sql, guild_params = (" AND guild_id = ?", [guild_id]) if guild_id is not None else ("", [])
+    columns = "id, guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, state"
+    if request.session_id is not None:
+        rows = await db.fetch_all(
+            f"SELECT {columns} FROM sessions WHERE id = ?{guild_sql}", [request.session_id, *guild_params]
+        )
+        if not rows:
+            raise ExportError(f"there is no session {request.session_id}: check the id with the session list")
+    else:
+        rows = await db.fetch_all(
+            f"SELECT {columns} FROM sessions WHERE series = ?{guild_sql} ORDER BY starts_at, id",
+            [request.series, *guild_params],
+        )
+        if not rows:
+            raise ExportError(f"there is no series called {request.series!r}: check its exact name")
+    sessions = [_session(row) for row in rows]
+    in_range = [
+        s
+        for s in sessions
+        if (request.date_from is None or s.local_date >= request.date_from)
+        and (request.date_to is None or s.local_date <= request.date_to)
+    ]
+    if not in_range:
+        raise ExportError(
+            f"no session of {request.describe().split(';')[0]} falls between "
+            f"{request.date_from or 'the start'} and {request.date_to or 'today'}: widen the date range"
+        )
+    for session in in_range:
+        await _load_details(db, session)
+    return in_range
+
+
+def _session(row: Any) -> SessionInfo:
+    try:
+        zone = ZoneInfo(row["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Europe/London")
+    try:
+        plan = json.loads(row["plan_snapshot"])
+    except json.JSONDecodeError:
+        plan = {}
+    return SessionInfo(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        series=row["series"],
+        plan_id=row["plan_id"],
+        plan_title=row["plan_title"],
+        plan=plan if isinstance(plan, dict) else {},
+        starts_at=parse_utc(row["starts_at"]),
+        zone=zone,
+        state=row["state"],
+    )
+
+
+async def _load_details(db: Database, s: SessionInfo) -> None:
+    plan_rounds = {r.get("id"): r for r in s.plan.get("rounds", []) if isinstance(r, dict)}
+    for row in await db.fetch_all("SELECT id, number, name, topic FROM rooms WHERE session_id = ?", [s.id]):
+        s.rooms[row["number"]] = RoomInfo(row["id"], row["number"], row["name"], row["topic"])
+    room_numbers = {room.id: room.number for room in s.rooms.values()}
+    for row in await db.fetch_all(
+        "SELECT number, round_key, title, minutes, started_at FROM rounds WHERE session_id = ?", [s.id]
+    ):
+        planned = plan_rounds.get(row["round_key"], {})
+        s.rounds[row["number"]] = RoundInfo(
+            number=row["number"],
+            key=row["round_key"],
+            title=row["title"],
+            minutes=row["minutes"],
+            prompt=str(planned.get("prompt", "")),
+            started_at=parse_utc(row["started_at"]) if row["started_at"] else None,
+        )
+    for row in await db.fetch_all(
+        "SELECT round_number, room_id, text FROM round_prompts WHERE session_id = ?", [s.id]
+    ):
+        if row["room_id"] in room_numbers:
+            s.prompts[(row["round_number"], room_numbers[row["room_id"]])] = row["text"]
+    for row in await db.fetch_all(
+        "SELECT room_id, round_number, text, needs_review FROM summaries WHERE session_id = ?", [s.id]
+    ):
+        if row["room_id"] in room_numbers:
+            key = (room_numbers[row["room_id"]], row["round_number"])
+            s.summaries[key] = Summary(row["text"], bool(row["needs_review"]))
+    attendance = await db.fetch_one(
+        "SELECT COUNT(DISTINCT participant_id) FROM assignments WHERE session_id = ?", [s.id]
+    )
+    s.attendance = int(attendance[0]) if attendance else 0
+    await _load_consent(db, s)
+
+
+async def _load_consent(db: Database, s: SessionInfo) -> None:
+    """Consent counts and permissions, folded from the append-only ledger by the core consent rule.
+
+    Joined: RSVP'd 'going' or in the ledger. Consented / declined: the latest record, decline or
+    withdraw choice. Withdrew: any withdrawal. Versions are listed by first use; the current
+    one is the fingerprint of the plan's consent text when the ledger has it, else the version
+    of the latest entry, so people who consented to an older text show up as such.
+    """
+    going = await db.fetch_all(
+        "SELECT participant_id FROM rsvps WHERE session_id = ? AND status = 'going'", [s.id]
+    )
+    ledger = await db.fetch_all(
+        "SELECT participant_id, text_version, choice, recorded_at FROM consent_ledger "
+        "WHERE session_id = ? ORDER BY id",
+        [s.id],
+    )
+    entries: dict[int, list[LedgerEntry]] = defaultdict(list)
+    first_used: dict[str, datetime] = {}
+    for person, version, choice, recorded_at in ledger:
+        entries[person].append(LedgerEntry(Choice(choice), parse_utc(recorded_at), version))
+        first_used.setdefault(version, parse_utc(recorded_at))
+    states = {person: state_at(history) for person, history in entries.items()}
+    latest = {
+        person: [e.choice for e in history if e.choice in RECORDING_CHOICES][-1:]
+        for person, history in entries.items()
+    }
+    planned = consent_version(str(s.plan.get("consent_text", "")))
+    current = planned if planned in first_used else (ledger[-1][1] if ledger else None)
+    consenting = Counter(st.text_version for st in states.values() if st.recording)
+    s.recording = frozenset(p for p, st in states.items() if st.recording)
+    s.quoting = frozenset(p for p, st in states.items() if st.quote)
+    s.consent = ConsentSummary(
+        joined=len({row[0] for row in going} | entries.keys()),
+        consented=len(s.recording),
+        declined=sum(1 for choices in latest.values() if choices == [Choice.DECLINE]),
+        withdrew=sum(1 for history in entries.values() if any(e.choice is Choice.WITHDRAW for e in history)),
+        versions=tuple(
+            VersionCount(v, first_used[v], consenting[v], v == current)
+            for v in sorted(first_used, key=lambda v: first_used[v])
+        ),
+    )

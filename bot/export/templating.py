@@ -1,0 +1,49 @@
+"""The jinja2 environments for the notes and the report, and the filters both templates use.
+
+HTML templates autoescape every value (participants' words are untrusted text); Markdown
+templates escape with ``md`` instead, because HTML escaping would litter plain-text notes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)", re.MULTILINE)
+
+
+def md_escape(text: str) -> str:
+    """Backslash-escape what Markdown would read as markup, so a contribution renders as typed."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], escaped)
+
+
+def md_quote(text: str) -> str:
+    """A block quote of escaped text, one ``>`` per line, keeping the author's line breaks."""
+    return "\n".join("> " + line if line else ">" for line in md_escape(text).splitlines() or [""])
+
+
+def clock(moment: datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def long_date(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B %Y}, {moment:%H:%M}"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("bot.export", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md=md_escape, md_quote=md_quote, clock=clock, long_date=long_date)
+    return env
+
+
+ENV = _environment()
