@@ -112,6 +112,8 @@ class SimulatedDiscord(InteractionRoutes):
         self._adapters: dict[int, _SimWebhookAdapter] = {}
         #: every REST and webhook call, in order
         self.calls: list[RecordedCall] = []
+        #: "METHOD template" of every call nobody answers (also raised as UnknownRouteError)
+        self.unknown_routes: list[str] = []
         #: the last presence the bot set (activity, status)
         self.presence: dict[str, Any] | None = None
         self.watcher = TaskWatcher()
@@ -150,6 +152,7 @@ class SimulatedDiscord(InteractionRoutes):
         )
         handler = ROUTES.get(f"{route.method} {route.path}")
         if handler is None:
+            self.unknown_routes.append(f"{route.method} {route.path}")
             raise UnknownRouteError(
                 f"the simulated Discord does not answer {route.method} {route.path} (called as {path}); "
                 "add a handler in bot/simulation"

@@ -37,6 +37,20 @@ class ConfirmView(discord.ui.View):
         await interaction.followup.send("Done.", ephemeral=True)
 
 
+class ChoiceView(discord.ui.View):
+    """A view the command handler waits on, the pattern that makes "settled" subtle."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=600)
+        self.choice: str | None = None
+
+    @discord.ui.select(custom_id="demo:pick", options=[discord.SelectOption(label=x) for x in ("tea", "coffee")])
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select[ChoiceView]) -> None:
+        self.choice = select.values[0]
+        await interaction.response.send_message(f"Picked {self.choice}.", ephemeral=True)
+        self.stop()
+
+
 class NoteModal(discord.ui.Modal, title="Leave a note"):
     note: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(label="Note", custom_id="demo:note:text")
     mood: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(label="Mood", required=False)
@@ -55,6 +69,8 @@ class DemoCog(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         self.seen: list[discord.Message] = []
+        self.edits: list[tuple[str, str]] = []
+        self.deleted: list[int] = []
         self.history: list[str] = []
 
     @commands.Cog.listener()
@@ -64,6 +80,16 @@ class DemoCog(commands.Cog):
         self.seen.append(message)
         if message.content == "ping":
             await message.reply("pong")
+        elif message.content == "react":
+            await message.add_reaction("👍")
+
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        self.edits.append((before.content, after.content))
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        self.deleted.append(payload.message_id)
 
     @demo.command(name="echo", description="Echo text back")
     async def echo(self, interaction: discord.Interaction, text: str, times: int = 1, loud: bool = False) -> None:
@@ -92,6 +118,13 @@ class DemoCog(commands.Cog):
     async def confirm(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message("Sure?", view=ConfirmView(), ephemeral=True)
 
+    @demo.command(name="drink", description="Wait for a choice, then follow up")
+    async def drink(self, interaction: discord.Interaction) -> None:
+        view = ChoiceView()
+        await interaction.response.send_message("Tea or coffee?", view=view, ephemeral=True)
+        await view.wait()
+        await interaction.followup.send(f"Enjoy your {view.choice}.", ephemeral=True)
+
     @demo.command(name="note", description="Open a modal")
     async def note(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_modal(NoteModal())
@@ -113,7 +146,7 @@ class DemoCog(commands.Cog):
     async def dm(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True)
         file = discord.File(fp=__import__("io").BytesIO(b"hello,world\n"), filename="notes.csv")
-        await interaction.user.send("Here are your notes.", file=file)
+        await interaction.user.send("Here are your notes.", file=file, view=JoinView())
         await interaction.edit_original_response(content="Sent you a DM.")
 
     @demo.command(name="backfill", description="Read history after a message id")
@@ -139,6 +172,9 @@ class DemoBot(commands.Bot):
         intents.dm_messages = True
         super().__init__(command_prefix="!", intents=intents)
         self.cog_errors: list[BaseException] = []
+
+    async def on_ready(self) -> None:
+        await self.change_presence(activity=discord.Game("cafés"))
 
     async def setup_hook(self) -> None:
         await self.add_cog(DemoCog(self))

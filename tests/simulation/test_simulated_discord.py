@@ -145,6 +145,11 @@ async def test_dm_with_attachment(sim: SimulatedDiscord, bot: DemoBot) -> None:
     assert attachment["content_type"] == "text/csv"
     [upload] = [c for c in sim.calls if c.files]
     assert upload.files == [("notes.csv", b"hello,world\n")] and upload.json["content"] == "Here are your notes."
+    # Buttons in a DM work too (consent is asked by DM), and only for the recipient.
+    clicked = await sim.click(bot, alice, dm, "demo:join")
+    assert clicked.content == "Welcome, Alice!"
+    with pytest.raises(SimPermissionError, match="not in that DM"):
+        await sim.click(bot, sim.add_member("Bob"), dm, "demo:join")
 
 
 async def test_history_after_returns_offline_messages_in_order(sim: SimulatedDiscord, bot: DemoBot) -> None:
@@ -191,6 +196,7 @@ async def test_unknown_route_raises_clearly(sim: SimulatedDiscord, bot: DemoBot)
     [error] = bot.cog_errors
     assert isinstance(error, UnknownRouteError)
     assert "GET /channels/{channel_id}/webhooks" in str(error)
+    assert sim.unknown_routes == ["GET /channels/{channel_id}/webhooks"]
 
 
 async def test_message_content_intent_is_respected(sim: SimulatedDiscord) -> None:
@@ -207,6 +213,33 @@ async def test_message_content_intent_is_respected(sim: SimulatedDiscord) -> Non
     cog = blind.get_cog("DemoCog")
     assert isinstance(cog, DemoCog) and cog.seen[-1].content == ""
     await sim.disconnect(blind)
+
+
+async def test_handler_waiting_on_a_view_and_select_values(sim: SimulatedDiscord, bot: DemoBot) -> None:
+    alice = sim.add_member("Alice")
+    asked = await sim.slash(bot, alice, "demo drink")  # returns although the handler waits on the view
+    assert asked.content == "Tea or coffee?"
+    assert asked.selects()[0]["custom_id"] == "demo:pick"
+    with pytest.raises(SimulationError, match="does not offer"):
+        await sim.click(bot, alice, asked.message, "demo:pick", values=["water"])
+
+    picked = await sim.click(bot, alice, asked.message, "demo:pick", values=["coffee"])
+    assert picked.content == "Picked coffee."
+    # The waiting handler resumed and followed up on its own interaction.
+    assert asked.content == "Tea or coffee?\nEnjoy your coffee."
+
+
+async def test_user_edits_deletes_reactions_and_presence(sim: SimulatedDiscord, bot: DemoBot) -> None:
+    assert sim.presence is not None and sim.presence["activity"].name == "cafés"
+    alice = sim.add_member("Alice")
+    cog = bot.get_cog("DemoCog")
+    assert isinstance(cog, DemoCog)
+    message = await sim.say(bot, alice, sim.general_channel_id, "react")
+    assert message.reactions == {"👍": [sim.bot_user.id]}
+    await sim.edit(bot, message.id, "reacted")
+    assert cog.edits == [("react", "reacted")] and message.edited
+    await sim.delete(bot, message.id)
+    assert cog.deleted == [message.id] and sim.messages(sim.general_channel_id) == []
 
 
 async def test_snowflakes_are_deterministic_and_follow_the_clock() -> None:
