@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import permissions as perm
-from .models import SUPPRESS_EMBEDS_FLAG, SimMember, SimMessage
+from .models import SUPPRESS_EMBEDS_FLAG, SimMember, SimMessage, walk_components
 from .routing import RequestContext, http_error, route
 from .state import DM, GUILD_CATEGORY, GuildState, normalise_text_channel_name
 
@@ -73,7 +73,7 @@ class RestRoutes(GuildState):
         if len(body.get("embeds") or []) > _MAX_EMBEDS:
             raise http_error(400, 50035, "Invalid Form Body: embeds must be 10 or fewer in length")
         custom_ids: list[str] = []
-        for component in SimMessage(0, 0, 0, components=body.get("components") or []).iter_components():
+        for component in walk_components(body.get("components") or []):
             custom_id = component.get("custom_id")
             if custom_id is not None:
                 if len(custom_id) > _CUSTOM_ID_LIMIT:
