@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from dateutil import parser as date_parser
 
 _RELATIVE = re.compile(r"^in\s+(\d{1,4})\s*(minutes?|mins?|hours?|hrs?|days?)$", re.IGNORECASE)
+# A date that starts with the year (2026-12-05) is ISO order, never year-day-month.
+_YEAR_FIRST = re.compile(r"^\d{4}[-/.]")
 
 
 class WhenError(ValueError):
@@ -33,10 +35,12 @@ def parse_start(text: str, timezone: str, now: datetime) -> datetime:
             timedelta(minutes=amount) if unit.startswith("m")
             else timedelta(hours=amount) if unit.startswith("h") else timedelta(days=amount)
         )
+        if not delta:
+            raise WhenError("That is now, not later. Give a time that has not happened yet, e.g. `in 30 minutes`.")
         return now + delta
     try:
-        parsed = date_parser.parse(cleaned, dayfirst=True, default=now.astimezone(zone).replace(
-            hour=0, minute=0, second=0, microsecond=0, tzinfo=None))
+        midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        parsed = date_parser.parse(cleaned, dayfirst=not _YEAR_FIRST.match(cleaned), default=midnight)
     except (ValueError, OverflowError) as exc:
         raise WhenError(
             f"I couldn't read {cleaned!r} as a date and time. Try `2026-12-05 18:30` (in {timezone}) "

@@ -1,0 +1,69 @@
+"""A session's steps and their misfire policy (invariant 4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.timeline import (
+    LATE_GRACE,
+    REMINDER_BEFORE,
+    Misfire,
+    SessionState,
+    StepKind,
+    plan_steps,
+    round_steps,
+    should_run,
+)
+
+START = datetime(2026, 12, 5, 18, 30, tzinfo=UTC)
+
+
+def test_plan_steps_reminds_opens_moves_rounds_and_closes_in_order() -> None:
+    steps = plan_steps(START, [20, 25, 15], now=START - timedelta(days=1))
+    assert [(s.kind, s.round_number) for s in steps] == [
+        (StepKind.REMINDER, 0), (StepKind.OPEN, 1), (StepKind.ROUND, 2), (StepKind.ROUND, 3), (StepKind.CLOSE, 0),
+    ]
+    assert [s.due_at for s in steps] == [
+        START - REMINDER_BEFORE, START, START + timedelta(minutes=20), START + timedelta(minutes=45),
+        START + timedelta(minutes=60),
+    ]
+    assert steps[0].misfire is Misfire.SKIP_IF_LATE
+    assert all(s.misfire is Misfire.RUN_IF_RUNNING for s in steps[1:])
+
+
+def test_plan_steps_leaves_out_a_reminder_that_would_already_be_due() -> None:
+    steps = plan_steps(START, [30], now=START - REMINDER_BEFORE)
+    assert [s.kind for s in steps] == [StepKind.OPEN, StepKind.CLOSE]
+    assert steps[-1].due_at == START + timedelta(minutes=30)
+
+
+def test_round_steps_from_a_later_round_retime_only_what_follows() -> None:
+    moved_at = START + timedelta(minutes=7)
+    steps = round_steps(moved_at, [20, 25, 15], first_round=2)
+    assert [(s.kind, s.round_number, s.due_at) for s in steps] == [
+        (StepKind.ROUND, 3, moved_at + timedelta(minutes=25)),
+        (StepKind.CLOSE, 0, moved_at + timedelta(minutes=40)),
+    ]
+
+
+def test_round_steps_in_the_last_round_only_close() -> None:
+    steps = round_steps(START, [20, 25], first_round=2)
+    assert [(s.kind, s.due_at) for s in steps] == [(StepKind.CLOSE, START + timedelta(minutes=25))]
+
+
+def test_a_late_reminder_is_skipped_but_one_within_grace_runs() -> None:
+    due = START - REMINDER_BEFORE
+    assert should_run(Misfire.SKIP_IF_LATE, due, due + LATE_GRACE, SessionState.SCHEDULED)
+    assert not should_run(Misfire.SKIP_IF_LATE, due, due + LATE_GRACE + timedelta(seconds=1), SessionState.SCHEDULED)
+
+
+def test_a_late_round_still_runs_while_the_session_runs() -> None:
+    assert should_run(Misfire.RUN_IF_RUNNING, START, START + timedelta(hours=3), SessionState.RUNNING)
+
+
+@pytest.mark.parametrize("state", [SessionState.CLOSED, SessionState.CANCELLED])
+@pytest.mark.parametrize("misfire", list(Misfire))
+def test_nothing_runs_for_a_finished_session(state: SessionState, misfire: Misfire) -> None:
+    assert not should_run(misfire, START, START, state)
