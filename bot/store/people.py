@@ -77,6 +77,13 @@ class PeopleRepo:
         if row:
             return str(row["code"])
         async with self.db.transaction() as conn:
+            # Read again under the write lock: a concurrent first message may have given it already.
+            async with conn.execute(
+                "SELECT code FROM pseudonyms WHERE series = ? AND participant_id = ?", (series, participant_id)
+            ) as cur:
+                given = await cur.fetchone()
+            if given:
+                return str(given[0])
             for code in pseudonym_candidates(key, series, discord_user_id):
                 cur = await conn.execute(
                     "INSERT INTO pseudonyms (series, participant_id, code) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",

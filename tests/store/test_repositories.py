@@ -1,0 +1,264 @@
+"""Repositories: sessions and steps, people and pseudonyms, contributions, guilds."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.clock import to_iso
+from bot.core.consent import Choice, Source
+from bot.core.models import GuildConfig
+from bot.core.pseudonyms import pseudonym_candidates
+from bot.core.timeline import Misfire, PlannedStep, SessionState, StepKind
+from bot.store.audit import AuditRepo
+from bot.store.contributions import ContributionRepo
+from bot.store.db import Database
+from bot.store.guilds import GuildRepo, pseudonym_key
+from bot.store.people import PeopleRepo
+from bot.store.sessions import SessionRepo
+
+from .helpers import GUILD, STARTS, count, make_session
+
+KEY = bytes(range(32))
+AT = datetime(2030, 1, 5, 18, 45, tzinfo=UTC)
+
+
+async def add_contribution(db: Database, session_id: int, person: int, message_id: int, text: str = "hello",
+                           reply_to: int | None = None) -> bool:
+    return await ContributionRepo(db).add(
+        session_id=session_id, room_id=None, round_number=1, participant_id=person, pseudonym="P-TEST",
+        message_id=message_id, channel_id=5, created_at=AT, text=text, reply_to_message_id=reply_to,
+    )
+
+
+async def test_create_stores_session_rounds_steps_and_audit_together(db: Database) -> None:
+    session_id = await make_session(db)
+    session = await SessionRepo(db).get(session_id)
+    assert session is not None
+    assert session.state is SessionState.SCHEDULED
+    assert session.starts_at == STARTS
+    assert await count(db, "rounds") == 2
+    assert [s.kind for s in await SessionRepo(db).steps_for(session_id)] == [
+        StepKind.REMINDER, StepKind.OPEN, StepKind.ROUND, StepKind.CLOSE,
+    ]
+    audit = await db.fetch_one("SELECT action, actor_id FROM audit")
+    assert audit is not None and tuple(audit) == ("schedule", "999")
+
+
+async def test_create_stores_nothing_when_a_step_is_refused(db: Database) -> None:
+    duplicate = PlannedStep(StepKind.CLOSE, 0, STARTS, Misfire.RUN_IF_RUNNING)
+    with pytest.raises(Exception, match="UNIQUE"):
+        await SessionRepo(db).create(
+            guild_id=GUILD, series="s", plan_id="p", plan_title="P", plan_snapshot={}, starts_at=STARTS,
+            timezone="Europe/London", room_size=4, rounds=[], steps=[duplicate, duplicate], actor_id=1,
+        )
+    for table in ("sessions", "rounds", "scheduled_steps", "audit"):
+        assert await count(db, table) == 0, table
+
+
+async def test_contributions_are_idempotent_on_the_message_id(db: Database) -> None:
+    session_id = await make_session(db)
+    async with db.transaction() as conn:
+        person = await PeopleRepo(db).ensure_participant(conn, 42)
+    assert await add_contribution(db, session_id, person, 1000, "first")
+    assert not await add_contribution(db, session_id, person, 1000, "again")
+    assert await ContributionRepo(db).texts(session_id) == [("P-TEST", "first")]
+
+
+async def test_a_reply_links_to_the_captured_message(db: Database) -> None:
+    session_id = await make_session(db)
+    async with db.transaction() as conn:
+        person = await PeopleRepo(db).ensure_participant(conn, 42)
+    await add_contribution(db, session_id, person, 1000)
+    await add_contribution(db, session_id, person, 1001, reply_to=1000)
+    await add_contribution(db, session_id, person, 1002, reply_to=555)  # never captured
+    rows = await db.fetch_all("SELECT message_id, reply_to_id FROM contributions ORDER BY id")
+    first_id = (await db.fetch_one("SELECT id FROM contributions WHERE message_id = '1000'"))[0]  # type: ignore[index]
+    assert [tuple(r) for r in rows] == [("1000", None), ("1001", first_id), ("1002", None)]
+
+
+async def test_edit_delete_and_key_point_report_whether_the_message_was_kept(db: Database) -> None:
+    session_id = await make_session(db)
+    repo = ContributionRepo(db)
+    async with db.transaction() as conn:
+        person = await PeopleRepo(db).ensure_participant(conn, 42)
+    await add_contribution(db, session_id, person, 1000)
+    assert await repo.update_text(1000, "changed")
+    assert not await repo.update_text(2000, "never kept")
+    assert await repo.set_key_point(1000, True, "peer-support")
+    row = await db.fetch_one("SELECT text, edited, key_point, theme FROM contributions")
+    assert row is not None and tuple(row) == ("changed", 1, 1, "peer-support")
+    assert await repo.owner(1000) == (session_id, person)
+    assert await repo.delete_message(1000)
+    assert not await repo.delete_message(1000)
+    assert await repo.owner(1000) is None
+
+
+async def test_a_pseudonym_is_given_once_and_kept(db: Database) -> None:
+    people = PeopleRepo(db)
+    async with db.transaction() as conn:
+        person = await people.ensure_participant(conn, 42)
+    code = await people.pseudonym("series", person, 42, KEY)
+    assert code == pseudonym_candidates(KEY, "series", 42)[0]
+    assert await people.pseudonym("series", person, 42, bytes(32)) == code  # stored, not recomputed
+    assert await people.existing_pseudonym("series", 42) == code
+    assert await people.existing_pseudonym("other", 42) is None
+
+
+async def test_a_colliding_pseudonym_is_lengthened(db: Database) -> None:
+    people = PeopleRepo(db)
+    async with db.transaction() as conn:
+        other = await people.ensure_participant(conn, 7)
+        person = await people.ensure_participant(conn, 42)
+        short, longer = pseudonym_candidates(KEY, "series", 42)[:2]
+        await conn.execute("INSERT INTO pseudonyms (series, participant_id, code) VALUES ('series', ?, ?)",
+                           (other, short))
+    assert await people.pseudonym("series", person, 42, KEY) == longer
+    assert await people.pseudonym("series", other, 7, KEY) == short
+
+
+async def test_concurrent_first_messages_share_one_pseudonym(db: Database) -> None:
+    people = PeopleRepo(db)
+    async with db.transaction() as conn:
+        person = await people.ensure_participant(conn, 42)
+    codes = await asyncio.gather(*(people.pseudonym("series", person, 42, KEY) for _ in range(5)))
+    assert set(codes) == {pseudonym_candidates(KEY, "series", 42)[0]}
+    assert await count(db, "pseudonyms") == 1
+
+
+async def test_ensure_participant_returns_the_same_person(db: Database) -> None:
+    people = PeopleRepo(db)
+    async with db.transaction() as conn:
+        first = await people.ensure_participant(conn, 42)
+        again = await people.ensure_participant(conn, 42)
+    assert first == again
+    assert await people.participant_id(42) == first
+    assert await people.discord_id(first) == 42
+    assert await people.participant_id(43) is None
+
+
+async def test_rsvps_list_people_going_in_order_and_follow_changes(db: Database) -> None:
+    session_id = await make_session(db)
+    people = PeopleRepo(db)
+    a = await people.rsvp(session_id, 1001, going=True)
+    b = await people.rsvp(session_id, 1002, going=True)
+    await people.rsvp(session_id, 1003, going=False)
+    assert await people.going(session_id) == [(a, 1001), (b, 1002)]
+    await people.rsvp(session_id, 1001, going=False)
+    assert await people.going(session_id) == [(b, 1002)]
+    assert not await people.is_going(session_id, a)
+
+
+async def test_the_ledger_reads_back_in_the_order_written(db: Database) -> None:
+    session_id = await make_session(db)
+    people = PeopleRepo(db)
+    async with db.transaction() as conn:
+        person = await people.ensure_participant(conn, 42)
+        await people.append_consent(conn, session_id, person, Choice.RECORD, "v1", Source.BUTTON, AT)
+        await people.append_consent(conn, session_id, person, Choice.DECLINE, "v1", Source.BUTTON,
+                                    AT - timedelta(minutes=1))
+    ledger = await people.ledger(session_id, person)
+    assert [(e.choice, e.recorded_at) for e in ledger] == [
+        (Choice.RECORD, AT), (Choice.DECLINE, AT - timedelta(minutes=1)),
+    ]
+    assert await people.sessions_with_consent(person) == [session_id]
+
+
+async def test_a_step_is_claimed_at_most_once(db: Database) -> None:
+    session_id = await make_session(db)
+    repo = SessionRepo(db)
+    step = (await repo.pending_steps())[0]
+    claims = await asyncio.gather(repo.claim_step(step.id), repo.claim_step(step.id))
+    winners = [c for c in claims if c is not None]
+    assert len(winners) == 1
+    assert winners[0].status == "running"
+    await repo.finish_step(step.id, "done")
+    assert await repo.claim_step(step.id) is None
+    assert step.id not in {s.id for s in await repo.pending_steps()}
+    assert session_id == step.session_id
+
+
+async def test_interrupted_steps_are_failed_not_rerun(db: Database) -> None:
+    await make_session(db)
+    repo = SessionRepo(db)
+    first, second, *_ = await repo.pending_steps()
+    await repo.claim_step(first.id)
+    assert await repo.recover_interrupted_steps() == 1
+    row = await db.fetch_one("SELECT status, note FROM scheduled_steps WHERE id = ?", (first.id,))
+    assert row is not None and tuple(row) == ("failed", "interrupted by a restart")
+    assert await repo.claim_step(first.id) is None
+    assert await repo.claim_step(second.id) is not None
+    assert await repo.recover_interrupted_steps() == 1
+
+
+async def test_closing_a_session_cancels_its_pending_steps(db: Database) -> None:
+    session_id = await make_session(db)
+    repo = SessionRepo(db)
+    await repo.set_state(session_id, SessionState.CLOSED, current_round=2)
+    session = await repo.get(session_id)
+    assert session is not None and session.state is SessionState.CLOSED and session.closed_at is not None
+    assert session.current_round == 2
+    assert await repo.pending_steps() == []
+    assert {s.status for s in await repo.steps_for(session_id)} == {"cancelled"}
+
+
+async def test_opening_and_starting_a_round_record_rooms_prompts_and_assignments(db: Database) -> None:
+    session_id = await make_session(db)
+    repo = SessionRepo(db)
+    await repo.record_opening(session_id, category_id=10, lobby_channel_id=11, rooms=[("room-1", 21), ("room-2", 22)])
+    rooms = await repo.rooms(session_id)
+    assert [(r.number, r.channel_id) for r in rooms] == [(1, 21), (2, 22)]
+    async with db.transaction() as conn:
+        person = await PeopleRepo(db).ensure_participant(conn, 42)
+    moved = STARTS + timedelta(minutes=5)
+    await repo.start_round(
+        session_id, 2, prompts=[(rooms[0].id, "Prompt")], assignments=[(person, rooms[1].id)],
+        later_steps=[PlannedStep(StepKind.CLOSE, 0, moved, Misfire.RUN_IF_RUNNING)],
+    )
+    session = await repo.get(session_id)
+    assert session is not None and session.state is SessionState.RUNNING and session.current_round == 2
+    assert await repo.assignments(session_id, 2) == {person: rooms[1].id}
+    steps = {(s.kind, s.round_number): s for s in await repo.steps_for(session_id)}
+    assert steps[(StepKind.CLOSE, 0)].due_at == moved
+    assert steps[(StepKind.ROUND, 2)].status == "skipped"
+    assert (await repo.session_by_channel(22)) == session
+    assert (await repo.session_by_channel(11)) == session
+    assert await repo.session_by_channel(99) is None
+
+
+async def test_mark_seen_only_moves_the_cursor_forward(db: Database) -> None:
+    session_id = await make_session(db)
+    repo = SessionRepo(db)
+    await repo.record_opening(session_id, category_id=10, lobby_channel_id=11, rooms=[("room-1", 21)])
+    await repo.mark_seen(21, 500)
+    await repo.mark_seen(21, 40)
+    room = await repo.room_by_channel(21)
+    assert room is not None and room.last_seen_message_id == 500
+
+
+async def test_guild_config_round_trips_and_updates(db: Database) -> None:
+    repo = GuildRepo(db)
+    config = GuildConfig(GUILD, "Org", "Fac", None, 22, "Europe/Dublin", 30)
+    await repo.save(config)
+    assert await repo.get(GUILD) == config
+    changed = GuildConfig(GUILD, "Org", "Fac", 21, None, "Europe/London", 60)
+    await repo.save(changed)
+    assert await repo.all() == [changed]
+    assert await repo.get(1) is None
+
+
+async def test_the_pseudonym_key_is_generated_once_unless_configured(db: Database) -> None:
+    first = await pseudonym_key(db, None)
+    assert len(first) == 32
+    assert await pseudonym_key(db, None) == first
+    assert await pseudonym_key(db, "ab" * 32) == bytes.fromhex("ab" * 32)
+
+
+async def test_audit_records_the_actor_as_text(db: Database) -> None:
+    await AuditRepo(db).record(GUILD, None, None, "purge", "before=x")
+    await AuditRepo(db).record(GUILD, None, 5, "erase", "")
+    rows = await db.fetch_all("SELECT actor_id, action, at FROM audit ORDER BY id")
+    assert [(r[0], r[1]) for r in rows] == [(None, "purge"), ("5", "erase")]
+    assert rows[0][2] <= to_iso(datetime.now(UTC))
