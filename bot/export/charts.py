@@ -8,6 +8,7 @@ Figure API, never pyplot's global state, and is run in a worker thread by the ca
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from bot.export.scope import SessionInfo
 from bot.export.sink import Sink
 
 BUCKET_MINUTES = 5
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _INK = "#22313f"
 _MUTED = "#6b7a89"
 _COLOURS = ("#1b7f79", "#c8553d", "#4062bb", "#d4a017", "#8a6fdf", "#2e8b57", "#b5446e", "#5c6f7d")
@@ -38,7 +40,7 @@ class Chart:
 
 @dataclass(slots=True)
 class Stats:
-    per_block: Counter[tuple[int, str, str]] = field(default_factory=Counter)  # (round, round label, room)
+    per_block: Counter[tuple[int, str, int, str]] = field(default_factory=Counter)  # round, label, room no, name
     per_person: Counter[str] = field(default_factory=Counter)
     per_bucket: Counter[int] = field(default_factory=Counter)  # minutes since the session started
 
@@ -62,7 +64,7 @@ class StatsSink(Sink):
         start = self._session.starts_at
         for row in rows:
             label = f"R{row.round_number} {row.round_title}"
-            self.stats.per_block[(row.round_number, label, row.room)] += 1
+            self.stats.per_block[(row.round_number, label, row.room_number, row.room)] += 1
             self.stats.per_person[f"{row.session}:{row.pseudonym}"] += 1
             minutes = int((row.time - start).total_seconds() // 60)
             self.stats.per_bucket[minutes // BUCKET_MINUTES * BUCKET_MINUTES] += 1
@@ -86,7 +88,7 @@ def render_charts(stats: Stats, sessions: Sequence[SessionInfo]) -> list[Chart]:
     return [Chart(f"chart-{name}", title, caption, _svg(name, title, fig)) for name, title, caption, fig in charts]
 
 
-def _figure(width: float = 7.6, height: float = 3.4) -> tuple[Figure, matplotlib.axes.Axes]:
+def _figure(width: float, height: float) -> tuple[Figure, matplotlib.axes.Axes]:
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -100,13 +102,13 @@ def _figure(width: float = 7.6, height: float = 3.4) -> tuple[Figure, matplotlib
 
 
 def _rounds(stats: Stats) -> Figure:
-    rounds = sorted({(number, label) for number, label, _ in stats.per_block})
-    rooms = sorted({room for _, _, room in stats.per_block})
-    fig, ax = _figure()
+    rounds = sorted({(number, label) for number, label, _, _ in stats.per_block})
+    rooms = sorted({(room_number, room) for _, _, room_number, room in stats.per_block})
+    fig, ax = _figure(9.6, 3.2)
     width = 0.8 / max(len(rooms), 1)
-    for i, room in enumerate(rooms):
+    for i, (room_number, room) in enumerate(rooms):
         xs = [n + (i - (len(rooms) - 1) / 2) * width for n in range(len(rounds))]
-        ys = [stats.per_block.get((number, label, room), 0) for number, label in rounds]
+        ys = [stats.per_block.get((number, label, room_number, room), 0) for number, label in rounds]
         ax.bar(xs, ys, width * 0.92, label=room, color=_COLOURS[i % len(_COLOURS)])
     ax.set_xticks(range(len(rounds)), [label for _, label in rounds])
     ax.set_ylabel("contributions", color=_INK, fontsize=9)
@@ -122,7 +124,7 @@ def _spread(stats: Stats) -> Figure:
     while len(people) > 3 and people[-1] == 0:
         people.pop()
         bins.pop()
-    fig, ax = _figure()
+    fig, ax = _figure(4.8, 3.2)
     ax.bar(range(len(bins)), people, 0.7, color=_COLOURS[0])
     ax.set_xticks(range(len(bins)), [label for _, _, label in bins])
     ax.set_xlabel("contributions by one person", color=_INK, fontsize=9)
@@ -133,7 +135,7 @@ def _spread(stats: Stats) -> Figure:
 def _timeline(stats: Stats, sessions: Sequence[SessionInfo]) -> Figure:
     first, last = min(stats.per_bucket), max(stats.per_bucket)
     xs = list(range(first, last + BUCKET_MINUTES, BUCKET_MINUTES))
-    fig, ax = _figure()
+    fig, ax = _figure(4.8, 3.2)
     ax.bar(xs, [stats.per_bucket.get(x, 0) for x in xs], BUCKET_MINUTES * 0.85, align="edge", color=_COLOURS[2])
     if len(sessions) == 1:
         s = sessions[0]
@@ -150,10 +152,10 @@ def _timeline(stats: Stats, sessions: Sequence[SessionInfo]) -> Figure:
 
 
 def _svg(name: str, title: str, fig: Figure) -> Markup:
-    """SVG text without the XML prologue, ids salted per chart so several can share one page."""
+    """SVG text without prologue or metadata, ids salted per chart so several can share one page."""
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": f"blether-{name}", "svg.fonttype": "path"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = _METADATA.sub("", svg[svg.index("<svg") :])
     return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1))

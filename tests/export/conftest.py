@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.db import Database
-from tests.export.fixture_data import seed
+from export_fixture import seed
 
 
 @pytest.fixture
