@@ -6,23 +6,47 @@ views keep a timeout task sleeping for minutes, schedulers and ``tasks.loop`` sl
 between runs, and a handler may sit in ``view.wait()`` until a user clicks. So a task
 counts as idle when it sleeps on a timer further away than ``sleep_threshold``, or when
 nothing at all has moved for ``quiet_period`` (blocked on a future nobody will resolve
-yet). Everything else (runnable tasks, short sleeps, work in threads that keeps making
-progress) is waited for.
+yet). Everything else (runnable tasks, short sleeps) is waited for, and so is any worker
+thread that is busy: aiosqlite queries and ``asyncio.to_thread`` work resolve their
+futures from a thread, so while one runs the bot is not idle however still it looks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import linecache
+import sys
+import threading
 import weakref
 from typing import Any
 
 from .models import SimulationError
 
+#: Source fragments of the lines an idle worker thread sits on (queue gets, lock waits, polls).
+#: A sleeping thread counts as busy: it is usually pacing work the bot will await.
+_IDLE_LINES = (".get(", ".wait(", ".acquire(", "select(", ".recv")
+
+
+def worker_threads_busy() -> bool:
+    """Whether any other thread is running code rather than waiting for work.
+
+    Judged from the line each thread's innermost Python frame is on: a pool worker or an
+    aiosqlite connection thread waiting for its next job sits on a ``queue.get()``.
+    """
+    here = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident == here:
+            continue
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+        if not any(fragment in line for fragment in _IDLE_LINES):
+            return True
+    return False
+
 
 class TaskWatcher:
     """Tracks which tasks belong to the bot's reaction to the events we fed it."""
 
-    def __init__(self, *, sleep_threshold: float = 2.0, quiet_period: float = 0.15, timeout: float = 10.0) -> None:
+    def __init__(self, *, sleep_threshold: float = 2.0, quiet_period: float = 0.15, timeout: float = 20.0) -> None:
         self.sleep_threshold = sleep_threshold
         self.quiet_period = quiet_period
         self.timeout = timeout
@@ -71,7 +95,7 @@ class TaskWatcher:
                     blocked.append(task)
             if not busy and not blocked:
                 return
-            if busy:
+            if busy or (blocked and worker_threads_busy()):
                 quiet_since = last_signature = None
             else:
                 signature = tuple(sorted((id(t), id(getattr(t, "_fut_waiter", None))) for t in blocked))

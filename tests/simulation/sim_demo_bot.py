@@ -6,9 +6,18 @@ tests must not depend on cogs other people are still writing.
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import discord
 from discord import app_commands
 from discord.ext import commands
+
+
+def slow_work() -> str:
+    """Stands in for a database query or an export built in a worker thread."""
+    time.sleep(0.3)
+    return "slow work done"
 
 
 class JoinView(discord.ui.View):
@@ -124,6 +133,11 @@ class DemoCog(commands.Cog):
         await interaction.response.send_message("Tea or coffee?", view=view, ephemeral=True)
         await view.wait()
         await interaction.followup.send(f"Enjoy your {view.choice}.", ephemeral=True)
+
+    @demo.command(name="slow", description="Answer after work in a thread")
+    async def slow(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send(await asyncio.to_thread(slow_work))
 
     @demo.command(name="note", description="Open a modal")
     async def note(self, interaction: discord.Interaction) -> None:

@@ -229,6 +229,13 @@ async def test_handler_waiting_on_a_view_and_select_values(sim: SimulatedDiscord
     assert asked.content == "Tea or coffee?\nEnjoy your coffee."
 
 
+async def test_slash_waits_for_work_in_threads(sim: SimulatedDiscord, bot: DemoBot) -> None:
+    result = await sim.slash(bot, sim.add_member("Alice"), "demo slow")
+    assert result.deferred and result.content == "slow work done"
+    [message] = result.messages  # the first follow-up replaced the "thinking…" message
+    assert message.ephemeral and not message.flags & 128
+
+
 async def test_user_edits_deletes_reactions_and_presence(sim: SimulatedDiscord, bot: DemoBot) -> None:
     assert sim.presence is not None and sim.presence["activity"].name == "cafés"
     alice = sim.add_member("Alice")
