@@ -25,8 +25,6 @@ _COLUMNS = (
     "c.pseudonym, c.created_at, c.text, c.reply_to_id, c.edited, c.key_point, c.theme"
 )
 _ORDER_BY: dict[Order, str] = {
-    "time": "c.session_id, c.round_number, room_number, c.created_at, c.id",
-    "key_points_first": "c.session_id, c.round_number, room_number, c.key_point DESC, c.created_at, c.id",
     "pseudonym": "c.pseudonym, c.session_id, c.round_number, room_number, c.created_at, c.id",
 }
 BATCH = 2000
@@ -106,14 +104,15 @@ class RowStream:
         return [row[0] for row in rows]
 
     async def batches(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[list[sqlite3.Row]]:
-        """Raw rows of these sessions in the given order, ``BATCH`` at a time."""
-        where, params = self._where([s.id for s in sessions])
-        sql = (
-            f"SELECT {_COLUMNS} FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id "
-            f"WHERE {where} ORDER BY {_ORDER_BY[order]}"
-        )
+        """Raw rows of these sessions in the given order, ``BATCH`` at a time.
+
+        The round-and-room orders read block by block, each block straight off the
+        ``contributions_by_session`` index, so SQLite never sorts more than one block's ties and
+        memory stays flat. The pseudonym order (only the REFI-QDA cases need it) lets SQLite sort,
+        which it does with bounded memory, spilling to temporary files.
+        """
         batch: list[sqlite3.Row] = []
-        async for row in self._db.iterate(sql, params, batch=BATCH):
+        async for row in self._rows(sessions, order):
             batch.append(row)
             if len(batch) >= BATCH:
                 self._on_read(len(batch))
@@ -122,6 +121,39 @@ class RowStream:
         if batch:
             self._on_read(len(batch))
             yield batch
+
+    async def _rows(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[sqlite3.Row]:
+        select = f"SELECT {_COLUMNS} FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id"
+        if order == "pseudonym":
+            where, params = self._where([s.id for s in sessions])
+            async for row in self._db.iterate(f"{select} WHERE {where} ORDER BY {_ORDER_BY[order]}", params, BATCH):
+                yield row
+            return
+        parts = ("c.key_point = 1", "c.key_point = 0") if order == "key_points_first" else ("1 = 1",)
+        for session in sessions:
+            for round_number, room_id in await self._blocks(session):
+                room_sql = "c.room_id IS NULL" if room_id is None else "c.room_id = ?"
+                params = [session.id, round_number] + ([] if room_id is None else [room_id])
+                for part in parts:
+                    if part == "c.key_point = 0" and self._request.key_points_only:
+                        continue
+                    sql = (
+                        f"{select} WHERE c.session_id = ? AND c.round_number = ? AND {room_sql} AND {part}"
+                        f"{' AND c.key_point = 1' if self._request.key_points_only else ''}"
+                        " ORDER BY c.created_at, c.id"
+                    )
+                    async for row in self._db.iterate(sql, params, BATCH):
+                        yield row
+
+    async def _blocks(self, session: SessionInfo) -> list[tuple[int, int | None]]:
+        """The session's (round, room id) blocks that pass the filters, in round then room-number order."""
+        where, params = self._where([session.id])
+        rows = await self._db.fetch_all(
+            "SELECT DISTINCT c.round_number, c.room_id, COALESCE(r.number, 0) FROM contributions c "
+            f"LEFT JOIN rooms r ON r.id = c.room_id WHERE {where}",
+            params,
+        )
+        return [(round_number, room_id) for round_number, room_id, _ in sorted(rows, key=lambda r: (r[0], r[2]))]
 
 
 class RowMaker:
