@@ -107,7 +107,7 @@ def load_page(chromium: str, url: str, *, width: int = 1200, height: int = 1600,
                 f"--window-size={width},{height}", "--remote-debugging-pipe", "about:blank",
             ],
             pass_fds=(3, 4),
-            preexec_fn=wire_fds,  # noqa: PLW1509 - a test helper, single-threaded at this point
+            preexec_fn=wire_fds,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         os.close(to_browser_r)

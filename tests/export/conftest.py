@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from export_fixture import seed
 
 from bot.store.db import Database
-from export_fixture import seed
 
 
 @pytest.fixture

@@ -176,8 +176,8 @@ async def test_qdc_codebook(db: Database, tmp_path: Path) -> None:
 
     # Codebook.xsd declares the same CodeBookType in its own namespace with CodeBook as the root.
     xsd = PROJECT_XSD.read_text(encoding="utf-8").replace("urn:QDA-XML:project:1.0", "urn:QDA-XML:codebook:1.0")
-    xsd = xsd.replace('<xsd:element name="Project" type="ProjectType">',
-                      '<xsd:element name="CodeBook" type="CodeBookType"/><xsd:element name="Project" type="ProjectType">')
+    project_root = '<xsd:element name="Project" type="ProjectType">'
+    xsd = xsd.replace(project_root, '<xsd:element name="CodeBook" type="CodeBookType"/>' + project_root)
     xmlschema.XMLSchema(xsd).validate(str(path))
 
 
