@@ -37,10 +37,17 @@ async def make_db(path: Path, rows: int) -> float:
     async with Database(path):
         pass  # creates the schema
     start = datetime(2024, 6, 4, 17, 30, tzinfo=UTC)
-    plan = {"id": "bench", "title": "Bench café", "version": 1, "consent_text": "We record.", "themes": [
-        {"id": "hope", "name": "Hope", "description": ""}],
-        "rounds": [{"id": f"r{n}", "title": f"Round {n}", "prompt": "Say something", "minutes": 20}
-                   for n in range(1, ROUNDS + 1)]}
+    plan = {
+        "id": "bench",
+        "title": "Bench café",
+        "version": 1,
+        "consent_text": "We record.",
+        "themes": [{"id": "hope", "name": "Hope", "description": ""}],
+        "rounds": [
+            {"id": f"r{n}", "title": f"Round {n}", "prompt": "Say something", "minutes": 20}
+            for n in range(1, ROUNDS + 1)
+        ],
+    }
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=OFF")
@@ -48,21 +55,28 @@ async def make_db(path: Path, rows: int) -> float:
         conn.execute(
             "INSERT INTO sessions (id, guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, "
             "room_size, state, created_at) VALUES (1, 'g', 'bench', 'bench', 'Bench café', ?, ?, 'Europe/London', "
-            "6, 'closed', ?)", (json.dumps(plan), start.isoformat(), start.isoformat()),
+            "6, 'closed', ?)",
+            (json.dumps(plan), start.isoformat(), start.isoformat()),
         )
-        conn.executemany("INSERT INTO participants (id, discord_user_id, created_at) VALUES (?, ?, ?)",
-                         [(p, str(10**17 + p), start.isoformat()) for p in range(1, PEOPLE + 1)])
+        conn.executemany(
+            "INSERT INTO participants (id, discord_user_id, created_at) VALUES (?, ?, ?)",
+            [(p, str(10**17 + p), start.isoformat()) for p in range(1, PEOPLE + 1)],
+        )
         conn.executemany(
             "INSERT INTO consent_ledger (session_id, participant_id, text_version, choice, source, recorded_at) "
             "VALUES (1, ?, 'v1', ?, 'button', ?)",
             [(p, choice, start.isoformat()) for p in range(1, PEOPLE + 1) for choice in ("record", "quote")],
         )
-        conn.executemany("INSERT INTO rooms (id, session_id, number, name) VALUES (?, 1, ?, ?)",
-                         [(m, m, f"Room {m}") for m in range(1, ROOMS + 1)])
+        conn.executemany(
+            "INSERT INTO rooms (id, session_id, number, name) VALUES (?, 1, ?, ?)",
+            [(m, m, f"Room {m}") for m in range(1, ROOMS + 1)],
+        )
         conn.executemany(
             "INSERT INTO rounds (session_id, number, round_key, title, minutes, started_at) VALUES (1, ?, ?, ?, 20, ?)",
-            [(r, f"r{r}", f"Round {r}", (start + timedelta(minutes=20 * (r - 1))).isoformat())
-             for r in range(1, ROUNDS + 1)],
+            [
+                (r, f"r{r}", f"Round {r}", (start + timedelta(minutes=20 * (r - 1))).isoformat())
+                for r in range(1, ROUNDS + 1)
+            ],
         )
     batch: list[tuple[object, ...]] = []
     per_block = rows // (ROUNDS * ROOMS) + 1
@@ -76,8 +90,21 @@ async def make_db(path: Path, rows: int) -> float:
                 person = 1 + (room * 37 + k) % PEOPLE
                 moment = start + timedelta(minutes=20 * (rnd - 1), seconds=k * 1200 / per_block)
                 text = " ".join(WORDS[(n + j) % len(WORDS)] for j in range(8 + n % 25))
-                batch.append((n, room, rnd, person, f"P-{person:04X}", str(n), "c", moment.isoformat(), text,
-                              int(k % 50 == 0), "hope" if k % 50 == 0 else None))
+                batch.append(
+                    (
+                        n,
+                        room,
+                        rnd,
+                        person,
+                        f"P-{person:04X}",
+                        str(n),
+                        "c",
+                        moment.isoformat(),
+                        text,
+                        int(k % 50 == 0),
+                        "hope" if k % 50 == 0 else None,
+                    )
+                )
                 if len(batch) == 50_000:
                     _insert(conn, batch)
                     batch = []
@@ -105,8 +132,14 @@ async def _worker(db_path: Path, fmt: str, out: Path) -> dict[str, object]:
 
 
 def _machine() -> list[str]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
     import os
 
     return [
@@ -134,13 +167,19 @@ def main() -> None:
             made = asyncio.run(make_db(db_path, size))
             print(f"{size:>9,} rows generated in {made:.1f} s", file=sys.stderr)
             for fmt in FORMATS:
-                result = json.loads(subprocess.run(
-                    [sys.executable, __file__, "--worker", str(db_path), fmt, str(Path(tmp) / f"out-{size}-{fmt}")],
-                    check=True, capture_output=True, text=True,
-                ).stdout)
+                result = json.loads(
+                    subprocess.run(
+                        [sys.executable, __file__, "--worker", str(db_path), fmt, str(Path(tmp) / f"out-{size}-{fmt}")],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                )
                 rate = result["rows"] / result["seconds"]
-                line = (f"| {size:,} | {fmt} | {result['seconds']:.1f} | {rate:,.0f} | "
-                        f"{result['bytes'] / 2**20:,.1f} | {result['peak_mib']:.0f} |")
+                line = (
+                    f"| {size:,} | {fmt} | {result['seconds']:.1f} | {rate:,.0f} | "
+                    f"{result['bytes'] / 2**20:,.1f} | {result['peak_mib']:.0f} |"
+                )
                 print(line, file=sys.stderr)
                 lines.append(line)
             db_path.unlink()

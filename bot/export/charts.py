@@ -76,14 +76,24 @@ def render_charts(stats: Stats, sessions: Sequence[SessionInfo]) -> list[Chart]:
         return []
     timing = ", with the start of each round marked." if len(sessions) == 1 else ", all sessions together."
     charts = [
-        ("rounds", "Contributions per round and room", "How many contributions each room made in each round.",
-         _rounds(stats)),
-        ("spread", "Participation spread",
-         "How many people spoke how much: people by their number of contributions (per session).",
-         _spread(stats)),
-        ("time", "Activity over time",
-         f"Contributions per {BUCKET_MINUTES} minutes since the session started{timing}",
-         _timeline(stats, sessions)),
+        (
+            "rounds",
+            "Contributions per round and room",
+            "How many contributions each room made in each round.",
+            _rounds(stats),
+        ),
+        (
+            "spread",
+            "Participation spread",
+            "How many people spoke how much: people by their number of contributions (per session).",
+            _spread(stats),
+        ),
+        (
+            "time",
+            "Activity over time",
+            f"Contributions per {BUCKET_MINUTES} minutes since the session started{timing}",
+            _timeline(stats, sessions),
+        ),
     ]
     return [Chart(f"chart-{name}", title, caption, _svg(name, title, fig)) for name, title, caption, fig in charts]
 
@@ -144,8 +154,15 @@ def _timeline(stats: Stats, sessions: Sequence[SessionInfo]) -> Figure:
             if started is not None:
                 minute = (started - s.starts_at).total_seconds() / 60
                 ax.axvline(minute, color=_COLOURS[1], linewidth=1, linestyle="--")
-                ax.annotate(f"R{number}", (minute, 1), xycoords=("data", "axes fraction"), xytext=(3, -10),
-                            textcoords="offset points", color=_COLOURS[1], fontsize=8)
+                ax.annotate(
+                    f"R{number}",
+                    (minute, 1),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(3, -10),
+                    textcoords="offset points",
+                    color=_COLOURS[1],
+                    fontsize=8,
+                )
     ax.set_xlabel("minutes since the session started", color=_INK, fontsize=9)
     ax.set_ylabel("contributions", color=_INK, fontsize=9)
     return fig

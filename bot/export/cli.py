@@ -48,20 +48,38 @@ def add_export_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     scope = parser.add_mutually_exclusive_group(required=True)
     scope.add_argument("--session", type=int, metavar="ID", help="one session by id")
     scope.add_argument("--series", metavar="NAME", help="every session of a series")
-    parser.add_argument("--format", type=_formats, default=("csv", "jsonl", "md", "html", "qdpx"),
-                        metavar="LIST", help="comma-separated formats (default: csv,jsonl,md,html,qdpx)")
+    parser.add_argument(
+        "--format",
+        type=_formats,
+        default=("csv", "jsonl", "md", "html", "qdpx"),
+        metavar="LIST",
+        help="comma-separated formats (default: csv,jsonl,md,html,qdpx)",
+    )
     parser.add_argument("--from", dest="date_from", type=_day, metavar="DATE", help="first session date")
     parser.add_argument("--to", dest="date_to", type=_day, metavar="DATE", help="last session date")
     parser.add_argument("--rounds", type=_numbers, default=(), metavar="1,2", help="only these rounds")
     parser.add_argument("--rooms", type=_numbers, default=(), metavar="1,3", help="only these room numbers")
     parser.add_argument("--key-points", action="store_true", help="only contributions marked as key points")
     parser.add_argument("--quotes-only", action="store_true", help="only authors who allowed quoting")
-    parser.add_argument("--scrub", action=argparse.BooleanOptionalAction, default=None,
-                        help="replace e-mails, phone numbers and links (default: only in the HTML report)")
-    parser.add_argument("--redact", action="append", default=[], metavar="WORD",
-                        help="a word or name to replace by [redacted] (repeatable)")
-    parser.add_argument("--qdpx-source-per", choices=("room_round", "session"), default="room_round",
-                        help="one REFI-QDA source per room and round (default) or per session")
+    parser.add_argument(
+        "--scrub",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="replace e-mails, phone numbers and links (default: only in the HTML report)",
+    )
+    parser.add_argument(
+        "--redact",
+        action="append",
+        default=[],
+        metavar="WORD",
+        help="a word or name to replace by [redacted] (repeatable)",
+    )
+    parser.add_argument(
+        "--qdpx-source-per",
+        choices=("room_round", "session"),
+        default="room_round",
+        help="one REFI-QDA source per room and round (default) or per session",
+    )
     parser.add_argument("--zip", action="store_true", help="put the files of the run in one zip")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write into")
     return parser

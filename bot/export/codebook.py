@@ -67,9 +67,7 @@ def build_codebook(sessions: Iterable[SessionInfo], tagged_themes: Iterable[str]
             rnd = s.rounds[number]
             if rnd.key not in seen_rounds:
                 seen_rounds.add(rnd.key)
-                rounds.children.append(
-                    Code(round_code_guid(rnd.key), f"Round {number}: {rnd.title}", True, rnd.prompt)
-                )
+                rounds.children.append(Code(round_code_guid(rnd.key), f"Round {number}: {rnd.title}", True, rnd.prompt))
         for theme in s.themes:
             if theme["id"] not in seen_themes:
                 seen_themes.add(theme["id"])

@@ -52,9 +52,7 @@ def contribution_record(row: ExportRow) -> dict[str, Any]:
     }
 
 
-def session_record(
-    s: SessionInfo, exported_at: str, notice: str, clean: Callable[[str], str]
-) -> dict[str, Any]:
+def session_record(s: SessionInfo, exported_at: str, notice: str, clean: Callable[[str], str]) -> dict[str, Any]:
     """What an analyst needs to read the session's contributions: plan, rooms, rounds, consent."""
     return {
         "session": s.id,
@@ -67,8 +65,9 @@ def session_record(
             "id": s.plan_id,
             "title": s.plan_title,
             "version": s.plan.get("version"),
-            "themes": [{"id": t["id"], "name": t.get("name", ""), "description": t.get("description", "")}
-                       for t in s.themes],
+            "themes": [
+                {"id": t["id"], "name": t.get("name", ""), "description": t.get("description", "")} for t in s.themes
+            ],
         },
         "rounds": [
             {"number": r.number, "id": r.key, "title": r.title, "minutes": r.minutes, "prompt": r.prompt}

@@ -272,7 +272,7 @@ def _head(ctx: ExportContext, book: Codebook) -> str:
     name = "Blether: " + (f"session {request.session_id}" if request.session_id is not None else str(request.series))
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n',
-        f"<Project xmlns={quoteattr(PROJECT_NS)} name={quoteattr(xml_text(name))} origin=\"Blether\">\n",
+        f'<Project xmlns={quoteattr(PROJECT_NS)} name={quoteattr(xml_text(name))} origin="Blether">\n',
         _fragment(codebook_element(book), 1),
     ]
     variables = ET.Element("Variables")

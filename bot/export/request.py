@@ -53,9 +53,7 @@ class ExportRequest:
         if unknown:
             raise ExportError(f"unknown format {', '.join(unknown)}: choose from {', '.join(FORMATS)}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ExportError(
-                f"the date range is back to front: 'from' {self.date_from} is after 'to' {self.date_to}"
-            )
+            raise ExportError(f"the date range is back to front: 'from' {self.date_from} is after 'to' {self.date_to}")
         if any(n < 0 for n in self.rounds):
             raise ExportError("round numbers start at 1: remove the negative round numbers")
         if any(n < 1 for n in self.rooms):

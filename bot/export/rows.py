@@ -163,9 +163,7 @@ class RowMaker:
     that should follow a withdrawal has not run yet: a late export must not resurrect them.
     """
 
-    def __init__(
-        self, sessions: Sequence[SessionInfo], request: ExportRequest, clean: Callable[[str], str]
-    ) -> None:
+    def __init__(self, sessions: Sequence[SessionInfo], request: ExportRequest, clean: Callable[[str], str]) -> None:
         self._sessions = {s.id: s for s in sessions}
         self._quotes_only = request.quotes_only
         self.clean = clean

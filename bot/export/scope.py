@@ -203,9 +203,7 @@ async def _load_details(db: Database, s: SessionInfo) -> None:
             prompt=str(planned.get("prompt", "")),
             started_at=parse_utc(row["started_at"]) if row["started_at"] else None,
         )
-    for row in await db.fetch_all(
-        "SELECT round_number, room_id, text FROM round_prompts WHERE session_id = ?", [s.id]
-    ):
+    for row in await db.fetch_all("SELECT round_number, room_id, text FROM round_prompts WHERE session_id = ?", [s.id]):
         if row["room_id"] in room_numbers:
             s.prompts[(row["round_number"], room_numbers[row["room_id"]])] = row["text"]
     for row in await db.fetch_all(
@@ -229,12 +227,9 @@ async def _load_consent(db: Database, s: SessionInfo) -> None:
     one is the fingerprint of the plan's consent text when the ledger has it, else the version
     of the latest entry, so people who consented to an older text show up as such.
     """
-    going = await db.fetch_all(
-        "SELECT participant_id FROM rsvps WHERE session_id = ? AND status = 'going'", [s.id]
-    )
+    going = await db.fetch_all("SELECT participant_id FROM rsvps WHERE session_id = ? AND status = 'going'", [s.id])
     ledger = await db.fetch_all(
-        "SELECT participant_id, text_version, choice, recorded_at FROM consent_ledger "
-        "WHERE session_id = ? ORDER BY id",
+        "SELECT participant_id, text_version, choice, recorded_at FROM consent_ledger WHERE session_id = ? ORDER BY id",
         [s.id],
     )
     entries: dict[int, list[LedgerEntry]] = defaultdict(list)
@@ -244,8 +239,7 @@ async def _load_consent(db: Database, s: SessionInfo) -> None:
         first_used.setdefault(version, parse_utc(recorded_at))
     states = {person: state_at(history) for person, history in entries.items()}
     latest = {
-        person: [e.choice for e in history if e.choice in RECORDING_CHOICES][-1:]
-        for person, history in entries.items()
+        person: [e.choice for e in history if e.choice in RECORDING_CHOICES][-1:] for person, history in entries.items()
     }
     planned = consent_version(str(s.plan.get("consent_text", "")))
     current = planned if planned in first_used else (ledger[-1][1] if ledger else None)

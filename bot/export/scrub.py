@@ -89,9 +89,7 @@ def redactor(words: Iterable[str]) -> Callable[[str], str]:
     cleaned = sorted({w.strip() for w in words if w.strip()}, key=len, reverse=True)
     if not cleaned:
         return _identity
-    pattern = re.compile(
-        r"(?<!\w)(?:" + "|".join(re.escape(w) for w in cleaned) + r")(?!\w)", re.IGNORECASE
-    )
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in cleaned) + r")(?!\w)", re.IGNORECASE)
     return lambda text: pattern.sub(REDACTED_MARK, text)
 
 

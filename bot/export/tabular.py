@@ -57,15 +57,12 @@ class _JsonlSink(Sink):
         self._clean = ctx.maker("jsonl").clean
 
     def start_session(self, session: SessionInfo) -> None:
-        record = {"record": "session"} | session_record(
-            session, self._exported_at, WITHDRAWAL_NOTICE, self._clean
-        )
+        record = {"record": "session"} | session_record(session, self._exported_at, WITHDRAWAL_NOTICE, self._clean)
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def feed(self, rows: Sequence[ExportRow]) -> None:
         self._fh.writelines(
-            json.dumps({"record": "contribution"} | contribution_record(row), ensure_ascii=False) + "\n"
-            for row in rows
+            json.dumps({"record": "contribution"} | contribution_record(row), ensure_ascii=False) + "\n" for row in rows
         )
 
     def close(self) -> None:

@@ -60,8 +60,9 @@ class _Pipe:
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)
 
-    def call(self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
-             timeout: float = 30) -> dict[str, Any]:
+    def call(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None, timeout: float = 30
+    ) -> dict[str, Any]:
         self._next_id += 1
         request: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
@@ -101,14 +102,27 @@ def load_page(chromium: str, url: str, *, width: int = 1200, height: int = 1600,
     with tempfile.TemporaryDirectory(prefix="blether-chromium-") as profile:
         process = subprocess.Popen(
             [
-                chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile}",
-                f"--window-size={width},{height}", "--remote-debugging-pipe", "about:blank",
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                "--remote-debugging-pipe",
+                "about:blank",
             ],
             pass_fds=(3, 4),
             preexec_fn=wire_fds,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -118,24 +132,33 @@ def load_page(chromium: str, url: str, *, width: int = 1200, height: int = 1600,
             session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             for domain in ("Runtime.enable", "Log.enable", "Network.enable", "Page.enable"):
                 pipe.call(domain, session=session)
-            pipe.call("Emulation.setDeviceMetricsOverride",
-                      {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+            pipe.call(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                session=session,
+            )
             pipe.events.clear()
             pipe.call("Page.navigate", {"url": url}, session=session)
             pipe.wait_for("Page.loadEventFired", timeout=timeout)
-            pipe.call("Runtime.evaluate", {"expression": "document.fonts.ready.then(() => true)",
-                                           "awaitPromise": True}, session=session)
+            pipe.call(
+                "Runtime.evaluate",
+                {"expression": "document.fonts.ready.then(() => true)", "awaitPromise": True},
+                session=session,
+            )
             shot = pipe.call("Page.captureScreenshot", {"format": "png"}, session=session, timeout=timeout)
             report = PageReport(screenshot=base64.b64decode(shot["data"]))
             for event in pipe.events:
                 method, params = event.get("method"), event.get("params", {})
                 if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                    report.errors.append("console: " + " ".join(str(a.get("value", a.get("description")))
-                                                                 for a in params.get("args", [])))
+                    report.errors.append(
+                        "console: "
+                        + " ".join(str(a.get("value", a.get("description"))) for a in params.get("args", []))
+                    )
                 elif method == "Runtime.exceptionThrown":
                     details = params.get("exceptionDetails", {})
-                    report.errors.append("exception: " + str(details.get("exception", {}).get("description")
-                                                             or details.get("text")))
+                    report.errors.append(
+                        "exception: " + str(details.get("exception", {}).get("description") or details.get("text"))
+                    )
                 elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
                     report.errors.append("log: " + params["entry"].get("text", ""))
                 elif method == "Network.requestWillBeSent":

@@ -68,7 +68,7 @@ ARABIC = "أشعر بالأمل اليوم، شكراً لكم"
 HEBREW = "אני מרגיש טוב יותר, תודה"
 EMOJI = "Feeling 🌱💚 better, slowly 👩🏽‍⚕️ 🏳️‍🌈"
 TRICKY = 'Hello, "friends"; commas, quotes and a backslash \\ too'
-MULTILINE = "Line one\nLine two, with a comma\r\nLine three \"quoted\"\n\n- not a list"
+MULTILINE = 'Line one\nLine two, with a comma\r\nLine three "quoted"\n\n- not a list'
 CONTACTS = "Email me jo.bloggs@example.org or call 07700 900123 or +44 (0)20 7946 0958, see https://mind.org.uk/help"
 KEY_POINT = "Recovery isn't linear, and that's OK."
 FORMULA = "=SUM(A1:A2) is how my week added up"
@@ -124,16 +124,37 @@ async def seed(path: Path) -> Path:
                 "INSERT INTO sessions (id, guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, "
                 "timezone, room_size, state, announce_channel_id, announce_message_id, category_id, "
                 "lobby_channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, GUILD, "Recovery cafés 2024", PLAN["id"], PLAN["title"], json.dumps(PLAN), starts,
-                 "Europe/London", 4, state, SNOWFLAKES[11], SNOWFLAKES[12], SNOWFLAKES[13],
-                 SNOWFLAKES[14] if sid == 1 else None, "2024-05-01T10:00:00+00:00"),
+                (
+                    sid,
+                    GUILD,
+                    "Recovery cafés 2024",
+                    PLAN["id"],
+                    PLAN["title"],
+                    json.dumps(PLAN),
+                    starts,
+                    "Europe/London",
+                    4,
+                    state,
+                    SNOWFLAKES[11],
+                    SNOWFLAKES[12],
+                    SNOWFLAKES[13],
+                    SNOWFLAKES[14] if sid == 1 else None,
+                    "2024-05-01T10:00:00+00:00",
+                ),
             )
             for number, name, topic in ((1, "Oak", "Hope & home <b>"), (2, "Birch", None)):
                 await conn.execute(
                     "INSERT INTO rooms (id, session_id, number, name, topic, channel_id, last_seen_message_id) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (sid * 10 + number, sid, number, name, topic, SNOWFLAKES[6 + 2 * (sid - 1) + number],
-                     str(MESSAGE_ID_BASE + 999)),
+                    (
+                        sid * 10 + number,
+                        sid,
+                        number,
+                        name,
+                        topic,
+                        SNOWFLAKES[6 + 2 * (sid - 1) + number],
+                        str(MESSAGE_ID_BASE + 999),
+                    ),
                 )
             for number, rnd in enumerate(PLAN["rounds"], start=1):
                 started = _minute(starts, [0, 12, 32][number - 1])
@@ -184,9 +205,22 @@ async def seed(path: Path) -> Path:
                 "INSERT INTO contributions (id, session_id, room_id, round_number, participant_id, pseudonym, "
                 "message_id, channel_id, created_at, text, reply_to_id, edited, key_point, theme) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (cid, sid, sid * 10 + room if room else None, rnd, pid, pseudonyms[pid],
-                 str(MESSAGE_ID_BASE + cid), SNOWFLAKES[7], _minute(start, minute), text, reply, edited, key,
-                 theme),
+                (
+                    cid,
+                    sid,
+                    sid * 10 + room if room else None,
+                    rnd,
+                    pid,
+                    pseudonyms[pid],
+                    str(MESSAGE_ID_BASE + cid),
+                    SNOWFLAKES[7],
+                    _minute(start, minute),
+                    text,
+                    reply,
+                    edited,
+                    key,
+                    theme,
+                ),
             )
         summaries = [
             (1, 11, 1, "People arrived tired but hopeful. Contact: jo.bloggs@example.org", 0),

@@ -51,12 +51,34 @@ async def test_csv_opens_cleanly_and_round_trips_tricky_text(db: Database, tmp_p
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == [
-        "session", "series", "date", "room", "room_topic", "round_id", "round_title", "prompt", "pseudonym",
-        "time", "text", "reply_to", "contribution", "key_point", "edited", "quote_permitted", "theme",
+        "session",
+        "series",
+        "date",
+        "room",
+        "room_topic",
+        "round_id",
+        "round_title",
+        "prompt",
+        "pseudonym",
+        "time",
+        "text",
+        "reply_to",
+        "contribution",
+        "key_point",
+        "edited",
+        "quote_permitted",
+        "theme",
     ]
     by_ref = {row["contribution"]: row for row in rows}
-    for ref, text in {"S1-C1": TRICKY, "S1-C2": MULTILINE, "S1-C3": ARABIC, "S1-C6": HEBREW, "S1-C7": EMOJI,
-                      "S1-C11": NAMED, "S1-C12": HTMLISH}.items():
+    for ref, text in {
+        "S1-C1": TRICKY,
+        "S1-C2": MULTILINE,
+        "S1-C3": ARABIC,
+        "S1-C6": HEBREW,
+        "S1-C7": EMOJI,
+        "S1-C11": NAMED,
+        "S1-C12": HTMLISH,
+    }.items():
         assert by_ref[ref]["text"] == text
     assert by_ref["S1-C10"]["text"] == "'" + FORMULA  # guarded against formula injection
     assert by_ref["S1-C2"]["reply_to"] == "S1-C1"
@@ -96,9 +118,12 @@ async def test_markdown_notes(db: Database, tmp_path: Path) -> None:
     assert "`v1-0ld` | older text" in notes
     assert "cannot recall this file" in notes and "a later export supersedes it" in notes
     oak_round_2 = notes.split("## Round 2: What helped · Oak")[1].split("## Round")[0]
-    assert oak_round_2.index("### Key points") < oak_round_2.index("★ **Key point**") < oak_round_2.index(
-        "### Conversation"
-    ) < oak_round_2.index("**P-4F2K** · 18:44 · `S1-C7`")
+    assert (
+        oak_round_2.index("### Key points")
+        < oak_round_2.index("★ **Key point**")
+        < oak_round_2.index("### Conversation")
+        < oak_round_2.index("**P-4F2K** · 18:44 · `S1-C7`")
+    )
     assert "theme: Hope" in oak_round_2
     assert "> People arrived tired but hopeful." in notes
     assert "(draft: needs review)" in notes
@@ -110,8 +135,18 @@ def _check_project(archive: zipfile.ZipFile) -> ET.Element:
     """Structure, offsets and coding of a .qdpx, independent of the schema."""
     root = ET.fromstring(archive.read("project.qde"))
     order = [child.tag.split("}")[1] for child in root]
-    schema_order = ["Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Links", "Sets", "Graphs",
-                    "Description"]
+    schema_order = [
+        "Users",
+        "CodeBook",
+        "Variables",
+        "Cases",
+        "Sources",
+        "Notes",
+        "Links",
+        "Sets",
+        "Graphs",
+        "Description",
+    ]
     assert order == [tag for tag in schema_order if tag in order]
     codes = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Code", NS)}
     selections: dict[str, str] = {}
@@ -168,8 +203,16 @@ async def test_qdc_codebook(db: Database, tmp_path: Path) -> None:
     root = ET.parse(path).getroot()
     assert root.tag == "{urn:QDA-XML:codebook:1.0}CodeBook"
     names = [c.get("name") for c in root.iterfind(".//{urn:QDA-XML:codebook:1.0}Code")]
-    assert names == ["Rounds", "Round 1: Arriving", "Round 2: What helped", "Round 3: What next", "Themes", "Hope",
-                     "Services", "Key point"]
+    assert names == [
+        "Rounds",
+        "Round 1: Arriving",
+        "Round 2: What helped",
+        "Round 3: What next",
+        "Themes",
+        "Hope",
+        "Services",
+        "Key point",
+    ]
     if not PROJECT_XSD.exists():
         pytest.skip(f"REFI-QDA schema not found at {PROJECT_XSD}; structure was checked")
     import xmlschema
@@ -211,8 +254,9 @@ def test_the_console_error_detector_sees_errors(tmp_path: Path) -> None:
 
 async def test_no_discord_id_or_username_in_any_output(db: Database, tmp_path: Path) -> None:
     summary = await run_export(
-        db, ExportRequest(series="Recovery cafés 2024", formats=("csv", "jsonl", "md", "html", "qdpx", "qdc"),
-                          scrub=False), tmp_path,
+        db,
+        ExportRequest(series="Recovery cafés 2024", formats=("csv", "jsonl", "md", "html", "qdpx", "qdc"), scrub=False),
+        tmp_path,
     )
     forbidden = [s.encode() for s in SNOWFLAKES + USERNAMES]
     forbidden += [str(MESSAGE_ID_BASE + n).encode() for n in range(0, 1000)]

@@ -58,8 +58,9 @@ async def test_series_and_date_range(db: Database, tmp_path: Path) -> None:
 async def test_scrub_and_redact(db: Database, tmp_path: Path) -> None:
     plain = {row["contribution"]: row["text"] for row in await csv_rows(db, tmp_path / "a")}
     assert plain["S1-C9"] == CONTACTS  # off by default outside the HTML report
-    scrubbed = {row["contribution"]: row["text"]
-                for row in await csv_rows(db, tmp_path / "b", scrub=True, redact=("alice",))}
+    scrubbed = {
+        row["contribution"]: row["text"] for row in await csv_rows(db, tmp_path / "b", scrub=True, redact=("alice",))
+    }
     assert scrubbed["S1-C9"] == "Email me [email] or call [phone] or [phone], see [link]"
     assert scrubbed["S1-C11"] == NAMED.replace("Alice said ALICE", "[redacted] said [redacted]")
     assert "Alicent" in scrubbed["S1-C11"]
@@ -106,12 +107,15 @@ async def test_a_guild_cannot_export_another_guilds_session(db: Database, tmp_pa
 
 async def test_export_is_recorded_with_progress(db: Database, tmp_path: Path) -> None:
     seen: list[int] = []
-    summary = await run_export(db, ExportRequest(session_id=1, formats=("csv", "html")), tmp_path,
-                               progress=seen.append)
+    summary = await run_export(db, ExportRequest(session_id=1, formats=("csv", "html")), tmp_path, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 100
     (row,) = await db.fetch_all("SELECT scope, formats, rows, made_at, location, guild_id FROM exports")
     assert dict(row) | {"made_at": None} == {
-        "scope": "session 1", "formats": "csv,html", "rows": 11, "made_at": None, "location": str(tmp_path),
+        "scope": "session 1",
+        "formats": "csv,html",
+        "rows": 11,
+        "made_at": None,
+        "location": str(tmp_path),
         "guild_id": "912345678901234567",
     }
     assert summary.export_id is not None and summary.rows == 11
@@ -135,8 +139,23 @@ async def test_export_zip(db: Database, tmp_path: Path) -> None:
 async def test_cli(db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser(prog="blether")
     add_export_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["export", "--session", "1", "--format", "csv,jsonl", "--rounds", "1,2",
-                              "--key-points", "--no-scrub", "--redact", "Alice", "--out", str(tmp_path)])
+    args = parser.parse_args(
+        [
+            "export",
+            "--session",
+            "1",
+            "--format",
+            "csv,jsonl",
+            "--rounds",
+            "1,2",
+            "--key-points",
+            "--no-scrub",
+            "--redact",
+            "Alice",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert await run_export_cli(args, db) == 0
     out, err = capsys.readouterr()
     assert "exported 2 contributions to 2 files" in out and "exporting: 100%" in err
