@@ -49,6 +49,9 @@ _BOT = discord.PermissionOverwrite(
 )
 
 
+_ROLE_OVERWRITE = 0
+_MEMBER_OVERWRITE = 1
+
 Overwrites = dict[discord.abc.Snowflake, discord.PermissionOverwrite]
 
 
@@ -136,26 +139,31 @@ class DiscordChat:
         return channel.id
 
     async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None:
-        channel = self.client.get_channel(channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return
+        """Per-member overwrites by id: without the members intent there are no Member objects
+        to hand to `set_permissions`, so this speaks the endpoint directly (one call per person)."""
+        allow, deny = _MEMBER.pair()
         for member_id in add:
-            await channel.set_permissions(discord.Object(id=member_id), overwrite=_MEMBER, reason="Blether room")
+            await self.client.http.edit_channel_permissions(
+                channel_id, member_id, str(allow.value), str(deny.value), _MEMBER_OVERWRITE, reason="Blether room")
         for member_id in remove:
-            await channel.set_permissions(discord.Object(id=member_id), overwrite=None, reason="Blether room")
+            await self.client.http.delete_channel_permissions(channel_id, member_id, reason="Blether room")
 
     async def lock(self, channel_id: int) -> None:
         channel = self.client.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             return
+        me = self.client.user
         for target, overwrite in list(channel.overwrites.items()):
-            if target == channel.guild.me or (isinstance(target, discord.Role) and target.is_default()):
+            if (me is not None and target.id == me.id) or (isinstance(target, discord.Role) and target.is_default()):
                 continue
             if overwrite.send_messages:
                 locked = discord.PermissionOverwrite.from_pair(*overwrite.pair())
                 locked.send_messages = False
                 locked.add_reactions = False
-                await channel.set_permissions(target, overwrite=locked, reason="Blether café closed")
+                allow, deny = locked.pair()
+                kind = _ROLE_OVERWRITE if isinstance(target, discord.Role) else _MEMBER_OVERWRITE
+                await self.client.http.edit_channel_permissions(
+                    channel_id, target.id, str(allow.value), str(deny.value), kind, reason="Blether café closed")
 
     async def post(self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()) -> int:
         channel = await self._channel(channel_id)
