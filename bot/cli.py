@@ -72,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
         settings = load_settings(args.env_file)
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # APScheduler narrates every job at INFO; Blether logs what matters about each step itself.
+        logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
         return asyncio.run(_dispatch(args, settings))
     except SettingsError as exc:
         print(exc, file=sys.stderr)

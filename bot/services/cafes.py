@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.core.allocation import allocate, place_latecomer, room_count, rotate
 from bot.core.clock import Clock, to_iso, utcnow
 from bot.core.models import GuildConfig, Room, Session
-from bot.core.plan import Plan, render, template_context
+from bot.core.plan import Plan, PlanError, render, template_context
 from bot.core.timeline import ACTIVE_STATES, FINAL_STATES, SessionState, plan_steps, round_steps
 from bot.core.when import WhenError, describe, parse_start
 from bot.services.chat import Button, ButtonStyle, Chat
@@ -117,6 +117,9 @@ class CafeService:
             plan = await load_plan(plan_ref.strip(), self.plans_dir)  # type: ignore[arg-type]
         except PlanNotFound as exc:
             raise UserError(str(exc)) from exc
+        except PlanError as exc:
+            raise UserError(f"The plan {plan_ref!r} has problems; an organiser can fix them in its plan.yaml "
+                            f"(check with `blether plans check`):\n{exc}") from exc
         now = self.clock.now()
         try:
             starts_at = parse_start(when, config.timezone, now)
