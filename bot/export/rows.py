@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal
 
 from bot.export.request import ExportRequest
-from bot.export.scope import NO_ROOM, SessionInfo, parse_utc
+from bot.export.scope import SessionInfo, parse_utc
 from bot.store.db import Database
 
 Order = Literal["time", "key_points_first", "pseudonym"]
@@ -216,8 +216,12 @@ class RowMaker:
 
 
 def prompt_for(s: SessionInfo, round_number: int, room_number: int) -> str:
-    """The prompt as posted in that room, else the plan's prompt for the round."""
+    """The prompt as posted in that room; for the lobby, as posted in the first room.
+
+    Never the plan's raw template: an analyst must see the words people actually read.
+    """
     posted = s.prompts.get((round_number, room_number))
     if posted is not None:
         return posted
-    return "" if room_number == NO_ROOM and round_number not in s.rounds else s.round(round_number).prompt
+    in_rooms = sorted((room, text) for (number, room), text in s.prompts.items() if number == round_number)
+    return in_rooms[0][1] if in_rooms else ""

@@ -325,11 +325,8 @@ class CafeService:
                 continue
             await self.chat.post(
                 room.channel_id,
-                message(
-                    "round", number=number, total=len(plan.rounds), title=round_plan.title, prompt=prompt,
-                    minutes=round_plan.minutes, ends=describe(ends_at, session.timezone).split(" at ")[-1],
-                    rotated=round_plan.rotate and number > 1 and len(rooms) > 1,
-                ),
+                message("round", prompt=prompt, minutes=round_plan.minutes,
+                        ends=describe(ends_at, session.timezone).split(" at ")[-1]),
                 buttons=room_buttons(session_id) if number == 1 else (),
             )
         if session.lobby_channel_id is not None:
