@@ -225,6 +225,9 @@ class Rehearsal:
         pause = self.clock.wall_seconds(minutes * 60) * 0.5 / max(1, len(turns))
         for index, (speaker, room, channel_id) in enumerate(turns):
             await asyncio.sleep(pause)
+            current = await bot.services.cafes.sessions.get(session_id)
+            if current is None or current.current_round != number or current.state is not SessionState.RUNNING:
+                break  # the round moved on: nobody talks over the next prompt
             self.tick()
             text = hello(self.rng) if room == "lobby" else sentence(self.rng, number - 1)
             reply_to = None

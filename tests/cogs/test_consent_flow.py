@@ -29,7 +29,7 @@ async def test_nobody_is_recorded_by_default_and_the_panel_shows_it(cafe: Cafe) 
 
 
 async def test_a_declined_persons_words_never_reach_the_database_not_even_briefly(cafe: Cafe) -> None:
-    session_id, room = await _open_cafe(cafe, {0: "record", 1: "decline"})
+    _session_id, room = await _open_cafe(cafe, {0: "record", 1: "decline"})
     statements: list[str] = []
     await cafe.bot.db.conn.set_trace_callback(statements.append)
     secret = "my private story about the ward"
@@ -89,7 +89,7 @@ async def test_an_edit_after_withdrawal_is_not_stored_and_a_deletion_leaves_the_
 
 
 async def test_mydata_sends_everything_held_by_dm(cafe: Cafe) -> None:
-    session_id, room = await _open_cafe(cafe, {0: "record", 1: "record"})
+    _session_id, room = await _open_cafe(cafe, {0: "record", 1: "record"})
     await cafe.sim.say(cafe.bot, cafe.people[0], room, "mine")
     await cafe.sim.say(cafe.bot, cafe.people[1], room, "someone else's")
     reply = await cafe.sim.slash(cafe.bot, cafe.people[0], "mydata", channel_id=room)
@@ -132,7 +132,7 @@ async def test_a_support_call_reaches_the_facilitators_without_content(cafe: Caf
 
 
 async def test_an_erasure_request_runs_every_cogs_hook_and_leaves_no_row(cafe: Cafe) -> None:
-    session_id, room = await _open_cafe(cafe, {0: "record"})
+    _session_id, room = await _open_cafe(cafe, {0: "record"})
     person = cafe.people[0]
     await cafe.sim.say(cafe.bot, person, room, "erase me")
     answer = await cafe.sim.slash(cafe.bot, cafe.sim.owner, "blether erase", channel_id=cafe.announcements,
