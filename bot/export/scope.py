@@ -107,7 +107,7 @@ class SessionInfo:
         """The room by number; contributions outside any room get a neutral stand-in."""
         found = self.rooms.get(number)
         if found is None:
-            return RoomInfo(None, number, "Whole group" if number == NO_ROOM else f"Room {number}", None)
+            return RoomInfo(None, number, "Lobby" if number == NO_ROOM else f"Room {number}", None)
         return found
 
     def round(self, number: int) -> RoundInfo:

@@ -89,7 +89,7 @@ async def test_csv_opens_cleanly_and_round_trips_tricky_text(db: Database, tmp_p
     assert by_ref["S1-C1"]["room_topic"] == "Hope & home <b>"
     assert by_ref["S1-C1"]["quote_permitted"] == "yes"
     assert by_ref["S1-C3"]["quote_permitted"] == "no"  # quote, then no_quote: latest wins
-    assert by_ref["S1-C13"]["room"] == "Whole group"
+    assert by_ref["S1-C13"]["room"] == "Lobby"
     assert "S1-C5" not in by_ref and "S1-C4" not in by_ref  # withdrawn and declined people
     assert len(rows) == 11
 
