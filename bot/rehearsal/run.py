@@ -194,6 +194,7 @@ class Rehearsal:
     async def wait_for(self, bot: BletherBot, session_id: int, ready: Callable[[Session], bool], what: str) -> None:
         deadline = asyncio.get_running_loop().time() + 120
         while True:
+            self.tick()
             session = await bot.services.cafes.sessions.get(session_id)
             if session is not None and ready(session):
                 await self.sim.settle()
