@@ -88,6 +88,14 @@ def state_at(entries: Iterable[LedgerEntry], moment: datetime | None = None) -> 
     )
 
 
+def may_keep(entries: Iterable[LedgerEntry], written_at: datetime) -> bool:
+    """Whether words written at `written_at` may be held now: recording was on when they were
+    written, and no withdrawal since has erased them (so a late backfill cannot bring them back)."""
+    ledger = list(entries)
+    erased = any(e.choice is Choice.WITHDRAW and e.recorded_at > written_at for e in ledger)
+    return state_at(ledger, written_at).recording and not erased
+
+
 def consent_version(rendered_text: str) -> str:
     """A short, stable fingerprint of the consent text exactly as shown to the person."""
     normalised = "\n".join(line.rstrip() for line in rendered_text.strip().splitlines())

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.consent import state_at
+from bot.core.consent import may_keep, state_at
 from bot.core.models import Session
 from bot.core.text import attachment_marker, clean_contribution, mentioned_user_ids
 from bot.core.timeline import SessionState
@@ -52,7 +52,7 @@ class CaptureService:
         person = await self.people.participant_id(msg.author_id)
         if person is None:
             return False
-        if not state_at(await self.people.ledger(session.id, person), msg.created_at).recording:
+        if not may_keep(await self.people.ledger(session.id, person), msg.created_at):
             return False
         text = await self._clean(session, msg)
         if not text:

@@ -35,15 +35,19 @@ class ContributionRepo:
                 ) as cur:
                     row = await cur.fetchone()
                 reply_to = int(row[0]) if row else None
+            # A withdrawal recorded after the message was written erases it, even one that landed
+            # while the caller was checking consent: checked here, under the write lock.
             cur = await conn.execute(
                 """
                 INSERT INTO contributions (session_id, room_id, round_number, participant_id, pseudonym, message_id,
                                            channel_id, created_at, text, reply_to_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                WHERE NOT EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = ? AND participant_id = ?
+                                  AND choice = 'withdraw' AND recorded_at > ?)
                 ON CONFLICT (message_id) DO NOTHING
                 """,
                 (session_id, room_id, round_number, participant_id, pseudonym, str(message_id), str(channel_id),
-                 to_iso(created_at), text, reply_to),
+                 to_iso(created_at), text, reply_to, session_id, participant_id, to_iso(created_at)),
             )
             return cur.rowcount == 1
 
