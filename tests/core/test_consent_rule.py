@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.core.consent import Choice, LedgerEntry, consent_version, state_at
+from bot.core.consent import Choice, LedgerEntry, consent_version, may_keep, state_at
 
 T0 = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)
 
@@ -72,3 +72,12 @@ def test_consent_version_ignores_trailing_spaces_but_not_wording() -> None:
     assert consent_version(text) == consent_version("Your words are recorded.   \nYou may withdraw.  \n\n")
     assert consent_version(text) != consent_version("Your words are recorded.\nYou may not withdraw.")
     assert len(consent_version(text)) == 12
+
+
+def test_words_may_be_kept_only_if_recorded_then_and_not_withdrawn_since() -> None:
+    ledger = [entry(Choice.RECORD, 0), entry(Choice.WITHDRAW, 10), entry(Choice.RECORD, 20)]
+    assert not may_keep(ledger, T0 + timedelta(minutes=5))  # erased by the later withdrawal
+    assert not may_keep(ledger, T0 + timedelta(minutes=10))
+    assert may_keep(ledger, T0 + timedelta(minutes=25))
+    assert not may_keep([entry(Choice.DECLINE, 0)], T0 + timedelta(minutes=5))
+    assert may_keep([entry(Choice.RECORD, 0), entry(Choice.DECLINE, 10)], T0 + timedelta(minutes=5))
