@@ -37,6 +37,8 @@ def worker_threads_busy() -> bool:
     for ident, frame in sys._current_frames().items():
         if ident == here:
             continue
+        if frame.f_lineno is None:
+            return True  # mid-instruction in another thread: it is running, so it is busy
         line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
         if not any(fragment in line for fragment in _IDLE_LINES):
             return True

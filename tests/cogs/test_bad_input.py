@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Cafe, make_guild, make_settings, start_bot
+from cafe_harness import Cafe, make_guild, make_settings, start_bot
 
 from bot.store.db import Database
 

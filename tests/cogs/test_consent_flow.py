@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Cafe, start_bot
+from cafe_harness import Cafe, start_bot
 
 from bot.store.contributions import ContributionRepo
 

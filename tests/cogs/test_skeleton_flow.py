@@ -6,7 +6,7 @@ import csv
 import io
 import zipfile
 
-from conftest import Cafe
+from cafe_harness import Cafe
 
 from bot.store.contributions import ContributionRepo
 

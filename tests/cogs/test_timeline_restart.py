@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import Cafe, make_guild, make_settings, start_bot
+from cafe_harness import Cafe, make_guild, make_settings, start_bot
 
 from bot.core.clock import CompressedClock
 from bot.core.timeline import SessionState

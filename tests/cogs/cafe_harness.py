@@ -1,0 +1,90 @@
+"""The cog tests' harness: a real BletherBot, cogs and all, on a simulated guild with hosts and people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.config import Settings, parse_settings
+from bot.core.clock import Clock, RealClock
+from bot.discord_chat import BletherBot
+from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
+
+ORGANISER = "Café organiser"
+FACILITATOR = "Café facilitator"
+
+
+@dataclass
+class Cafe:
+    """The simulated server and the bot, with helpers for the steps every test repeats."""
+
+    sim: SimulatedDiscord
+    bot: BletherBot
+    settings: Settings
+    organiser: SimMember
+    facilitator: SimMember
+    people: list[SimMember]
+    announcements: int
+    hosts: int
+    organisers: int
+    invitations: dict[int, SimMessage] = field(default_factory=dict)
+
+    async def setup(self) -> InteractionResult:
+        return await self.sim.slash(
+            self.bot, self.sim.owner, "blether setup", channel_id=self.announcements,
+            organiser_role=self.sim.role_id(ORGANISER), facilitator_role=self.sim.role_id(FACILITATOR),
+            facilitators_channel=self.hosts, organisers_channel=self.organisers,
+        )
+
+    async def schedule(self, when: str = "in 2 hours", **options: object) -> int:
+        result = await self.sim.slash(self.bot, self.organiser, "cafe schedule", channel_id=self.announcements,
+                                      plan=options.pop("plan", "whats-next-for-recovery"), when=when, **options)
+        assert "Scheduled café #" in result.content, result.content
+        session_id = int(result.content.split("#", 1)[1].split(",", 1)[0])
+        self.invitations[session_id] = self.sim.messages(self.announcements)[-1]
+        return session_id
+
+    async def join(self, session_id: int, person: SimMember, choice: str | None = "record") -> InteractionResult:
+        panel = await self.sim.click(self.bot, person, self.invitations[session_id], f"blether:rsvp:{session_id}")
+        if choice is not None:
+            await self.sim.click(self.bot, person, panel.messages[-1], f"blether:choose:{session_id}:{choice}")
+        return panel
+
+    def room_of(self, person: SimMember, room_channels: list[int]) -> int:
+        visible = [c for c in room_channels if self.sim.can_view(person, c)]
+        assert len(visible) == 1, f"{person.name} sees {len(visible)} rooms"
+        return visible[0]
+
+
+def make_settings(tmp_path: Path) -> Settings:
+    return parse_settings({
+        "BLETHER_DATABASE": str(tmp_path / "blether.sqlite3"),
+        "BLETHER_EXPORTS_DIR": str(tmp_path / "exports"),
+        "BLETHER_PSEUDONYM_KEY": "ab" * 32,
+    })
+
+
+async def start_bot(sim: SimulatedDiscord, settings: Settings, clock: Clock | None = None,
+                    plans_dir: Path | None = None) -> BletherBot:
+    kwargs: dict[str, object] = {"clock": clock or RealClock()}
+    if plans_dir is not None:
+        kwargs["plans_dir"] = plans_dir
+    bot = BletherBot(settings, **kwargs)  # type: ignore[arg-type]
+    await sim.connect(bot)
+    return bot
+
+
+def make_guild(seed: int = 3, people: int = 4) -> tuple[SimulatedDiscord, dict[str, object]]:
+    sim = SimulatedDiscord(seed=seed)
+    sim.add_role(ORGANISER)
+    sim.add_role(FACILITATOR)
+    parts: dict[str, object] = {
+        "organiser": sim.add_member("olive-organiser", roles=[ORGANISER]),
+        "facilitator": sim.add_member("fergus-facilitator", roles=[FACILITATOR]),
+        "people": [sim.add_member(name) for name in ("ailsa", "bruce", "catriona", "dougie", "eilidh",
+                                                      "fraser")[:people]],
+        "announcements": sim.add_text_channel("cafe-announcements"),
+        "hosts": sim.add_text_channel("facilitators"),
+        "organisers": sim.add_text_channel("organisers"),
+    }
+    return sim, parts
