@@ -31,10 +31,13 @@ class RunningCafe:
     session_id: int
     room_ids: tuple[int, ...]
     participants: dict[int, int]  # discord id → participant id
+    channels: tuple[int, ...] = ROOM_CHANNELS
 
 
-async def running_cafe(db: Database, people: list[int], series: str = "series") -> RunningCafe:
-    """A session in round 1 with two rooms; `people` alternate between them."""
+async def running_cafe(db: Database, people: list[int], series: str = "series", channel_shift: int = 0) -> RunningCafe:
+    """A session in round 1 with two rooms; `people` alternate between them. A second café in the
+    same database needs its own `channel_shift`, as Discord never reuses a channel id."""
+    channels = tuple(channel + channel_shift for channel in ROOM_CHANNELS)
     plan = shipped_plan()
     sessions = SessionRepo(db)
     session_id = await sessions.create(
@@ -44,11 +47,12 @@ async def running_cafe(db: Database, people: list[int], series: str = "series") 
         steps=plan_steps(STARTS, [r.minutes for r in plan.rounds], STARTS - timedelta(days=1)), actor_id=1,
     )
     participants = {user: await PeopleRepo(db).rsvp(session_id, user, going=True) for user in people}
-    await sessions.record_opening(session_id, category_id=299999999999999999, lobby_channel_id=LOBBY,
-                                  rooms=[(f"room-{n}", c) for n, c in enumerate(ROOM_CHANNELS, start=1)])
+    await sessions.record_opening(session_id, category_id=299999999999999999 + channel_shift,
+                                  lobby_channel_id=LOBBY + channel_shift,
+                                  rooms=[(f"room-{n}", c) for n, c in enumerate(channels, start=1)])
     rooms = tuple(room.id for room in await sessions.rooms(session_id))
     await sessions.start_round(
         session_id, 1, prompts=[(room, "What helps?") for room in rooms],
         assignments=[(p, rooms[i % 2]) for i, p in enumerate(participants.values())], later_steps=[],
     )
-    return RunningCafe(session_id, rooms, participants)
+    return RunningCafe(session_id, rooms, participants, channels)
