@@ -78,13 +78,16 @@ async def require_facilitator(interaction: discord.Interaction) -> GuildConfig:
 
 
 async def reply(interaction: discord.Interaction, text: str, *, view: discord.ui.View | None = None,
-                ephemeral: bool = True, file: discord.File | None = None) -> None:
+                ephemeral: bool = True, file: discord.File | None = None,
+                embed: discord.Embed | None = None) -> None:
     """Answer once, whether or not the interaction was already answered or deferred."""
     kwargs: dict[str, object] = {"ephemeral": ephemeral}
     if view is not None:
         kwargs["view"] = view
     if file is not None:
         kwargs["file"] = file
+    if embed is not None:
+        kwargs["embed"] = embed
     if interaction.response.is_done():
         await interaction.followup.send(text[:2000], **kwargs)  # type: ignore[arg-type]
     else:

@@ -27,15 +27,18 @@ _CHOICE_BUTTONS = (
 )
 
 
-def consent_panel(session_id: int, title: str, text: str, state: ConsentState) -> tuple[str, discord.ui.View]:
-    """The consent text, the person's current choices, and buttons to change them."""
-    body = message("consent_panel", session_id=session_id, title=title, text=text, state=state)
+def consent_panel(session_id: int, title: str, text: str, state: ConsentState) -> tuple[str, discord.Embed,
+                                                                                       discord.ui.View]:
+    """The person's current choices, the full consent text (an embed holds up to 4096
+    characters, so it is never cut short), and buttons to change them."""
+    body = message("consent_panel", session_id=session_id, title=title, state=state)
+    embed = discord.Embed(title="What is recorded", description=text[:4096])
     view = discord.ui.View(timeout=None)
     for choice, label, style in _CHOICE_BUTTONS:
         if choice in (Choice.QUOTE, Choice.NO_QUOTE) and not state.recording:
             continue
         view.add_item(ChoiceButton(session_id, choice, label, style))
-    return body, view
+    return body, embed, view
 
 
 async def show_panel(interaction: discord.Interaction, session_id: int, *, prefix: str = "",
@@ -43,12 +46,12 @@ async def show_panel(interaction: discord.Interaction, session_id: int, *, prefi
     bot = blether(interaction)
     session, shown = await bot.services.consent.text_for(session_id, interaction.guild_id)
     state = await bot.services.consent.state(session_id, interaction.user.id)
-    body, view = consent_panel(session_id, session.plan_title, shown.text, state)
+    body, embed, view = consent_panel(session_id, session.plan_title, shown.text, state)
     text = f"{prefix}\n\n{body}".strip() if prefix else body
     if edit and not interaction.response.is_done():
-        await interaction.response.edit_message(content=text[:2000], view=view)
+        await interaction.response.edit_message(content=text[:2000], embed=embed, view=view)
     else:
-        await reply(interaction, text, view=view)
+        await reply(interaction, text, view=view, embed=embed)
 
 
 class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:rsvp:(?P<session>\d+)"):

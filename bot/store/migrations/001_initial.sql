@@ -39,6 +39,7 @@ CREATE TABLE sessions (
     closed_at        TEXT
 );
 CREATE INDEX sessions_guild_state ON sessions (guild_id, state);
+CREATE INDEX sessions_lobby ON sessions (lobby_channel_id);
 
 -- The internal person. The Discord id is needed to recognise them in chat; it never leaves
 -- the database (exports carry pseudonyms only).
