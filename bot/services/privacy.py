@@ -7,11 +7,15 @@ erasure test walks the schema and fails if a new table appears that is not cover
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from bot.core.clock import to_iso
+from bot.core.text import NEUTRAL_PERSON
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 
@@ -63,7 +67,7 @@ class PrivacyService:
             return json.dumps(report, indent=2, ensure_ascii=False).encode()
         for table, where in PERSONAL_TABLES.items():
             rows = await self.db.fetch_all(f"SELECT * FROM {table} WHERE {where.replace(':person', '?')}", (person,))
-            report[table] = [dict(row) for row in rows]
+            report[table] = [_without_staff_ids(table, dict(row)) for row in rows]
         for table, column in ACTOR_TABLES.items():
             rows = await self.db.fetch_all(f"SELECT * FROM {table} WHERE {column} = ?", (str(discord_user_id),))
             if rows:
@@ -93,6 +97,7 @@ class PrivacyService:
                         "(SELECT room_id FROM contributions WHERE participant_id = ?)",
                         (person,),
                     )
+                    await _unname_in_others_words(conn, person)
                 for table, where in PERSONAL_TABLES.items():
                     if table in tables:
                         cur = await conn.execute(f"DELETE FROM {table} WHERE {where}", {"person": person})
@@ -141,3 +146,31 @@ class PrivacyService:
                 deleted += cur.rowcount
                 await conn.execute("DELETE FROM summaries WHERE session_id = ?", (session_id,))
         return deleted
+
+
+async def _unname_in_others_words(conn: aiosqlite.Connection, person: int) -> None:
+    """Others' words that mention the person carry their pseudonym: it becomes the neutral marker,
+    since anyone holding the pseudonym key could otherwise recompute it from the Discord id."""
+    async with conn.execute("SELECT series, code FROM pseudonyms WHERE participant_id = ?", (person,)) as cur:
+        codes = list(await cur.fetchall())
+    for series, code in codes:
+        mention = re.compile(rf"{re.escape(code)}(?![0-9A-Z])")
+        async with conn.execute(
+            "SELECT c.id, c.text FROM contributions c JOIN sessions s ON s.id = c.session_id "
+            "WHERE s.series = ? AND c.participant_id != ? AND instr(c.text, ?) > 0",
+            (series, person, code),
+        ) as cur:
+            mentioning = list(await cur.fetchall())
+        for contribution_id, text in mentioning:
+            await conn.execute(
+                "UPDATE contributions SET text = ? WHERE id = ?", (mention.sub(NEUTRAL_PERSON, text), contribution_id)
+            )
+
+
+def _without_staff_ids(table: str, row: dict[str, object]) -> dict[str, object]:
+    """A person's own row may name the host who acted on it (who answered their call for support):
+    that is someone else's Discord id, so it shows only that a host did."""
+    for actor_table, column in ACTOR_TABLES.items():
+        if actor_table == table and row.get(column) is not None:
+            row[column] = "a host"
+    return row
