@@ -203,6 +203,9 @@ class Rehearsal:
                 raise RehearsalError(f"timed out waiting for {what}")
             await asyncio.sleep(0.02)
 
+    def handle_of(self, member_id: int) -> str:
+        return next((s.persona.handle for s in self.speakers if s.member.id == member_id), "someone")
+
     def room_of(self, speaker: Speaker, session_rooms: list[tuple[str, int]]) -> tuple[str, int] | None:
         for name, channel_id in session_rooms:
             if self.sim.can_view(speaker.member, channel_id):
@@ -243,7 +246,8 @@ class Rehearsal:
             msg = await self.sim.say(bot, speaker.member, channel_id, text, reply_to=reply_to)
             speaker.said.append(msg.id)
             self.transcript.message(msg, room, number, speaker)
-            self.say(f"[{room} · round {number}] {speaker.persona.handle}: {text}")
+            shown = _MENTION.sub(lambda m: "@" + self.handle_of(int(m.group(0).strip("<@!>"))), text)
+            self.say(f"[{room} · round {number}] {speaker.persona.handle}: {shown}")
         await self.sim.settle()
         await self.edits_and_withdrawal(bot, number)
 
