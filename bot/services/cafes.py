@@ -319,6 +319,7 @@ class CafeService:
             prompts=[(room.id, prompt) for room, prompt in posts],
             assignments=assignments,
             later_steps=round_steps(now, [r.minutes for r in plan.rounds], number),
+            at=now,
         )
         for room, prompt in posts:
             if room.channel_id is None:

@@ -62,7 +62,7 @@ class CaptureService:
         return await self.contributions.add(
             session_id=session.id,
             room_id=room.id if room else None,
-            round_number=session.current_round,
+            round_number=await self.sessions.round_at(session.id, msg.created_at) or session.current_round,
             participant_id=person,
             pseudonym=pseudonym,
             message_id=msg.id,

@@ -206,9 +206,11 @@ class SessionRepo:
         prompts: Sequence[tuple[int, str]],
         assignments: Sequence[tuple[int, int]],
         later_steps: Sequence[PlannedStep],
+        at: datetime,
     ) -> None:
-        """Round `number` begins: state, prompts as posted, who sits where, and the re-timed later steps."""
-        now = to_iso(utcnow())
+        """Round `number` begins at café time `at`: state, prompts as posted, who sits where, and the
+        re-timed later steps."""
+        now = to_iso(at)
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE rounds SET ended_at = ? WHERE session_id = ? AND number < ? AND ended_at IS NULL",
@@ -243,6 +245,14 @@ class SessionRepo:
                 "WHERE session_id = ? AND kind = 'round' AND round_number <= ? AND status = 'pending'",
                 (now, session_id, number),
             )
+
+    async def round_at(self, session_id: int, moment: datetime) -> int | None:
+        """The round that was running at `moment` (for messages read back after a restart)."""
+        row = await self.db.fetch_one(
+            "SELECT MAX(number) FROM rounds WHERE session_id = ? AND started_at IS NOT NULL AND started_at <= ?",
+            (session_id, to_iso(moment)),
+        )
+        return int(row[0]) if row and row[0] is not None else None
 
     async def assignments(self, session_id: int, round_number: int) -> dict[int, int]:
         """participant id → room id for a round."""

@@ -53,6 +53,6 @@ async def running_cafe(db: Database, people: list[int], series: str = "series", 
     rooms = tuple(room.id for room in await sessions.rooms(session_id))
     await sessions.start_round(
         session_id, 1, prompts=[(room, "What helps?") for room in rooms],
-        assignments=[(p, rooms[i % 2]) for i, p in enumerate(participants.values())], later_steps=[],
+        assignments=[(p, rooms[i % 2]) for i, p in enumerate(participants.values())], later_steps=[], at=STARTS,
     )
     return RunningCafe(session_id, rooms, participants, channels)

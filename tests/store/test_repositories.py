@@ -215,8 +215,10 @@ async def test_opening_and_starting_a_round_record_rooms_prompts_and_assignments
     moved = STARTS + timedelta(minutes=5)
     await repo.start_round(
         session_id, 2, prompts=[(rooms[0].id, "Prompt")], assignments=[(person, rooms[1].id)],
-        later_steps=[PlannedStep(StepKind.CLOSE, 0, moved, Misfire.RUN_IF_RUNNING)],
+        later_steps=[PlannedStep(StepKind.CLOSE, 0, moved, Misfire.RUN_IF_RUNNING)], at=moved,
     )
+    assert await repo.round_at(session_id, moved) == 2
+    assert await repo.round_at(session_id, moved - timedelta(seconds=1)) is None
     session = await repo.get(session_id)
     assert session is not None and session.state is SessionState.RUNNING and session.current_round == 2
     assert await repo.assignments(session_id, 2) == {person: rooms[1].id}
