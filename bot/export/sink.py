@@ -6,6 +6,7 @@ pipeline hands each batch to, so the event loop only fetches rows from the store
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
 
@@ -14,16 +15,17 @@ from bot.export.rows import ExportRow
 from bot.export.scope import SessionInfo
 
 
-class Sink:
+class Sink(ABC):
     """Receives one session at a time: start, batches of rows in export order, end."""
 
-    def start_session(self, session: SessionInfo) -> None:
+    def start_session(self, session: SessionInfo) -> None:  # noqa: B027 - an optional hook
         """Called before the session's first batch; nothing to do unless a format has a header."""
 
+    @abstractmethod
     def feed(self, rows: Sequence[ExportRow]) -> None:
-        raise NotImplementedError
+        """Take the next batch of rows; every format writes them its own way."""
 
-    def end_session(self, session: SessionInfo) -> None:
+    def end_session(self, session: SessionInfo) -> None:  # noqa: B027 - an optional hook
         """Called after the session's last batch; nothing to do unless a format has a footer."""
 
 
