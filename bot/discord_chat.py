@@ -242,6 +242,7 @@ class BletherBot(commands.Bot):
         )
         self.scheduler = StepScheduler(SessionRepo(self.db), self.clock, self.run_step)
         cafes.set_timeline_listener(self.scheduler.reconcile)
+        await self.scheduler.start()
         for extension in COGS:
             await self.load_extension(extension)
         if self.sync_commands:
@@ -264,7 +265,7 @@ class BletherBot(commands.Bot):
         self._backfilled = True
         await self.backfill()
         assert self.scheduler is not None
-        await self.scheduler.start()
+        await self.scheduler.reconcile()
         self.scheduler.add_daily("retention", self.retention)
         log.info("Blether is ready as %s in %s server(s)", self.user, len(self.guilds))
 

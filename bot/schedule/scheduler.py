@@ -35,13 +35,13 @@ class StepScheduler:
         return bool(self._scheduler.running)
 
     async def start(self) -> None:
-        """Start, after marking steps a crash left half-done, and queue every pending step."""
+        """Start, after marking steps a crash left half-done. Jobs are queued by `reconcile`,
+        which the bot calls once it has backfilled what was missed while it was away."""
         interrupted = await self.sessions.recover_interrupted_steps()
         if interrupted:
             log.warning("%s step(s) were interrupted by a restart and will not run again", interrupted)
         if not self._scheduler.running:
             self._scheduler.start()
-        await self.reconcile()
 
     def shutdown(self) -> None:
         if self._scheduler.running:
