@@ -6,6 +6,7 @@ import io
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import discord
@@ -16,10 +17,12 @@ from bot.core.clock import Clock, RealClock
 from bot.core.models import GuildConfig, Step
 from bot.core.timeline import ACTIVE_STATES, StepKind
 from bot.schedule.scheduler import StepScheduler
-from bot.services.cafes import CafeService
+from bot.services.cafes import CafeService, plan_of
 from bot.services.capture import CaptureService
 from bot.services.chat import Attachment, Button, ButtonStyle, ChatMessage
 from bot.services.consent import ConsentService
+from bot.services.errors import UserError
+from bot.services.messages import message
 from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.services.privacy import PrivacyService
 from bot.store.db import Database
@@ -192,8 +195,8 @@ class DiscordChat:
         if not isinstance(channel, discord.TextChannel):
             return
         after = discord.Object(id=after_message_id) if after_message_id else None
-        async for message in channel.history(limit=None, after=after, oldest_first=True):
-            yield to_chat_message(message)
+        async for seen in channel.history(limit=None, after=after, oldest_first=True):
+            yield to_chat_message(seen)
 
 
 @dataclass
@@ -263,10 +266,13 @@ class BletherBot(commands.Bot):
             await self.backfill()
             return
         self._backfilled = True
-        await self.backfill()
-        assert self.scheduler is not None
-        await self.scheduler.reconcile()
-        self.scheduler.add_daily("retention", self.retention)
+        try:
+            await self.backfill()
+        finally:
+            # Whatever backfill met, the cafés' timelines must go on.
+            assert self.scheduler is not None
+            await self.scheduler.reconcile()
+            self.scheduler.add_daily("retention", self.retention)
         log.info("Blether is ready as %s in %s server(s)", self.user, len(self.guilds))
 
     async def on_resumed(self) -> None:
@@ -279,7 +285,7 @@ class BletherBot(commands.Bot):
                 continue
             try:
                 await self.services.capture.backfill(self.chat, session)
-            except discord.HTTPException:
+            except Exception:
                 log.exception("backfill of café #%s failed; live capture continues", session.id)
 
     async def retention(self) -> None:
@@ -288,11 +294,37 @@ class BletherBot(commands.Bot):
             log.info("retention: deleted %s contribution(s) past their retention period", deleted)
 
     async def run_step(self, step: Step) -> None:
+        """Run one timeline step; if it fails, the hosts hear about it instead of a silent stall."""
+        try:
+            await self._run_step(step)
+        except Exception as exc:
+            await self._tell_hosts_step_failed(step, exc)
+            raise
+
+    async def _tell_hosts_step_failed(self, step: Step, exc: Exception) -> None:
+        session = await self.services.cafes.sessions.get(step.session_id)
+        config = await self.services.guilds.get(session.guild_id) if session else None
+        if session is None or config is None:
+            return
+        reason = str(exc) if isinstance(exc, UserError) else (
+            "Discord refused: check that Blether has Manage Channels, Manage Roles, View Channels and Send "
+            "Messages." if isinstance(exc, discord.Forbidden) else "an unexpected error (see the bot's log)")
+        text = message("step_failed", session=session, step=step, reason=reason)
+        for channel_id in {config.organisers_channel_id, config.facilitators_channel_id} - {None}:
+            try:
+                await self.chat.post(channel_id, text)  # type: ignore[arg-type]
+            except discord.HTTPException:
+                log.exception("could not tell the hosts that a step of café #%s failed", session.id)
+
+    async def _run_step(self, step: Step) -> None:
         cafes = self.services.cafes
         if step.kind is StepKind.REMINDER:
             await cafes.remind(step.session_id)
         elif step.kind is StepKind.OPEN:
             session = await cafes.require(step.session_id)
+            if self.clock.now() > session.starts_at + timedelta(minutes=plan_of(session).total_minutes):
+                raise UserError(f"Café #{session.id} was due to open at its start time, but Blether was offline "
+                                "until after it should have ended, so it was not opened. Schedule it again.")
             config = await self.services.guilds.get(session.guild_id)
             if config is None:
                 config = self.default_config(session.guild_id)

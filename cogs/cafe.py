@@ -51,9 +51,15 @@ class Cafe(ErasableCog):
         )
         session = scheduled.session
         assert interaction.channel_id is not None
+        try:
+            await bot.services.cafes.publish(session, interaction.channel_id)
+        except discord.HTTPException as exc:
+            await bot.services.cafes.cancel(session.id, interaction.user.id, config.guild_id)
+            raise UserError("I couldn't post the invitation in this channel, so the café was not scheduled. Give "
+                            "Blether View Channel and Send Messages here, or schedule it from another channel."
+                            ) from exc
         await reply(interaction, f"Scheduled café #{session.id}, **{session.plan_title}**, for {scheduled.when}. "
-                                 "The invitation is posted below.")
-        await bot.services.cafes.publish(session, interaction.channel_id)
+                                 "The invitation is posted in this channel.")
 
     @schedule.autocomplete("plan")
     async def _plans(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -106,6 +112,15 @@ class Cafe(ErasableCog):
         cancelled = await blether(interaction).services.cafes.cancel(session, interaction.user.id,
                                                                       interaction.guild_id or 0)
         await reply(interaction, f"Café #{cancelled.id} is cancelled.")
+
+    @group.command(name="erase", description="Organisers: erase everything Blether holds about a member")
+    @app_commands.describe(member="The person who asked for their data to be erased")
+    async def erase(self, interaction: discord.Interaction, member: discord.User) -> None:
+        config = await require_organiser(interaction)
+        erased = await blether(interaction).erase_user(member.id)
+        await blether(interaction).services.cafes.audit.record(config.guild_id, None, interaction.user.id, "erase", "")
+        await reply(interaction, f"Erased {erased} row(s) about that person from every table. Exports already sent "
+                                 "cannot be recalled; make a new export to replace them.")
 
     @group.command(name="export", description="Organisers: export a café's consented contributions")
     @app_commands.describe(session="The café number (see /cafe list)", series="Or: every café in a series",

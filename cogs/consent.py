@@ -7,6 +7,7 @@ buttons posted days ago still work after any number of restarts.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from typing import Any
 
@@ -18,6 +19,8 @@ from bot.core.consent import Choice, ConsentState, Source
 from bot.services.errors import UserError
 from bot.services.messages import message
 from cogs.common import ErasableCog, blether, reply, safely
+
+log = logging.getLogger(__name__)
 
 _CHOICE_BUTTONS = (
     (Choice.RECORD, "Record my contributions", discord.ButtonStyle.success),
@@ -67,11 +70,11 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blet
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            session, placed = await blether(interaction).services.cafes.rsvp(
+            session, seated = await blether(interaction).services.cafes.rsvp(
                 self.session_id, interaction.user.id, interaction.guild_id)
             prefix = f"You're on the list for café #{session.id}. "
-            prefix += ("The café is under way: you now have a breakout room in the café's channel list."
-                       if placed else "You'll get a breakout room when the café opens.")
+            prefix += ("The café is under way: your breakout room is in the café's channel list."
+                       if seated else "You'll get a breakout room when the café opens.")
             await show_panel(interaction, self.session_id, prefix=prefix)
 
         await safely(interaction, act)
@@ -133,10 +136,16 @@ class SupportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"b
             call = await bot.services.cafes.support_request(self.session_id, interaction.user.id,
                                                             interaction.channel_id)
             config = await bot.services.guilds.get(call.session.guild_id)
+            alerted = False
             if config is not None and config.facilitators_channel_id is not None:
-                await bot.chat.post(config.facilitators_channel_id, message(
-                    "support_alert", session=call.session, user_id=interaction.user.id, room=call.room_name))
-            await reply(interaction, message("support_reply", signposting=call.signposting))
+                try:
+                    await bot.chat.post(config.facilitators_channel_id, message(
+                        "support_alert", session=call.session, user_id=interaction.user.id, room=call.room_name))
+                    alerted = True
+                except discord.HTTPException:
+                    log.exception("support alert for café #%s could not be posted", call.session.id)
+            # The signposting always reaches the person, whatever happened to the alert.
+            await reply(interaction, message("support_reply", signposting=call.signposting, alerted=alerted))
 
         await safely(interaction, act)
 
@@ -169,7 +178,11 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             if result.summaries_flagged and interaction.guild_id is not None:
                 config = await bot.services.guilds.get(interaction.guild_id)
                 if config is not None and config.facilitators_channel_id is not None:
-                    await bot.chat.post(config.facilitators_channel_id, message("summaries_flagged", result=result))
+                    try:
+                        await bot.chat.post(config.facilitators_channel_id,
+                                            message("summaries_flagged", result=result))
+                    except discord.HTTPException:
+                        log.exception("could not flag summaries to the facilitators")
 
         await safely(interaction, act)
 

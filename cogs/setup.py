@@ -1,4 +1,4 @@
-"""`/blether …`: per-server setup by an admin, and erasure requests handled by organisers."""
+"""`/blether setup`: per-server settings, chosen by a server admin."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.core.models import GuildConfig
 from bot.services.errors import UserError
-from cogs.common import blether, reply, require_organiser
+from cogs.common import blether, reply
 
 
 def describe_config(config: GuildConfig) -> str:
@@ -83,14 +83,6 @@ class Setup(commands.Cog):
         await bot.services.guilds.save(config)
         await bot.services.cafes.audit.record(interaction.guild_id, None, member.id, "setup", "")
         await reply(interaction, describe_config(config))
-
-    @group.command(name="erase", description="Organisers: erase everything Blether holds about a member")
-    @app_commands.describe(member="The person who asked for their data to be erased")
-    async def erase(self, interaction: discord.Interaction, member: discord.User) -> None:
-        await require_organiser(interaction)
-        erased = await blether(interaction).erase_user(member.id)
-        await reply(interaction, f"Erased {erased} row(s) about that person from every table. Exports already sent "
-                                 "cannot be recalled; make a new export to replace them.")
 
 
 async def setup(bot: commands.Bot) -> None:

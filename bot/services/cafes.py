@@ -6,6 +6,7 @@ repeated click, a late scheduler job or a restart can never post a round twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -88,6 +89,13 @@ class CafeService:
         self.people = PeopleRepo(db)
         self.audit = AuditRepo(db)
         self._on_timeline_change = on_timeline_change
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _lock(self, session_id: int) -> asyncio.Lock:
+        """One step at a time per café: a facilitator's click and the timer can land together,
+        and each step reads the state, talks to Discord, then writes; two at once would
+        post a round twice."""
+        return self._locks.setdefault(session_id, asyncio.Lock())
 
     def set_timeline_listener(self, listener: Callable[[int], Awaitable[None]]) -> None:
         """The scheduler listens, so the jobs follow the steps stored for a session."""
@@ -177,7 +185,8 @@ class CafeService:
     async def rsvp(self, session_id: int, discord_user_id: int, guild_id: int | None = None) -> tuple[Session, bool]:
         """Say yes to a café; a latecomer to a running café is placed in the smallest room.
 
-        Returns the session and whether the person was just let into a room.
+        Returns the session and whether the person has a room now (a second click re-grants
+        access, in case the first grant failed half-way).
         """
         session = await self.require(session_id, guild_id)
         if session.state in FINAL_STATES or session.state is SessionState.CLOSING:
@@ -186,9 +195,11 @@ class CafeService:
         if session.state not in ACTIVE_STATES or session.current_round < 1:
             return session, False
         current = await self.sessions.assignments(session_id, session.current_round)
-        if participant_id in current:
-            return session, False
         rooms = await self.sessions.rooms(session_id)
+        if participant_id in current:
+            seated = next(room for room in rooms if room.id == current[participant_id])
+            await self._grant(session, seated, discord_user_id)
+            return session, True
         by_room = [[p for p, r in current.items() if r == room.id] for room in rooms]
         room = rooms[place_latecomer(by_room)]
         await self.sessions.assign(session_id, session.current_round, participant_id, room.id)
@@ -205,6 +216,10 @@ class CafeService:
 
     async def open(self, session_id: int, config: GuildConfig) -> Session:
         """Make the category, lobby and rooms, and start round 1."""
+        async with self._lock(session_id):
+            return await self._open(session_id, config)
+
+    async def _open(self, session_id: int, config: GuildConfig) -> Session:
         session = await self.require(session_id)
         if session.state is not SessionState.SCHEDULED:
             raise UserError(f"Café #{session_id} is already {session.state.value}; it can only be opened once.")
@@ -253,15 +268,23 @@ class CafeService:
 
     async def next_round(self, session_id: int, actor_id: int | None, guild_id: int | None = None) -> Session:
         """Move on now (a facilitator), or when the round's time is up (the scheduler)."""
-        session = await self.require(session_id, guild_id)
-        if session.state not in ACTIVE_STATES:
-            raise UserError(f"Café #{session_id} is {session.state.value}, so there is no round to move on from.")
-        if session.current_round >= session.round_count:
-            raise UserError("This is the last round. Use `/cafe close` to end the café.")
-        return await self.start_round(session_id, session.current_round + 1, actor_id)
+        async with self._lock(session_id):
+            session = await self.require(session_id, guild_id)
+            if session.state not in ACTIVE_STATES:
+                raise UserError(f"Café #{session_id} is {session.state.value}, so there is no round to move on from.")
+            if session.current_round >= session.round_count:
+                raise UserError("This is the last round. Use `/cafe close` to end the café.")
+            return await self._advance(session_id, session.current_round + 1, actor_id)
 
     async def start_round(self, session_id: int, number: int, actor_id: int | None = None) -> Session:
+        """Start round `number` (the timer's way in); refused unless the café is open or running."""
+        async with self._lock(session_id):
+            return await self._advance(session_id, number, actor_id)
+
+    async def _advance(self, session_id: int, number: int, actor_id: int | None) -> Session:
         session = await self.require(session_id)
+        if session.state not in ACTIVE_STATES:
+            raise UserError(f"Café #{session_id} is {session.state.value}; round {number} can't start.")
         if session.current_round >= number:
             raise UserError(f"Round {number} has already started.")
         previous = await self.sessions.assignments(session_id, session.current_round)
@@ -342,6 +365,10 @@ class CafeService:
 
     async def close(self, session_id: int, actor_id: int | None, guild_id: int | None = None) -> Session:
         """Post the closing words and signposting, lock every channel, stop capture."""
+        async with self._lock(session_id):
+            return await self._close(session_id, actor_id, guild_id)
+
+    async def _close(self, session_id: int, actor_id: int | None, guild_id: int | None) -> Session:
         session = await self.require(session_id, guild_id)
         if session.state in FINAL_STATES:
             raise UserError(f"Café #{session_id} is already {session.state.value}.")
@@ -374,6 +401,10 @@ class CafeService:
         return refreshed
 
     async def cancel(self, session_id: int, actor_id: int, guild_id: int) -> Session:
+        async with self._lock(session_id):
+            return await self._cancel(session_id, actor_id, guild_id)
+
+    async def _cancel(self, session_id: int, actor_id: int, guild_id: int) -> Session:
         session = await self.require(session_id, guild_id)
         if session.state is not SessionState.SCHEDULED:
             raise UserError(f"Café #{session_id} is {session.state.value}; only a café that hasn't opened can be "

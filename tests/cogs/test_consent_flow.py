@@ -135,7 +135,7 @@ async def test_an_erasure_request_runs_every_cogs_hook_and_leaves_no_row(cafe: C
     _session_id, room = await _open_cafe(cafe, {0: "record"})
     person = cafe.people[0]
     await cafe.sim.say(cafe.bot, person, room, "erase me")
-    answer = await cafe.sim.slash(cafe.bot, cafe.sim.owner, "blether erase", channel_id=cafe.announcements,
+    answer = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe erase", channel_id=cafe.announcements,
                                   member=person)
     assert "Erased" in answer.content
     for table in ("participants", "contributions", "consent_ledger", "rsvps", "pseudonyms", "assignments"):

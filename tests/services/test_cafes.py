@@ -135,8 +135,13 @@ async def test_a_latecomer_joins_the_smallest_room_and_the_lobby(
     assert chat.named("set_members")[-2:] == [
         (rooms[smallest].channel_id, (late,), ()), (session.lobby_channel_id, (late,), ()),
     ]
+    # A second click keeps the same room and grants its access again (in case the first grant failed).
     _, again = await service(db, chat, clock).rsvp(session_id, late)
-    assert not again
+    assert again
+    assert await members_by_room(db, session_id, 1) == after
+    assert chat.named("set_members")[-2:] == [
+        (rooms[smallest].channel_id, (late,), ()), (session.lobby_channel_id, (late,), ()),
+    ]
 
 
 async def test_next_round_rotates_people_and_retimes_later_steps(
