@@ -90,3 +90,25 @@ async def test_a_late_reminder_is_skipped_but_a_late_opening_still_runs(tmp_path
     assert steps[("open", 1)] == "done"
     assert not any("starts soon" in m.content for m in sim.messages(cafe.announcements))
     await sim.disconnect(bot)
+
+
+async def test_a_step_that_fails_is_reported_to_the_hosts_not_left_silent(tmp_path: Path) -> None:
+    clock = CompressedClock(origin=DEFAULT_START, speed=600)
+    sim, parts = make_guild()
+    settings = make_settings(tmp_path)
+    bot = await start_bot(sim, settings, clock=clock)
+    cafe = Cafe(sim=sim, bot=bot, settings=settings, **parts)  # type: ignore[arg-type]
+    await cafe.setup()
+    session_id = await cafe.schedule(when="in 1 minute")
+    await cafe.join(session_id, cafe.people[0])
+    sim.set_role_permissions(sim.bot_role_id, 0)  # a common set-up mistake: the bot may not make channels
+
+    async def failed() -> bool:
+        steps = await bot.services.cafes.sessions.steps_for(session_id)
+        return any(s.kind.value == "open" and s.status == "failed" for s in steps)
+
+    await _wait(failed)
+    await sim.settle()
+    warning = [m.content for m in sim.messages(cafe.organisers)]
+    assert any("didn't happen" in text and f"/cafe open session:{session_id}" in text for text in warning), warning
+    await sim.disconnect(bot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -218,3 +219,33 @@ async def test_a_cafe_that_has_not_opened_is_cancelled_not_closed(
     assert chat.posts[-1][0] == 700000000000000000
     with pytest.raises(UserError, match="no café #"):
         await cafes.require(session_id, guild_id=config.guild_id + 1)
+
+
+async def test_a_facilitators_click_and_the_timer_together_start_the_round_once(
+    db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig,
+) -> None:
+    session_id = await opened(db, chat, clock, config)
+    cafes = service(db, chat, clock)  # the bot has one service; both paths go through it
+    results = await asyncio.gather(cafes.next_round(session_id, ORGANISER), cafes.start_round(session_id, 2),
+                                   return_exceptions=True)
+    assert sum(isinstance(r, UserError) for r in results) == 1
+    rooms = await SessionRepo(db).rooms(session_id)
+    round_two = [text for _, text, _ in chat.posts if "what gets in the way" in text]
+    assert len(round_two) == len(rooms)
+
+
+async def test_rounds_start_only_while_the_cafe_is_open_or_running(
+    db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig,
+) -> None:
+    waiting = await scheduled(db, chat, clock, config)
+    with pytest.raises(UserError, match="can't start"):
+        await service(db, chat, clock).start_round(waiting, 2)
+    session = await SessionRepo(db).get(waiting)
+    assert session is not None and session.state is SessionState.SCHEDULED and session.current_round == 0
+
+    running = await opened(db, chat, clock, config)
+    await service(db, chat, clock).close(running, ORGANISER)
+    with pytest.raises(UserError, match="can't start"):
+        await service(db, chat, clock).start_round(running, 2)
+    closed = await SessionRepo(db).get(running)
+    assert closed is not None and closed.state is SessionState.CLOSED and closed.current_round == 1
