@@ -267,7 +267,7 @@ class BletherBot(commands.Bot):
             return
         self._backfilled = True
         try:
-            await self.backfill()
+            await self.backfill(sweep_deletions=True)
         finally:
             # Whatever backfill met, the cafés' timelines must go on.
             assert self.scheduler is not None
@@ -278,13 +278,13 @@ class BletherBot(commands.Bot):
     async def on_resumed(self) -> None:
         await self.backfill()
 
-    async def backfill(self) -> None:
+    async def backfill(self, *, sweep_deletions: bool = False) -> None:
         sessions = await SessionRepo(self.db).in_states(list(ACTIVE_STATES))
         for session in sessions:
             if self.get_guild(session.guild_id) is None:
                 continue
             try:
-                await self.services.capture.backfill(self.chat, session)
+                await self.services.capture.backfill(self.chat, session, sweep_deletions=sweep_deletions)
             except Exception:
                 log.exception("backfill of café #%s failed; live capture continues", session.id)
 

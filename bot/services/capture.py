@@ -81,13 +81,16 @@ class CaptureService:
         return " ".join(p for p in parts if p)
 
     async def on_edit(self, message_id: int, content: str, edited_at: datetime, channel_id: int) -> bool:
-        """Update a kept message's text, unless the author no longer consents at the time of the edit."""
+        """Update a kept message's text, unless the author no longer consents at the time of the edit.
+
+        Only messages already kept are updated, so an edit never brings in new words."""
         owner = await self.contributions.owner(message_id)
         if owner is None:
             return False
         session_id, person = owner
         session = await self.sessions.get(session_id)
-        if session is None or session.state is not SessionState.RUNNING:
+        # Any state: after the café someone may trim what they said, and the store should follow.
+        if session is None:
             return False
         if not state_at(await self.people.ledger(session_id, person), edited_at).recording:
             return False
@@ -103,26 +106,31 @@ class CaptureService:
         """A deleted message leaves the store whatever the session's state."""
         return await self.contributions.delete_message(message_id)
 
-    async def backfill(self, chat: Chat, session: Session) -> BackfillReport:
-        """Read what was written while the bot was away, under the same consent rule."""
+    async def backfill(self, chat: Chat, session: Session, *, sweep_deletions: bool = False) -> BackfillReport:
+        """Read what was written while the bot was away, under the same consent rule.
+
+        With `sweep_deletions` (at start-up), it reads each channel from its oldest kept
+        message instead, so a message deleted while the bot was offline leaves the store too.
+        """
         channels = [(room.channel_id, room.last_seen_message_id) for room in await self.sessions.rooms(session.id)]
         if session.lobby_channel_id is not None:
-            channels.append((session.lobby_channel_id, await self._lobby_cursor(session)))
-        seen = captured = 0
+            channels.append((session.lobby_channel_id, await self.sessions.lobby_cursor(session.id)))
+        seen = captured = removed = 0
         for channel_id, after in channels:
             if channel_id is None:
                 continue
+            kept = await self.sessions.stored_message_ids(channel_id) if sweep_deletions else set()
+            if kept:
+                after = min(min(kept) - 1, after) if after is not None else min(kept) - 1
+            present: set[int] = set()
             async for msg in chat.history_after(channel_id, after):
                 seen += 1
+                present.add(msg.id)
                 if await self.on_message(msg):
                     captured += 1
-        if seen:
-            log.info("backfill of café #%s: %s messages read, %s captured", session.id, seen, captured)
+            for gone in kept - present:
+                removed += await self.contributions.delete_message(gone)
+        if seen or removed:
+            log.info("backfill of café #%s: %s messages read, %s captured, %s deleted while away",
+                     session.id, seen, captured, removed)
         return BackfillReport(session.id, seen, captured)
-
-    async def _lobby_cursor(self, session: Session) -> int | None:
-        row = await self.db.fetch_one(
-            "SELECT MAX(CAST(message_id AS INTEGER)) FROM contributions WHERE channel_id = ?",
-            (str(session.lobby_channel_id),),
-        )
-        return int(row[0]) if row and row[0] is not None else None

@@ -429,6 +429,11 @@ class SimulatedDiscord(InteractionRoutes):
         self._delete(self.message(message_id))
         await self.settle()
 
+    def delete_offline(self, message_id: int) -> None:
+        """A message deleted while the bot is down: gone from the channel, no gateway event reaches the bot."""
+        message = self.message(message_id)
+        message.deleted = True
+
     async def _run_interaction(self, bot: discord.Client, payload: dict[str, Any], token: str) -> InteractionResult:
         self._feed(bot, "INTERACTION_CREATE", payload)
         await self.settle()

@@ -188,13 +188,27 @@ class SessionRepo:
         return session_from_row(row) if row else None
 
     async def mark_seen(self, channel_id: int, message_id: int) -> None:
-        """Remember the newest message seen in a room, so backfill knows where to resume."""
+        """Remember the newest message seen in a room or lobby, so backfill knows where to resume."""
         async with self.db.transaction() as conn:
-            await conn.execute(
+            cur = await conn.execute(
                 "UPDATE rooms SET last_seen_message_id = ? WHERE channel_id = ? AND "
                 "(last_seen_message_id IS NULL OR CAST(last_seen_message_id AS INTEGER) < ?)",
                 (str(message_id), str(channel_id), message_id),
             )
+            if cur.rowcount == 0:
+                await conn.execute(
+                    "UPDATE sessions SET lobby_last_seen_message_id = ? WHERE lobby_channel_id = ? AND "
+                    "(lobby_last_seen_message_id IS NULL OR CAST(lobby_last_seen_message_id AS INTEGER) < ?)",
+                    (str(message_id), str(channel_id), message_id),
+                )
+
+    async def lobby_cursor(self, session_id: int) -> int | None:
+        row = await self.db.fetch_one("SELECT lobby_last_seen_message_id FROM sessions WHERE id = ?", (session_id,))
+        return _opt_int(row[0]) if row else None
+
+    async def stored_message_ids(self, channel_id: int) -> set[int]:
+        rows = await self.db.fetch_all("SELECT message_id FROM contributions WHERE channel_id = ?", (str(channel_id),))
+        return {int(r[0]) for r in rows}
 
     async def round_info(self, session_id: int, number: int) -> aiosqlite.Row | None:
         return await self.db.fetch_one("SELECT * FROM rounds WHERE session_id = ? AND number = ?", (session_id, number))

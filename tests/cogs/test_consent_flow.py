@@ -104,8 +104,10 @@ async def test_mydata_sends_everything_held_by_dm(cafe: Cafe) -> None:
 async def test_messages_written_while_the_bot_was_down_are_backfilled_under_the_same_rule(cafe: Cafe) -> None:
     session_id, room = await _open_cafe(cafe, {0: "record", 1: "decline"})
     await cafe.sim.say(cafe.bot, cafe.people[0], room, "said while the bot was up")
+    regretted = await cafe.sim.say(cafe.bot, cafe.people[0], room, "deleted while the bot was down")
     await cafe.sim.disconnect(cafe.bot)
     cafe.sim.advance(5)
+    cafe.sim.delete_offline(regretted.id)
     cafe.sim.say_offline(cafe.people[0], room, "said while the bot was down")
     cafe.sim.say_offline(cafe.people[1], room, "declined, said while the bot was down")
     bot = await start_bot(cafe.sim, cafe.settings)

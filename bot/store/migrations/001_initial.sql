@@ -34,6 +34,7 @@ CREATE TABLE sessions (
     announce_message_id TEXT,
     category_id      TEXT,
     lobby_channel_id TEXT,
+    lobby_last_seen_message_id TEXT,
     created_at       TEXT NOT NULL,
     opened_at        TEXT,
     closed_at        TEXT
