@@ -211,12 +211,11 @@ class Services:
 class BletherBot(commands.Bot):
     """setup_hook opens the store, starts the scheduler, registers persistent views, loads cogs."""
 
-    # Blether never joins voice: discord.py's start-up warnings about voice libraries are noise.
-    discord.VoiceClient.warn_nacl = False
-    discord.VoiceClient.warn_dave = False
-
     def __init__(self, settings: Settings, *, clock: Clock | None = None, plans_dir: Path = DEFAULT_PLANS_DIR,
                  sync_commands: bool = True) -> None:
+        # Blether never joins voice: discord.py's start-up warnings about voice libraries are noise.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
         self.tree.error(on_command_error)
         self.settings = settings

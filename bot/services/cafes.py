@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.core.allocation import allocate, place_latecomer, room_count, rotate
@@ -78,7 +79,7 @@ class CafeService:
         chat: Chat,
         clock: Clock,
         *,
-        plans_dir: object = DEFAULT_PLANS_DIR,
+        plans_dir: Path = DEFAULT_PLANS_DIR,
         on_timeline_change: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
@@ -122,7 +123,7 @@ class CafeService:
             raise UserError(f"{plan_ref[:40]!r} is not a plan name. Pick one from the list, e.g. "
                             "`whats-next-for-recovery`.")
         try:
-            plan = await load_plan(plan_ref.strip(), self.plans_dir)  # type: ignore[arg-type]
+            plan = await load_plan(plan_ref.strip(), self.plans_dir)
         except PlanNotFound as exc:
             raise UserError(str(exc)) from exc
         except PlanError as exc:

@@ -20,16 +20,23 @@ async def _wait(predicate, seconds: float = 20.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_a_scheduled_cafe_opens_runs_and_closes_on_time_and_steps_run_once_across_restart(
-    tmp_path: Path,
-) -> None:
-    # Café time runs 600× faster: a 55-minute café takes about six seconds.
-    clock = CompressedClock(origin=DEFAULT_START, speed=600)
+async def _cafe_on(tmp_path: Path, clock: CompressedClock) -> Cafe:
+    """A set-up server whose bot keeps café time on `clock`."""
     sim, parts = make_guild()
     settings = make_settings(tmp_path)
     bot = await start_bot(sim, settings, clock=clock)
     cafe = Cafe(sim=sim, bot=bot, settings=settings, **parts)  # type: ignore[arg-type]
     await cafe.setup()
+    return cafe
+
+
+async def test_a_scheduled_cafe_opens_runs_and_closes_on_time_and_steps_run_once_across_restart(
+    tmp_path: Path,
+) -> None:
+    # Café time runs 600× faster: a 55-minute café takes about six seconds.
+    clock = CompressedClock(origin=DEFAULT_START, speed=600)
+    cafe = await _cafe_on(tmp_path, clock)
+    sim, bot, settings = cafe.sim, cafe.bot, cafe.settings
     session_id = await cafe.schedule(when="in 1 minute")
     for person in cafe.people:
         await cafe.join(session_id, person)
@@ -67,11 +74,8 @@ async def test_a_scheduled_cafe_opens_runs_and_closes_on_time_and_steps_run_once
 
 async def test_a_late_reminder_is_skipped_but_a_late_opening_still_runs(tmp_path: Path) -> None:
     clock = CompressedClock(origin=DEFAULT_START, speed=1)
-    sim, parts = make_guild()
-    settings = make_settings(tmp_path)
-    bot = await start_bot(sim, settings, clock=clock)
-    cafe = Cafe(sim=sim, bot=bot, settings=settings, **parts)  # type: ignore[arg-type]
-    await cafe.setup()
+    cafe = await _cafe_on(tmp_path, clock)
+    sim, bot, settings = cafe.sim, cafe.bot, cafe.settings
     session_id = await cafe.schedule(when="in 2 hours")
     await cafe.join(session_id, cafe.people[0])
     await sim.disconnect(bot)
@@ -94,11 +98,8 @@ async def test_a_late_reminder_is_skipped_but_a_late_opening_still_runs(tmp_path
 
 async def test_a_step_that_fails_is_reported_to_the_hosts_not_left_silent(tmp_path: Path) -> None:
     clock = CompressedClock(origin=DEFAULT_START, speed=600)
-    sim, parts = make_guild()
-    settings = make_settings(tmp_path)
-    bot = await start_bot(sim, settings, clock=clock)
-    cafe = Cafe(sim=sim, bot=bot, settings=settings, **parts)  # type: ignore[arg-type]
-    await cafe.setup()
+    cafe = await _cafe_on(tmp_path, clock)
+    sim, bot = cafe.sim, cafe.bot
     session_id = await cafe.schedule(when="in 1 minute")
     await cafe.join(session_id, cafe.people[0])
     sim.set_role_permissions(sim.bot_role_id, 0)  # a common set-up mistake: the bot may not make channels
