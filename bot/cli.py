@@ -111,7 +111,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 async def _run(settings: Settings) -> int:
     import discord
 
-    from bot.discord_chat import BletherBot
+    from bot.bot import BletherBot
 
     token = settings.require_token()
     bot = BletherBot(settings)

@@ -10,10 +10,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.services.errors import UserError
+from bot.core.errors import UserError
 from bot.services.exports import ExportError, ExportRequest, export_zip
 from bot.services.plans import list_plans
-from cogs.common import ErasableCog, blether, reply, require_facilitator, require_organiser
+from cogs._common import blether, reply, require_facilitator, require_organiser
 
 UPLOAD_LIMIT = 10 * 1024 * 1024
 FORMATS = ("csv", "jsonl", "md", "html", "qdpx", "qdc")
@@ -27,9 +27,7 @@ FORMAT_CHOICES = [
 ]
 
 
-class Cafe(ErasableCog):
-    personal_tables = ("assignments", "support_requests", "audit.actor_id", "support_requests.handled_by")
-
+class Cafe(commands.Cog):
     group = app_commands.Group(name="cafe", description="Conversation cafés", guild_only=True)
 
     def __init__(self, bot: commands.Bot) -> None:

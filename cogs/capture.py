@@ -11,12 +11,9 @@ from discord.ext import commands
 
 from bot.discord_chat import to_chat_message
 from bot.services.capture import CaptureService
-from cogs.common import ErasableCog
 
 
-class Capture(ErasableCog):
-    personal_tables = ("contributions",)
-
+class Capture(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 

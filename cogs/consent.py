@@ -16,9 +16,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.consent import Choice, ConsentState, Source
-from bot.services.errors import UserError
+from bot.core.errors import UserError
 from bot.services.messages import message
-from cogs.common import ErasableCog, blether, reply, safely
+from cogs._common import blether, reply, safely
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +187,7 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         await safely(interaction, act)
 
 
-class Consent(ErasableCog):
-    personal_tables = ("consent_ledger", "rsvps", "pseudonyms", "participants")
-
+class Consent(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 

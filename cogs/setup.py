@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.errors import UserError
 from bot.core.models import GuildConfig
-from bot.services.errors import UserError
-from cogs.common import blether, reply
+from cogs._common import blether, reply
 
 
 def describe_config(config: GuildConfig) -> str:

@@ -19,11 +19,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.bot import BletherBot
 from bot.config import parse_settings
 from bot.core.clock import CompressedClock
 from bot.core.models import Session
 from bot.core.timeline import SessionState
-from bot.discord_chat import BletherBot
 from bot.rehearsal.people import Persona, hello, make_people, reply_line, sentence
 from bot.services.plans import PlanNotFound, load_plan
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord

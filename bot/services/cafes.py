@@ -16,15 +16,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.core.allocation import allocate, place_latecomer, room_count, rotate
-from bot.core.clock import Clock, to_iso, utcnow
-from bot.core.models import GuildConfig, Room, Session
+from bot.core.clock import Clock, to_iso
+from bot.core.errors import UserError
+from bot.core.models import GuildConfig, Room, Session, Step
 from bot.core.plan import Plan, PlanError, render, template_context
-from bot.core.timeline import ACTIVE_STATES, FINAL_STATES, SessionState, plan_steps, round_steps
+from bot.core.timeline import ACTIVE_STATES, FINAL_STATES, SessionState, StepKind, plan_steps, round_steps
 from bot.core.when import WhenError, describe, parse_start
 from bot.services.chat import Button, ButtonStyle, Chat
-from bot.services.errors import UserError
 from bot.services.messages import message
 from bot.services.plans import DEFAULT_PLANS_DIR, PlanNotFound, load_plan
+from bot.services.steps import StepKinds
 from bot.store.audit import AuditRepo
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
@@ -458,7 +459,7 @@ class CafeService:
             person = await self.people.ensure_participant(conn, discord_user_id)
             await conn.execute(
                 "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) VALUES (?, ?, ?, ?)",
-                (session_id, room.id if room else None, person, to_iso(utcnow())),
+                (session_id, room.id if room else None, person, to_iso(self.clock.now())),
             )
         plan = plan_of(session)
         local = session.starts_at.astimezone(ZoneInfo(session.timezone))
@@ -468,3 +469,27 @@ class CafeService:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def register_steps(self, kinds: StepKinds, config_for: Callable[[int], Awaitable[GuildConfig]]) -> None:
+        """The café's own timed work: reminder, open, each round, close."""
+
+        async def open_step(step: Step) -> None:
+            session = await self.require(step.session_id)
+            if self.clock.now() > session.starts_at + timedelta(minutes=plan_of(session).total_minutes):
+                raise UserError(f"Café #{session.id} was due to open at its start time, but Blether was offline "
+                                "until after it should have ended, so it was not opened. Schedule it again.")
+            await self.open(step.session_id, await config_for(session.guild_id))
+
+        async def remind_step(step: Step) -> None:
+            await self.remind(step.session_id)
+
+        async def round_step(step: Step) -> None:
+            await self.start_round(step.session_id, step.round_number)
+
+        async def close_step(step: Step) -> None:
+            await self.close(step.session_id, actor_id=None)
+
+        kinds.register(StepKind.REMINDER, remind_step)
+        kinds.register(StepKind.OPEN, open_step)
+        kinds.register(StepKind.ROUND, round_step)
+        kinds.register(StepKind.CLOSE, close_step)

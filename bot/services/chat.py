@@ -20,6 +20,27 @@ class ButtonStyle(StrEnum):
     DANGER = "danger"
 
 
+MISSING_PERMISSIONS = 50013
+
+
+class ChatError(Exception):
+    """The chat platform refused or failed a request.
+
+    The adapter translates its library's errors into this, so services can tell the hosts what
+    went wrong without knowing about Discord. `code` is the platform's error code: Discord says
+    50013 for a missing permission whatever the HTTP status.
+    """
+
+    def __init__(self, text: str, *, status: int, code: int) -> None:
+        super().__init__(text)
+        self.status = status
+        self.code = code
+
+    @property
+    def missing_permissions(self) -> bool:
+        return self.code == MISSING_PERMISSIONS
+
+
 @dataclass(frozen=True)
 class Button:
     """A button whose clicks are handled by custom id, so it keeps working across restarts."""
@@ -51,6 +72,8 @@ class ChatMessage:
 
 
 class Chat(Protocol):
+    """Every method raises `ChatError` when the platform refuses."""
+
     async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
         """A category hidden from everyone but the staff roles (and the bot)."""
         ...

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from bot.core.consent import Choice, ConsentState, Source, consent_version, state_at
+from bot.core.errors import UserError
 from bot.core.models import Session
 from bot.core.plan import Plan, render, template_context
 from bot.core.timeline import FINAL_STATES
-from bot.services.errors import UserError
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo

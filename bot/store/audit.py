@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.core.clock import to_iso, utcnow
 from bot.store.db import Database
 
 
@@ -16,5 +15,5 @@ class AuditRepo:
             await conn.execute(
                 "INSERT INTO audit (guild_id, session_id, actor_id, action, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
                 (str(guild_id), session_id, str(actor_id) if actor_id is not None else None, action, detail,
-                 to_iso(utcnow())),
+                 self.db.now_iso()),
             )

@@ -16,16 +16,25 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.clock import Clock, RealClock, to_iso
+
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
 class Database:
     """Owns the connection; repositories borrow it and never open their own."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
         self.path = Path(path)
+        # Every stored time comes from this clock, so a rehearsal's compressed café time and the
+        # store agree: a step's claim, a consent row and the round it falls in share one timeline.
+        self.clock: Clock = clock or RealClock()
         self._conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+
+    def now_iso(self) -> str:
+        """The current café time in the database's one text form."""
+        return to_iso(self.clock.now())
 
     @property
     def conn(self) -> aiosqlite.Connection:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from bot.core.clock import to_iso, utcnow
 from bot.core.models import GuildConfig
 from bot.store.db import Database
 
@@ -51,7 +50,7 @@ class GuildRepo:
                     _opt_str(config.organisers_channel_id),
                     config.timezone,
                     config.retention_days,
-                    to_iso(utcnow()),
+                    self.db.now_iso(),
                 ),
             )
 

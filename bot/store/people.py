@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.core.clock import from_iso, to_iso, utcnow
+from bot.core.clock import from_iso, to_iso
 from bot.core.consent import Choice, LedgerEntry, Source
 from bot.core.pseudonyms import pseudonym_candidates
 from bot.store.db import Database
@@ -25,7 +25,7 @@ class PeopleRepo:
         await conn.execute(
             "INSERT INTO participants (discord_user_id, created_at) VALUES (?, ?) "
             "ON CONFLICT (discord_user_id) DO NOTHING",
-            (str(discord_user_id), to_iso(utcnow())),
+            (str(discord_user_id), self.db.now_iso()),
         )
         async with conn.execute(
             "SELECT id FROM participants WHERE discord_user_id = ?", (str(discord_user_id),)
@@ -47,7 +47,7 @@ class PeopleRepo:
                 ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status,
                                                                       responded_at = excluded.responded_at
                 """,
-                (session_id, person, "going" if going else "not_going", to_iso(utcnow())),
+                (session_id, person, "going" if going else "not_going", self.db.now_iso()),
             )
         return person
 

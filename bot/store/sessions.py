@@ -8,7 +8,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.core.clock import from_iso, to_iso, utcnow
+from bot.core.clock import from_iso, to_iso
 from bot.core.models import Room, Session, Step
 from bot.core.timeline import Misfire, PlannedStep, SessionState, StepKind
 from bot.store.db import Database
@@ -82,7 +82,7 @@ class SessionRepo:
         actor_id: int,
     ) -> int:
         """The session, its rounds, its steps and the audit line land together or not at all."""
-        now = to_iso(utcnow())
+        now = self.db.now_iso()
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 """
@@ -138,7 +138,7 @@ class SessionRepo:
             )
 
     async def set_state(self, session_id: int, state: SessionState, *, current_round: int | None = None) -> None:
-        now = to_iso(utcnow())
+        now = self.db.now_iso()
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE sessions SET state = ? WHERE id = ?", (state.value, session_id))
             if current_round is not None:
@@ -156,7 +156,7 @@ class SessionRepo:
         self, session_id: int, *, category_id: int, lobby_channel_id: int, rooms: Sequence[tuple[str, int]]
     ) -> None:
         """Store the channels made for an opening session together."""
-        now = to_iso(utcnow())
+        now = self.db.now_iso()
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE sessions SET category_id = ?, lobby_channel_id = ?, opened_at = ?, state = ? WHERE id = ?",
@@ -301,7 +301,7 @@ class SessionRepo:
         async with self.db.transaction() as conn:
             cur = await conn.execute(
                 "UPDATE scheduled_steps SET status = 'running', claimed_at = ? WHERE id = ? AND status = 'pending'",
-                (to_iso(utcnow()), step_id),
+                (self.db.now_iso(), step_id),
             )
             if cur.rowcount != 1:
                 return None
@@ -312,7 +312,7 @@ class SessionRepo:
         async with self.db.transaction() as conn:
             await conn.execute(
                 "UPDATE scheduled_steps SET status = ?, finished_at = ?, note = ? WHERE id = ?",
-                (status, to_iso(utcnow()), note, step_id),
+                (status, self.db.now_iso(), note, step_id),
             )
 
     async def recover_interrupted_steps(self) -> int:
@@ -321,6 +321,6 @@ class SessionRepo:
             cur = await conn.execute(
                 "UPDATE scheduled_steps SET status = 'failed', finished_at = ?, note = 'interrupted by a restart' "
                 "WHERE status = 'running'",
-                (to_iso(utcnow()),),
+                (self.db.now_iso(),),
             )
             return cur.rowcount

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.bot import BletherBot
 from bot.config import Settings, parse_settings
 from bot.core.clock import Clock, RealClock
-from bot.discord_chat import BletherBot
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
 
 ORGANISER = "Café organiser"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.errors import UserError
 from bot.core.models import GuildConfig
 from bot.core.timeline import SessionState, StepKind
 from bot.services.cafes import CafeService
-from bot.services.errors import UserError
 from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.store.db import Database
 from bot.store.people import PeopleRepo

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from bot.core.consent import Choice, Source
+from bot.core.errors import UserError
 from bot.core.timeline import SessionState
 from bot.services.capture import CaptureService
 from bot.services.chat import ChatMessage
 from bot.services.consent import ConsentService, consent_text
-from bot.services.errors import UserError
 from bot.store.db import Database
 from bot.store.sessions import SessionRepo
 

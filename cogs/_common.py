@@ -1,7 +1,8 @@
 """What every cog shares: who may do what, replying safely, and the guild's settings.
 
-Not an extension: the cogs import it. Role checks live here so that invariant 6 (only
-organisers export or purge; only facilitators and organisers drive rounds) is one rule.
+Not an extension (the leading underscore keeps the loader off it): the cogs import it.
+Role checks live here so that invariant 6 (only organisers export or purge; only facilitators
+and organisers drive rounds) is one rule.
 """
 
 from __future__ import annotations
@@ -11,19 +12,15 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
-from discord import app_commands
-from discord.ext import commands
 
+from bot.core.errors import UserError
 from bot.core.models import GuildConfig
-from bot.services.errors import UserError
 
 if TYPE_CHECKING:
-    from bot.discord_chat import BletherBot
+    from bot.bot import BletherBot
 
 log = logging.getLogger(__name__)
 
-SORRY = ("Sorry, something went wrong on Blether's side. Please try again, and tell an organiser if it keeps "
-         "happening.")
 SETUP_HINT = (
     "Blether isn't set up on this server yet. A server admin can run `/blether setup` to choose the organiser "
     "and facilitator roles, the hosts' channels and the time zone."
@@ -31,7 +28,7 @@ SETUP_HINT = (
 
 
 def blether(interaction: discord.Interaction) -> BletherBot:
-    from bot.discord_chat import BletherBot
+    from bot.bot import BletherBot
 
     client = interaction.client
     assert isinstance(client, BletherBot)
@@ -95,39 +92,8 @@ async def reply(interaction: discord.Interaction, text: str, *, view: discord.ui
 
 
 async def safely(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:
-    """Run a button or modal action: a UserError is shown as it is, anything else politely."""
+    """Run a button or modal action; a failure goes to the error-handling extension to be answered."""
     try:
         await action()
-    except UserError as exc:
-        await reply(interaction, str(exc))
-    except Exception:
-        log.exception("interaction %s failed", interaction.data)
-        await reply(interaction, SORRY)
-
-
-async def on_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-    """The tree's error handler: people see a sentence, never a traceback."""
-    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-    if isinstance(original, UserError):
-        await reply(interaction, str(original))
-    elif isinstance(error, app_commands.CheckFailure):
-        await reply(interaction, "You don't have permission to use this command here.")
-    else:
-        log.error("command %s failed", interaction.command and interaction.command.qualified_name,
-                  exc_info=original)
-        await reply(interaction, SORRY)
-
-
-class ErasableCog(commands.Cog):
-    """A cog that writes personal data names its tables: its erasure hook deletes them.
-
-    Red-DiscordBot's data-deletion pattern; the bot runs every cog's hook for an erasure
-    request, and a test checks that together they cover every personal table.
-    """
-
-    personal_tables: tuple[str, ...] = ()
-
-    async def erase_user_data(self, user_id: int) -> dict[str, int]:
-        bot = self.bot  # type: ignore[attr-defined]
-        erasure = await bot.services.privacy.erase_tables(user_id, self.personal_tables)
-        return dict(erasure.rows)
+    except Exception as exc:
+        interaction.client.dispatch("component_error", interaction, exc)

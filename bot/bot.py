@@ -1,0 +1,180 @@
+"""The composition root: the Bot subclass wires store, clock, scheduler and services, and loads cogs.
+
+Nothing here decides anything about a café; it only connects the parts (python-discord's
+`bot/bot.py` is the model). No module under `bot/` imports `cogs/`: extensions are found by
+walking the `cogs` package, so a new feature is added by dropping a module there.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import discord
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.core.clock import Clock, RealClock
+from bot.core.models import GuildConfig
+from bot.core.timeline import ACTIVE_STATES
+from bot.discord_chat import DiscordChat, intents
+from bot.schedule.scheduler import StepScheduler
+from bot.services.cafes import CafeService
+from bot.services.capture import CaptureService
+from bot.services.consent import ConsentService
+from bot.services.hosts import HostsNotifier
+from bot.services.plans import DEFAULT_PLANS_DIR
+from bot.services.privacy import PrivacyService
+from bot.services.steps import StepKinds, StepRunner
+from bot.store.db import Database
+from bot.store.guilds import GuildRepo, pseudonym_key
+from bot.store.sessions import SessionRepo
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS_PACKAGE = "cogs"
+
+
+@dataclass
+class Services:
+    cafes: CafeService
+    consent: ConsentService
+    capture: CaptureService
+    privacy: PrivacyService
+    guilds: GuildRepo
+    hosts: HostsNotifier
+    steps: StepRunner
+
+
+def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
+    """Every public module of the cogs package; private helpers (`_name`) are not extensions."""
+    root = importlib.import_module(package)
+    return sorted(f"{package}.{info.name}" for info in pkgutil.iter_modules(root.__path__)
+                  if not info.name.startswith("_"))
+
+
+class BletherBot(commands.Bot):
+    """setup_hook opens the store, builds the services, starts the scheduler and loads the cogs.
+
+    Nothing here assumes one gateway connection (no per-shard state, guilds looked up by id), so
+    moving to `AutoShardedBot` for a sharded deployment changes the base class and settings only.
+    """
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, plans_dir: Path = DEFAULT_PLANS_DIR,
+                 sync_commands: bool = True) -> None:
+        # Blether never joins voice: discord.py's start-up warnings about voice libraries are noise.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        self.settings = settings
+        self.clock: Clock = clock or RealClock()
+        self.plans_dir = plans_dir
+        self.sync_commands = sync_commands
+        self.db = Database(settings.database_path, self.clock)
+        self.chat = DiscordChat(self)
+        self._services: Services | None = None
+        self.scheduler: StepScheduler | None = None
+        self.failed_extensions: dict[str, str] = {}
+        self._backfilled = False
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("services are ready only after setup_hook")
+        return self._services
+
+    async def setup_hook(self) -> None:
+        await self.db.open()
+        key = await pseudonym_key(self.db, self.settings.pseudonym_key)
+        guilds = GuildRepo(self.db)
+        sessions = SessionRepo(self.db)
+        cafes = CafeService(self.db, self.chat, self.clock, plans_dir=self.plans_dir)
+        kinds = StepKinds()
+        cafes.register_steps(kinds, self.config_for)
+        hosts = HostsNotifier(guilds, self.chat)
+        steps = StepRunner(kinds, sessions, hosts)
+        self._services = Services(
+            cafes=cafes, consent=ConsentService(self.db), capture=CaptureService(self.db, key),
+            privacy=PrivacyService(self.db), guilds=guilds, hosts=hosts, steps=steps,
+        )
+        self.scheduler = StepScheduler(sessions, self.clock, steps.run)
+        cafes.set_timeline_listener(self.scheduler.reconcile)
+        await self.scheduler.start()
+        await self.load_extensions()
+        if self.sync_commands:
+            await self._sync()
+
+    async def load_extensions(self) -> None:
+        """Load every cog; one that fails is logged and left out, so the rest of the café still runs."""
+        for name in extension_names():
+            try:
+                await self.load_extension(name)
+            except commands.ExtensionError as exc:
+                self.failed_extensions[name] = str(exc.__cause__ or exc)
+                log.exception("extension %s failed to load; Blether runs without it", name)
+
+    async def _sync(self) -> None:
+        guild_id = self.settings.dev_guild_id
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    async def on_ready(self) -> None:
+        """Backfill first (the rounds have not moved while we were away), then start the timeline."""
+        if self._backfilled:
+            await self.backfill()
+            return
+        self._backfilled = True
+        try:
+            await self.backfill(sweep_deletions=True)
+        finally:
+            # Whatever backfill met, the cafés' timelines must go on.
+            assert self.scheduler is not None
+            await self.scheduler.reconcile()
+            self.scheduler.add_daily("retention", self.retention)
+        log.info("Blether is ready in %s server(s)", len(self.guilds))
+
+    async def on_resumed(self) -> None:
+        await self.backfill()
+
+    async def backfill(self, *, sweep_deletions: bool = False) -> None:
+        sessions = await SessionRepo(self.db).in_states(list(ACTIVE_STATES))
+        for session in sessions:
+            if self.get_guild(session.guild_id) is None:
+                continue
+            try:
+                await self.services.capture.backfill(self.chat, session, sweep_deletions=sweep_deletions)
+            except Exception:
+                log.exception("backfill of café #%s failed; live capture continues", session.id)
+
+    async def retention(self) -> None:
+        deleted = await self.services.privacy.retention_sweep(self.clock.now(), self.settings.retention_days)
+        if deleted:
+            log.info("retention: deleted %s contribution(s) past their retention period", deleted)
+
+    async def erase_user(self, user_id: int) -> int:
+        """An erasure request: every table that holds something about the person."""
+        return (await self.services.privacy.erase_person(user_id)).total
+
+    async def config_for(self, guild_id: int) -> GuildConfig:
+        """A server's settings, or the host's defaults for a server that never ran setup."""
+        return await self.services.guilds.get(guild_id) or self.default_config(guild_id)
+
+    def default_config(self, guild_id: int) -> GuildConfig:
+        return GuildConfig(
+            guild_id=guild_id, organiser_role=self.settings.organiser_role,
+            facilitator_role=self.settings.facilitator_role, facilitators_channel_id=None,
+            organisers_channel_id=None, timezone=self.settings.timezone, retention_days=self.settings.retention_days,
+        )
+
+    async def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        await super().close()
+        await self.db.close()

@@ -1,0 +1,79 @@
+"""Timed work by kind: each feature registers a handler for the kinds of step it owns.
+
+The scheduler only knows that a step of some kind is due; which code runs it is looked up
+here (RoboDanny's `<event>_timer_complete` dispatch, without the event bus). A new kind of
+timed work is added by registering a handler, with no change to the scheduler or the runner.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.core.errors import UserError
+from bot.core.models import Step
+from bot.services.chat import ChatError
+from bot.services.hosts import HostsNotifier
+from bot.services.messages import message
+from bot.store.sessions import SessionRepo
+
+log = logging.getLogger(__name__)
+
+StepHandler = Callable[[Step], Awaitable[None]]
+
+
+class StepKinds:
+    """The registry: one handler per kind, registered once at start-up."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, StepHandler] = {}
+
+    def register(self, kind: str, handler: StepHandler) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"a handler for {kind!r} steps is already registered")
+        self._handlers[kind] = handler
+
+    def handler(self, kind: str) -> StepHandler:
+        try:
+            return self._handlers[kind]
+        except KeyError:
+            raise UserError(f"Blether doesn't know how to run a {kind!r} step (was a feature removed?).") from None
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+
+class StepRunner:
+    """Runs a claimed step through its handler; a failure reaches the hosts instead of a silent stall."""
+
+    def __init__(self, kinds: StepKinds, sessions: SessionRepo, hosts: HostsNotifier) -> None:
+        self.kinds = kinds
+        self.sessions = sessions
+        self.hosts = hosts
+
+    async def run(self, step: Step) -> None:
+        try:
+            await self.kinds.handler(step.kind)(step)
+        except Exception as exc:
+            await self._tell_hosts(step, exc)
+            raise
+
+    async def _tell_hosts(self, step: Step, exc: Exception) -> None:
+        session = await self.sessions.get(step.session_id)
+        if session is None:
+            return
+        await self.hosts.tell(session.guild_id, message("step_failed", session=session, step=step,
+                                                        reason=failure_reason(exc)))
+
+
+def failure_reason(exc: Exception) -> str:
+    """What the hosts read: the words of a refusal we raised, or what Discord said, never a traceback."""
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, ChatError) and exc.missing_permissions:
+        return ("Discord refused: Blether is missing a permission. Check that it has Manage Channels, Manage "
+                "Roles, View Channels and Send Messages.")
+    if isinstance(exc, ChatError):
+        return f"Discord refused the request ({exc.status}: {exc})."
+    return "an unexpected error (see the bot's log)"
