@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import UserError
+from bot.services.chat import ChatError
 from bot.services.exports import ExportError, ExportRequest, export_zip
 from bot.services.plans import list_plans
 from cogs._common import blether, reply, require_facilitator, require_organiser
@@ -51,7 +52,7 @@ class Cafe(commands.Cog):
         assert interaction.channel_id is not None
         try:
             await bot.services.cafes.publish(session, interaction.channel_id)
-        except discord.HTTPException as exc:
+        except ChatError as exc:
             await bot.services.cafes.cancel(session.id, interaction.user.id, config.guild_id)
             raise UserError("I couldn't post the invitation in this channel, so the café was not scheduled. Give "
                             "Blether View Channel and Send Messages here, or schedule it from another channel."

@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.core.consent import Choice, ConsentState, Source
 from bot.core.errors import UserError
+from bot.services.chat import ChatError
 from bot.services.messages import message
 from cogs._common import blether, reply, safely
 
@@ -142,7 +143,7 @@ class SupportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"b
                     await bot.chat.post(config.facilitators_channel_id, message(
                         "support_alert", session=call.session, user_id=interaction.user.id, room=call.room_name))
                     alerted = True
-                except discord.HTTPException:
+                except ChatError:
                     log.exception("support alert for café #%s could not be posted", call.session.id)
             # The signposting always reaches the person, whatever happened to the alert.
             await reply(interaction, message("support_reply", signposting=call.signposting, alerted=alerted))
@@ -181,7 +182,7 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                     try:
                         await bot.chat.post(config.facilitators_channel_id,
                                             message("summaries_flagged", result=result))
-                    except discord.HTTPException:
+                    except ChatError:
                         log.exception("could not flag summaries to the facilitators")
 
         await safely(interaction, act)
