@@ -22,13 +22,19 @@ from bot.core.models import GuildConfig
 from bot.core.timeline import ACTIVE_STATES
 from bot.discord_chat import DiscordChat, intents
 from bot.schedule.scheduler import StepScheduler
-from bot.services.cafes import CafeService
+from bot.services.cafes import Cafes
 from bot.services.capture import CaptureService
+from bot.services.closing import ClosingService
 from bot.services.consent import ConsentService
+from bot.services.floor import FloorService
 from bot.services.hosts import HostsNotifier
 from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.services.privacy import PrivacyService
+from bot.services.rsvp import RsvpService
+from bot.services.scheduling import SchedulingService
+from bot.services.servers import ServerSettings
 from bot.services.steps import StepKinds, StepRunner
+from bot.services.support import SupportService
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
@@ -40,11 +46,18 @@ EXTENSIONS_PACKAGE = "cogs"
 
 @dataclass
 class Services:
-    cafes: CafeService
+    """Every use case the cogs call, built once in `setup_hook`."""
+
+    cafes: Cafes
+    servers: ServerSettings
+    scheduling: SchedulingService
+    rsvp: RsvpService
+    floor: FloorService
+    closing: ClosingService
+    support: SupportService
     consent: ConsentService
     capture: CaptureService
     privacy: PrivacyService
-    guilds: GuildRepo
     hosts: HostsNotifier
     steps: StepRunner
 
@@ -89,23 +102,29 @@ class BletherBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.db.open()
         key = await pseudonym_key(self.db, self.settings.pseudonym_key)
-        guilds = GuildRepo(self.db)
-        sessions = SessionRepo(self.db)
-        cafes = CafeService(self.db, self.chat, self.clock, plans_dir=self.plans_dir)
-        kinds = StepKinds()
-        cafes.register_steps(kinds, self.config_for)
-        hosts = HostsNotifier(guilds, self.chat)
-        steps = StepRunner(kinds, sessions, hosts)
-        self._services = Services(
-            cafes=cafes, consent=ConsentService(self.db), capture=CaptureService(self.db, key),
-            privacy=PrivacyService(self.db), guilds=guilds, hosts=hosts, steps=steps,
-        )
-        self.scheduler = StepScheduler(sessions, self.clock, steps.run)
-        cafes.set_timeline_listener(self.scheduler.reconcile)
+        self._services = services = self._build_services(key)
+        self.scheduler = StepScheduler(services.cafes.sessions, self.clock, services.steps.run)
+        services.cafes.set_timeline_listener(self.scheduler.reconcile)
         await self.scheduler.start()
         await self.load_extensions()
         if self.sync_commands:
             await self._sync()
+
+    def _build_services(self, pseudonym_key: bytes) -> Services:
+        cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir)
+        servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
+        hosts = HostsNotifier(servers.guilds, self.chat)
+        scheduling, floor, closing = SchedulingService(cafes), FloorService(cafes), ClosingService(cafes)
+        kinds = StepKinds()
+        scheduling.register_steps(kinds)
+        floor.register_steps(kinds, servers.config_for)
+        closing.register_steps(kinds)
+        return Services(
+            cafes=cafes, servers=servers, scheduling=scheduling, rsvp=RsvpService(cafes), floor=floor,
+            closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
+            capture=CaptureService(self.db, pseudonym_key), privacy=PrivacyService(self.db), hosts=hosts,
+            steps=StepRunner(kinds, cafes.sessions, hosts),
+        )
 
     async def load_extensions(self) -> None:
         """Load every cog; one that fails is logged and left out, so the rest of the café still runs."""
@@ -162,13 +181,10 @@ class BletherBot(commands.Bot):
         """An erasure request: every table that holds something about the person."""
         return (await self.services.privacy.erase_person(user_id)).total
 
-    async def config_for(self, guild_id: int) -> GuildConfig:
-        """A server's settings, or the host's defaults for a server that never ran setup."""
-        return await self.services.guilds.get(guild_id) or self.default_config(guild_id)
-
-    def default_config(self, guild_id: int) -> GuildConfig:
+    def default_config(self) -> GuildConfig:
+        """The host's settings as a server's defaults, until that server runs `/blether setup`."""
         return GuildConfig(
-            guild_id=guild_id, organiser_role=self.settings.organiser_role,
+            guild_id=0, organiser_role=self.settings.organiser_role,
             facilitator_role=self.settings.facilitator_role, facilitators_channel_id=None,
             organisers_channel_id=None, timezone=self.settings.timezone, retention_days=self.settings.retention_days,
         )

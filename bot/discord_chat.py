@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import discord
 
-from bot.services.chat import Attachment, Button, ButtonStyle, ChatError, ChatMessage
+from bot.services.chat import Attachment, ChatError, ChatMessage, Offer, OfferKind
 
-_STYLES = {
-    ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
-    ButtonStyle.SECONDARY: discord.ButtonStyle.secondary,
-    ButtonStyle.SUCCESS: discord.ButtonStyle.success,
-    ButtonStyle.DANGER: discord.ButtonStyle.danger,
-}
+#: Builds the Discord item for an offer of one café; each cog registers its own.
+OfferItem = Callable[[int], discord.ui.Item[discord.ui.View]]
 
 # What a participant may do in their room; the rest of the server's channels are untouched.
 _MEMBER = discord.PermissionOverwrite(
@@ -69,13 +65,6 @@ def _refusals() -> Iterator[None]:
         raise ChatError(exc.text or str(exc), status=exc.status, code=exc.code) from exc
 
 
-def _view(buttons: Sequence[Button]) -> discord.ui.View | None:
-    if not buttons:
-        return None
-    view = discord.ui.View(timeout=None)
-    for button in buttons:
-        view.add_item(discord.ui.Button(label=button.label, custom_id=button.custom_id, style=_STYLES[button.style]))
-    return view
 
 
 class DiscordChat:
@@ -83,6 +72,22 @@ class DiscordChat:
 
     def __init__(self, client: discord.Client) -> None:
         self.client = client
+        self._offer_items: dict[OfferKind, OfferItem] = {}
+
+    def register_offer(self, kind: OfferKind, item: OfferItem) -> None:
+        """A cog says how its offer looks on Discord (its DynamicItem builds itself from a café id)."""
+        self._offer_items[kind] = item
+
+    def _view(self, offers: Sequence[Offer]) -> discord.ui.View | None:
+        if not offers:
+            return None
+        view = discord.ui.View(timeout=None)
+        for offer in offers:
+            build = self._offer_items.get(offer.kind)
+            if build is None:
+                raise RuntimeError(f"no cog offers {offer.kind.value!r}: is its extension loaded?")
+            view.add_item(build(offer.session_id))
+        return view
 
     def _guild(self, guild_id: int) -> discord.Guild:
         guild = self.client.get_guild(guild_id)
@@ -158,10 +163,10 @@ class DiscordChat:
                     await self.client.http.edit_channel_permissions(
                         channel_id, target.id, str(allow.value), str(deny.value), kind, reason="Blether café closed")
 
-    async def post(self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()) -> int:
+    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int:
         with _refusals():
             channel = await self._channel(channel_id)
-            view = _view(buttons)
+            view = self._view(offers)
             sent = await (channel.send(text, view=view) if view else channel.send(text))
             return sent.id
 

@@ -1,46 +1,72 @@
-"""What every cog shares: who may do what, replying safely, and the guild's settings.
+"""What every cog shares: who may do what, which café a command means, and replying safely.
 
 Not an extension (the leading underscore keeps the loader off it): the cogs import it.
-Role checks live here so that invariant 6 (only organisers export or purge; only facilitators
-and organisers drive rounds) is one rule.
+Role checks live here as `app_commands` check decorators, so invariant 6 (only organisers
+export or purge; only facilitators and organisers drive rounds) is one rule, checked before a
+command's body runs.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any, TypeVar
 
 import discord
+from discord import app_commands
+from discord.ext import commands
 
+from bot.bot import BletherBot
 from bot.core.errors import UserError
-from bot.core.models import GuildConfig
-
-if TYPE_CHECKING:
-    from bot.bot import BletherBot
-
-log = logging.getLogger(__name__)
+from bot.core.models import GuildConfig, Session
+from bot.core.timeline import ACTIVE_STATES, FINAL_STATES
+from bot.services.chat import OfferKind
 
 SETUP_HINT = (
     "Blether isn't set up on this server yet. A server admin can run `/blether setup` to choose the organiser "
     "and facilitator roles, the hosts' channels and the time zone."
 )
+#: Discord's integer options stop at 2**53; a café number is far below that.
+MAX_CAFE_ID = 2**53 - 1
+
+T = TypeVar("T")
+
+
+class Refusal(app_commands.AppCommandError):
+    """A refusal to show as it is (the command's checks and options raise these)."""
+
+
+class NotAllowed(Refusal, app_commands.CheckFailure):
+    """The person may not use this command here."""
 
 
 def blether(interaction: discord.Interaction) -> BletherBot:
-    from bot.bot import BletherBot
-
     client = interaction.client
     assert isinstance(client, BletherBot)
     return client
 
 
-async def guild_config(interaction: discord.Interaction) -> GuildConfig:
+def add_buttons(bot: commands.Bot, *items: type[discord.ui.DynamicItem[Any]],
+                offers: dict[OfferKind, type[discord.ui.DynamicItem[Any]]] | None = None) -> None:
+    """Register a cog's persistent buttons, and which of them draws each offer the services make."""
+    assert isinstance(bot, BletherBot)
+    bot.add_dynamic_items(*items)
+    for kind, item in (offers or {}).items():
+        bot.chat.register_offer(kind, item)
+
+
+async def _server_config(interaction: discord.Interaction) -> GuildConfig:
     if interaction.guild_id is None:
-        raise UserError("This command works in a server, not in direct messages.")
-    config = await blether(interaction).services.guilds.get(interaction.guild_id)
+        raise NotAllowed("This command works in a server, not in direct messages.")
+    config = await blether(interaction).services.servers.get(interaction.guild_id)
     if config is None:
-        raise UserError(SETUP_HINT)
+        raise NotAllowed(SETUP_HINT)
+    return config
+
+
+def config_of(interaction: discord.Interaction) -> GuildConfig:
+    """The server's settings, read once by the command's role check."""
+    config = interaction.extras.get("config")
+    assert isinstance(config, GuildConfig), "config_of needs a role check on the command"
     return config
 
 
@@ -58,27 +84,98 @@ def is_facilitator(member: discord.abc.User, config: GuildConfig) -> bool:
     return config.facilitator_role in _role_names(member) or is_organiser(member, config)
 
 
-async def require_organiser(interaction: discord.Interaction) -> GuildConfig:
-    config = await guild_config(interaction)
-    if not is_organiser(interaction.user, config):
-        raise UserError(f"Only organisers can do this: people with the **{config.organiser_role}** role "
-                        "or the Manage Server permission.")
-    return config
+def organisers_only() -> Callable[[T], T]:
+    """Only organisers (the organiser role or Manage Server) may run the command."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        config = await _server_config(interaction)
+        if not is_organiser(interaction.user, config):
+            raise NotAllowed(f"Only organisers can do this: people with the **{config.organiser_role}** role "
+                             "or the Manage Server permission.")
+        interaction.extras["config"] = config
+        return True
+
+    return app_commands.check(predicate)
 
 
-async def require_facilitator(interaction: discord.Interaction) -> GuildConfig:
-    config = await guild_config(interaction)
-    if not is_facilitator(interaction.user, config):
-        raise UserError(f"Only facilitators and organisers can do this: people with the "
-                        f"**{config.facilitator_role}** or **{config.organiser_role}** role.")
-    return config
+def facilitators_only() -> Callable[[T], T]:
+    """Facilitators and organisers may run the command."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        config = await _server_config(interaction)
+        if not is_facilitator(interaction.user, config):
+            raise NotAllowed(f"Only facilitators and organisers can do this: people with the "
+                             f"**{config.facilitator_role}** or **{config.organiser_role}** role.")
+        interaction.extras["config"] = config
+        return True
+
+    return app_commands.check(predicate)
+
+
+class CafeTransformer(app_commands.Transformer):
+    """A café option: typed as its number, offered by title in autocomplete, checked to be this server's."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.integer
+
+    @property
+    def min_value(self) -> int:
+        return 1
+
+    @property
+    def max_value(self) -> int:
+        return MAX_CAFE_ID
+
+    async def transform(self, interaction: discord.Interaction, value: Any) -> Session:
+        try:
+            return await blether(interaction).services.cafes.require(int(value), interaction.guild_id or 0)
+        except UserError as exc:
+            raise Refusal(str(exc)) from exc
+
+    async def autocomplete(self, interaction: discord.Interaction,
+                           value: int | float | str) -> list[app_commands.Choice[int | float | str]]:
+        if interaction.guild_id is None:
+            return []
+        listed = await blether(interaction).services.scheduling.list(interaction.guild_id)
+        # Cafés still to come or under way first, newest first within each.
+        listed.sort(key=lambda item: (item.session.state in FINAL_STATES, -item.session.starts_at.timestamp()))
+        typed = str(value).strip().lstrip("#").lower()
+        choices: list[app_commands.Choice[int | float | str]] = []
+        for item in listed:
+            s = item.session
+            label = f"#{s.id} {s.plan_title} — {item.when} — {s.state.value}"
+            if typed in label.lower():
+                choices.append(app_commands.Choice(name=label[:100], value=s.id))
+        return choices[:25]
+
+
+CafeOption = app_commands.Transform[Session, CafeTransformer]
+
+
+async def cafe_here(interaction: discord.Interaction, given: Session | None) -> Session:
+    """The café a command means: the one named, else the one this channel belongs to, else this
+    server's only café that is under way. Anything else is ambiguous and asks the person to choose."""
+    if given is not None:
+        return given
+    services = blether(interaction).services
+    guild_id = interaction.guild_id or 0
+    if interaction.channel_id is not None:
+        here = await services.cafes.sessions.session_by_channel(interaction.channel_id)
+        if here is not None and here.guild_id == guild_id:
+            return here
+    running = [item.session for item in await services.scheduling.list(guild_id)
+               if item.session.state in ACTIVE_STATES]
+    if len(running) == 1:
+        return running[0]
+    raise UserError("Which café? Choose it in the `cafe` option (`/cafe list` shows them).")
 
 
 async def reply(interaction: discord.Interaction, text: str, *, view: discord.ui.View | None = None,
                 ephemeral: bool = True, file: discord.File | None = None,
                 embed: discord.Embed | None = None) -> None:
     """Answer once, whether or not the interaction was already answered or deferred."""
-    kwargs: dict[str, object] = {"ephemeral": ephemeral}
+    kwargs: dict[str, Any] = {"ephemeral": ephemeral}
     if view is not None:
         kwargs["view"] = view
     if file is not None:
@@ -86,9 +183,9 @@ async def reply(interaction: discord.Interaction, text: str, *, view: discord.ui
     if embed is not None:
         kwargs["embed"] = embed
     if interaction.response.is_done():
-        await interaction.followup.send(text[:2000], **kwargs)  # type: ignore[arg-type]
+        await interaction.followup.send(text[:2000], **kwargs)
     else:
-        await interaction.response.send_message(text[:2000], **kwargs)  # type: ignore[arg-type]
+        await interaction.response.send_message(text[:2000], **kwargs)
 
 
 async def safely(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:

@@ -1,4 +1,5 @@
-"""`/cafe …`: organisers schedule and export, facilitators drive the café."""
+"""`/cafe …`: organisers schedule and export, facilitators drive the café. Each command parses,
+checks the role (a decorator), calls one service and renders the reply."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import UserError
-from bot.services.chat import ChatError
+from bot.core.models import Session
+from bot.core.timeline import SessionState
 from bot.services.exports import ExportError, ExportRequest, export_zip
 from bot.services.plans import list_plans
-from cogs._common import blether, reply, require_facilitator, require_organiser
+from cogs._common import CafeOption, blether, cafe_here, config_of, facilitators_only, organisers_only, reply
 
 UPLOAD_LIMIT = 10 * 1024 * 1024
 FORMATS = ("csv", "jsonl", "md", "html", "qdpx", "qdc")
@@ -26,6 +28,13 @@ FORMAT_CHOICES = [
     app_commands.Choice(name="NVivo / ATLAS.ti / MAXQDA (QDPX)", value="qdpx"),
     app_commands.Choice(name="Scripts (JSONL)", value="jsonl"),
 ]
+CAFE_HELP = "The café (default: the one this channel belongs to, or the only one under way)"
+
+
+def _listed_line(session: Session, when: str, going: int) -> str:
+    running = f" (round {session.current_round}/{session.round_count})" if session.state is SessionState.RUNNING \
+        else ""
+    return f"#{session.id} **{session.plan_title}** — {when} — {session.state.value}{running} — {going} coming"
 
 
 class Cafe(commands.Cog):
@@ -41,24 +50,17 @@ class Cafe(commands.Cog):
         series="Group cafés into a series (pseudonyms are stable within a series)",
         room_size="People per breakout room (default: the plan's)",
     )
+    @organisers_only()
     async def schedule(self, interaction: discord.Interaction, plan: str, when: str, series: str | None = None,
                        room_size: app_commands.Range[int, 2, 25] | None = None) -> None:
-        config = await require_organiser(interaction)
-        bot = blether(interaction)
-        scheduled = await bot.services.cafes.schedule(
-            config, interaction.user.id, plan_ref=plan, when=when, series=series, room_size=room_size
+        if interaction.channel_id is None:
+            raise UserError("Schedule a café from a text channel: the invitation is posted there.")
+        scheduled = await blether(interaction).services.scheduling.schedule_and_invite(
+            config_of(interaction), interaction.user.id, interaction.channel_id, plan_ref=plan, when=when,
+            series=series, room_size=room_size,
         )
-        session = scheduled.session
-        assert interaction.channel_id is not None
-        try:
-            await bot.services.cafes.publish(session, interaction.channel_id)
-        except ChatError as exc:
-            await bot.services.cafes.cancel(session.id, interaction.user.id, config.guild_id)
-            raise UserError("I couldn't post the invitation in this channel, so the café was not scheduled. Give "
-                            "Blether View Channel and Send Messages here, or schedule it from another channel."
-                            ) from exc
-        await reply(interaction, f"Scheduled café #{session.id}, **{session.plan_title}**, for {scheduled.when}. "
-                                 "The invitation is posted in this channel.")
+        await reply(interaction, f"Scheduled café #{scheduled.session.id}, **{scheduled.session.plan_title}**, "
+                                 f"for {scheduled.when}. The invitation is posted in this channel.")
 
     @schedule.autocomplete("plan")
     async def _plans(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -69,70 +71,75 @@ class Cafe(commands.Cog):
     @group.command(name="list", description="The cafés on this server")
     async def list_(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        cafes = await blether(interaction).services.cafes.list(interaction.guild_id)
-        if not cafes:
+        listed = await blether(interaction).services.scheduling.list(interaction.guild_id)
+        if not listed:
             await reply(interaction, "No cafés yet. Organisers can start one with `/cafe schedule`.")
             return
-        lines = [f"#{s.id} **{s.plan_title}** — {when} — {s.state.value}"
-                 f"{f' (round {s.current_round}/{s.round_count})' if s.state.value == 'running' else ''}"
-                 f" — {going} coming" for s, when, going in cafes[-20:]]
-        await reply(interaction, "\n".join(lines))
+        await reply(interaction, "\n".join(_listed_line(i.session, i.when, i.going) for i in listed[-20:]))
 
     @group.command(name="open", description="Organisers: open a café now instead of at its start time")
-    async def open_(self, interaction: discord.Interaction, session: int) -> None:
-        config = await require_organiser(interaction)
+    @app_commands.describe(cafe=CAFE_HELP)
+    @organisers_only()
+    async def open_(self, interaction: discord.Interaction, cafe: CafeOption | None = None) -> None:
+        session = await cafe_here(interaction, cafe)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        cafes = blether(interaction).services.cafes
-        await cafes.require(session, interaction.guild_id)
-        opened = await cafes.open(session, config)
-        await cafes.audit.record(config.guild_id, session, interaction.user.id, "open", "")
+        opened = await blether(interaction).services.floor.open(
+            session.id, config_of(interaction), actor_id=interaction.user.id, guild_id=interaction.guild_id)
         await reply(interaction, f"Café #{opened.id} is open: round 1 of {opened.round_count} has started in "
                                  f"<#{opened.lobby_channel_id}> and the breakout rooms.")
 
     @group.command(name="next", description="Facilitators: move the café on to the next round now")
-    async def next_(self, interaction: discord.Interaction, session: int) -> None:
-        await require_facilitator(interaction)
+    @app_commands.describe(cafe=CAFE_HELP)
+    @facilitators_only()
+    async def next_(self, interaction: discord.Interaction, cafe: CafeOption | None = None) -> None:
+        session = await cafe_here(interaction, cafe)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        moved = await blether(interaction).services.cafes.next_round(session, interaction.user.id,
+        moved = await blether(interaction).services.floor.next_round(session.id, interaction.user.id,
                                                                       interaction.guild_id)
         await reply(interaction, f"Round {moved.current_round} of {moved.round_count} has started in every room.")
 
     @group.command(name="close", description="Facilitators: end the café now")
-    async def close(self, interaction: discord.Interaction, session: int) -> None:
-        await require_facilitator(interaction)
+    @app_commands.describe(cafe=CAFE_HELP)
+    @facilitators_only()
+    async def close(self, interaction: discord.Interaction, cafe: CafeOption | None = None) -> None:
+        session = await cafe_here(interaction, cafe)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        closed = await blether(interaction).services.cafes.close(session, interaction.user.id, interaction.guild_id)
+        closed = await blether(interaction).services.closing.close(session.id, interaction.user.id,
+                                                                    interaction.guild_id)
         await reply(interaction, f"Café #{closed.id} is closed. Rooms are locked and nothing more is recorded. "
                                  "Organisers can now use `/cafe export`.")
 
     @group.command(name="cancel", description="Organisers: call off a café that hasn't opened")
-    async def cancel(self, interaction: discord.Interaction, session: int) -> None:
-        await require_organiser(interaction)
-        cancelled = await blether(interaction).services.cafes.cancel(session, interaction.user.id,
-                                                                      interaction.guild_id or 0)
+    @app_commands.describe(cafe="The café to call off")
+    @organisers_only()
+    async def cancel(self, interaction: discord.Interaction, cafe: CafeOption) -> None:
+        cancelled = await blether(interaction).services.scheduling.cancel(cafe.id, interaction.user.id,
+                                                                          interaction.guild_id or 0)
         await reply(interaction, f"Café #{cancelled.id} is cancelled.")
 
     @group.command(name="erase", description="Organisers: erase everything Blether holds about a member")
     @app_commands.describe(member="The person who asked for their data to be erased")
+    @organisers_only()
     async def erase(self, interaction: discord.Interaction, member: discord.User) -> None:
-        config = await require_organiser(interaction)
+        config = config_of(interaction)
         erased = await blether(interaction).erase_user(member.id)
         await blether(interaction).services.cafes.audit.record(config.guild_id, None, interaction.user.id, "erase", "")
         await reply(interaction, f"Erased {erased} row(s) about that person from every table. Exports already sent "
                                  "cannot be recalled; make a new export to replace them.")
 
     @group.command(name="export", description="Organisers: export a café's consented contributions")
-    @app_commands.describe(session="The café number (see /cafe list)", series="Or: every café in a series",
+    @app_commands.describe(cafe="The café to export (see /cafe list)", series="Or: every café in a series",
                            formats="What to export", quotes_only="Only people who allowed quoting",
                            key_points_only="Only contributions marked as key points")
     @app_commands.choices(formats=FORMAT_CHOICES)
-    async def export(self, interaction: discord.Interaction, session: int | None = None, series: str | None = None,
-                     formats: str = "all", quotes_only: bool = False, key_points_only: bool = False) -> None:
-        config = await require_organiser(interaction)
-        if (session is None) == (series is None):
-            raise UserError("Choose either a café (`session`) or a `series` to export, not both.")
-        if session is not None:
-            await blether(interaction).services.cafes.require(session, interaction.guild_id)
+    @organisers_only()
+    async def export(self, interaction: discord.Interaction, cafe: CafeOption | None = None,
+                     series: str | None = None, formats: str = "all", quotes_only: bool = False,
+                     key_points_only: bool = False) -> None:
+        config = config_of(interaction)
+        if (cafe is None) == (series is None):
+            raise UserError("Choose either a café (`cafe`) or a `series` to export, not both.")
+        session = cafe.id if cafe is not None else None
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot = blether(interaction)
         request = ExportRequest(

@@ -1,4 +1,4 @@
-"""Consent in chat: RSVP, the consent panel, `/consent`, `/withdraw`, `/mydata`, support calls.
+"""Consent in chat: the consent panel and its choices, `/consent`, `/withdraw`, `/mydata`.
 
 Every button is a DynamicItem whose custom id carries what it needs (café number, choice), so
 buttons posted days ago still work after any number of restarts.
@@ -17,9 +17,11 @@ from discord.ext import commands
 
 from bot.core.consent import Choice, ConsentState, Source
 from bot.core.errors import UserError
-from bot.services.chat import ChatError
+from bot.core.models import Session
+from bot.services.chat import OfferKind
+from bot.services.hosts import Audience
 from bot.services.messages import message
-from cogs._common import blether, reply, safely
+from cogs._common import CafeOption, add_buttons, blether, reply, safely
 
 log = logging.getLogger(__name__)
 
@@ -56,29 +58,6 @@ async def show_panel(interaction: discord.Interaction, session_id: int, *, prefi
         await interaction.response.edit_message(content=text[:2000], embed=embed, view=view)
     else:
         await reply(interaction, text, view=view, embed=embed)
-
-
-class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:rsvp:(?P<session>\d+)"):
-    def __init__(self, session_id: int) -> None:
-        super().__init__(discord.ui.Button(label="I'll join", custom_id=f"blether:rsvp:{session_id}",
-                                           style=discord.ButtonStyle.success))
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
-                             match: re.Match[str]) -> RsvpButton:
-        return cls(int(match["session"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        async def act() -> None:
-            session, seated = await blether(interaction).services.cafes.rsvp(
-                self.session_id, interaction.user.id, interaction.guild_id)
-            prefix = f"You're on the list for café #{session.id}. "
-            prefix += ("The café is under way: your breakout room is in the café's channel list."
-                       if seated else "You'll get a breakout room when the café opens.")
-            await show_panel(interaction, self.session_id, prefix=prefix)
-
-        await safely(interaction, act)
 
 
 class ConsentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:consent:(?P<session>\d+)"):
@@ -120,37 +99,6 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         await safely(interaction, act)
 
 
-class SupportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:support:(?P<session>\d+)"):
-    def __init__(self, session_id: int) -> None:
-        super().__init__(discord.ui.Button(label="I need support", custom_id=f"blether:support:{session_id}",
-                                           style=discord.ButtonStyle.danger))
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
-                             match: re.Match[str]) -> SupportButton:
-        return cls(int(match["session"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        async def act() -> None:
-            bot = blether(interaction)
-            call = await bot.services.cafes.support_request(self.session_id, interaction.user.id,
-                                                            interaction.channel_id)
-            config = await bot.services.guilds.get(call.session.guild_id)
-            alerted = False
-            if config is not None and config.facilitators_channel_id is not None:
-                try:
-                    await bot.chat.post(config.facilitators_channel_id, message(
-                        "support_alert", session=call.session, user_id=interaction.user.id, room=call.room_name))
-                    alerted = True
-                except ChatError:
-                    log.exception("support alert for café #%s could not be posted", call.session.id)
-            # The signposting always reaches the person, whatever happened to the alert.
-            await reply(interaction, message("support_reply", signposting=call.signposting, alerted=alerted))
-
-        await safely(interaction, act)
-
-
 class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                      template=r"blether:withdraw:(?P<session>\d+)"):
     """Session 0 means every café; the confirm step is this button itself."""
@@ -177,13 +125,8 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await interaction.response.edit_message(content=text, view=None)
             await bot.chat.dm(interaction.user.id, text)
             if result.summaries_flagged and interaction.guild_id is not None:
-                config = await bot.services.guilds.get(interaction.guild_id)
-                if config is not None and config.facilitators_channel_id is not None:
-                    try:
-                        await bot.chat.post(config.facilitators_channel_id,
-                                            message("summaries_flagged", result=result))
-                    except ChatError:
-                        log.exception("could not flag summaries to the facilitators")
+                await bot.services.hosts.tell(interaction.guild_id, message("summaries_flagged", result=result),
+                                              Audience.FACILITATORS)
 
         await safely(interaction, act)
 
@@ -192,35 +135,35 @@ class Consent(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
-    async def _session_for(self, interaction: discord.Interaction, session: int | None) -> int:
+    async def _session_for(self, interaction: discord.Interaction, session: Session | None) -> int:
+        """The café named; else the one this channel belongs to; else the one the person joined last here."""
         if session is not None:
-            return session
+            return session.id
         bot = blether(interaction)
         if interaction.channel_id is not None:
             here = await bot.services.cafes.sessions.session_by_channel(interaction.channel_id)
-            if here is not None:
+            if here is not None and here.guild_id == interaction.guild_id:
                 return here.id
-        latest = await bot.services.cafes.latest_for(interaction.user.id, interaction.guild_id)
+        latest = await bot.services.rsvp.latest_for(interaction.user.id, interaction.guild_id or 0)
         if latest is None:
             raise UserError("You haven't joined a café here yet. Press **I'll join** on a café invitation first.")
         return latest
 
     @app_commands.command(name="consent", description="See or change what Blether records of your words")
-    @app_commands.describe(session="The café number (default: the café you're in or joined last)")
+    @app_commands.describe(cafe="The café (default: the café you're in or joined last)")
     @app_commands.guild_only()
-    async def consent(self, interaction: discord.Interaction, session: int | None = None) -> None:
-        await show_panel(interaction, await self._session_for(interaction, session))
+    async def consent(self, interaction: discord.Interaction, cafe: CafeOption | None = None) -> None:
+        await show_panel(interaction, await self._session_for(interaction, cafe))
 
     @app_commands.command(name="withdraw", description="Withdraw consent and erase your recorded words")
-    @app_commands.describe(scope="Just one café, or every café on this server")
+    @app_commands.describe(scope="Just one café, or every café on this server",
+                           cafe="The café (default: the café you're in or joined last)")
     @app_commands.choices(scope=[app_commands.Choice(name="This café", value="cafe"),
                                  app_commands.Choice(name="Every café", value="all")])
     @app_commands.guild_only()
     async def withdraw(self, interaction: discord.Interaction, scope: str = "cafe",
-                       session: int | None = None) -> None:
-        session_id = 0 if scope == "all" else await self._session_for(interaction, session)
-        if session_id:
-            await blether(interaction).services.cafes.require(session_id, interaction.guild_id)
+                       cafe: CafeOption | None = None) -> None:
+        session_id = 0 if scope == "all" else await self._session_for(interaction, cafe)
         view = discord.ui.View(timeout=None)
         view.add_item(WithdrawButton(session_id))
         await reply(interaction, message("withdraw_confirm", session_id=session_id), view=view)
@@ -238,7 +181,6 @@ class Consent(commands.Cog):
                         file=discord.File(io.BytesIO(data), filename="my-blether-data.json"))
 
 
-
 async def setup(bot: commands.Bot) -> None:
-    bot.add_dynamic_items(RsvpButton, ConsentButton, ChoiceButton, SupportButton, WithdrawButton)
+    add_buttons(bot, ConsentButton, ChoiceButton, WithdrawButton, offers={OfferKind.CONSENT_CHOICES: ConsentButton})
     await bot.add_cog(Consent(bot))

@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import UserError
-from cogs._common import reply
+from cogs._common import Refusal, reply
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ SORRY = ("Sorry, something went wrong on Blether's side. Please try again, and t
 
 
 async def answer(interaction: discord.Interaction, error: BaseException) -> None:
-    if isinstance(error, UserError):
+    if isinstance(error, UserError | Refusal):
         await reply(interaction, str(error))
     elif isinstance(error, app_commands.CheckFailure):
         await reply(interaction, str(error) or "You don't have permission to use this command here.")
@@ -45,7 +45,11 @@ class ErrorHandler(commands.Cog):
 
     async def on_app_command_error(self, interaction: discord.Interaction,
                                    error: app_commands.AppCommandError) -> None:
-        original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        original: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            original = error.original
+        elif isinstance(error, app_commands.TransformerError) and error.__cause__ is not None:
+            original = error.__cause__
         await answer(interaction, original)
 
     @commands.Cog.listener()

@@ -60,7 +60,7 @@ class Setup(commands.Cog):
             raise UserError("Only server admins (Manage Server permission) can set Blether up.")
         assert interaction.guild_id is not None
         bot = blether(interaction)
-        current = await bot.services.guilds.get(interaction.guild_id) or bot.default_config(interaction.guild_id)
+        current = await bot.services.servers.config_for(interaction.guild_id)
         zone = (timezone or current.timezone).strip()
         try:
             ZoneInfo(zone)
@@ -80,8 +80,7 @@ class Setup(commands.Cog):
             timezone=zone,
             retention_days=retention_days or current.retention_days,
         )
-        await bot.services.guilds.save(config)
-        await bot.services.cafes.audit.record(interaction.guild_id, None, member.id, "setup", "")
+        await bot.services.servers.save(config, member.id)
         await reply(interaction, describe_config(config))
 
 

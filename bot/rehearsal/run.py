@@ -149,7 +149,7 @@ class Rehearsal:
             await self.wait_for(bot, session_id, lambda s: s.state is SessionState.CLOSED, "the café to close")
             self.tick()
             export = await self.expect(sim.slash(bot, organiser, "cafe export", channel_id=organisers,
-                                                 session=session_id), "export")
+                                                 cafe=session_id), "export")
             self.say(f"organiser ▸ /cafe export → {export.content}")
             files = self.unpack_export(organisers)
         finally:

@@ -12,14 +12,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-
-class ButtonStyle(StrEnum):
-    PRIMARY = "primary"
-    SECONDARY = "secondary"
-    SUCCESS = "success"
-    DANGER = "danger"
-
-
 MISSING_PERMISSIONS = 50013
 
 
@@ -41,13 +33,27 @@ class ChatError(Exception):
         return self.code == MISSING_PERMISSIONS
 
 
-@dataclass(frozen=True)
-class Button:
-    """A button whose clicks are handled by custom id, so it keeps working across restarts."""
+class OfferKind(StrEnum):
+    """Something a message offers people to do. Services say *what* to offer; the chat adapter
+    decides how it looks (on Discord, a persistent button that its cog builds and handles)."""
 
-    label: str
-    custom_id: str
-    style: ButtonStyle = ButtonStyle.SECONDARY
+    JOIN = "join"
+    CONSENT_CHOICES = "consent_choices"
+    SUPPORT = "support"
+
+
+@dataclass(frozen=True)
+class Offer:
+    kind: OfferKind
+    session_id: int
+
+
+def invitation_offers(session_id: int) -> tuple[Offer, ...]:
+    return Offer(OfferKind.JOIN, session_id), Offer(OfferKind.CONSENT_CHOICES, session_id)
+
+
+def room_offers(session_id: int) -> tuple[Offer, ...]:
+    return Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id)
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ class Chat(Protocol):
         """Participants can still read, but no longer write."""
         ...
 
-    async def post(self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()) -> int: ...
+    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int: ...
 
     async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int: ...
 

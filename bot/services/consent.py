@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.core import lifecycle
 from bot.core.consent import Choice, ConsentState, Source, consent_version, state_at
 from bot.core.errors import UserError
+from bot.core.facts import CafeFacts
+from bot.core.lifecycle import Action
 from bot.core.models import Session
-from bot.core.plan import Plan, render, template_context
-from bot.core.timeline import FINAL_STATES
+from bot.core.plan import render
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
@@ -36,10 +37,8 @@ class Withdrawal:
 
 
 def consent_text(session: Session) -> ConsentText:
-    plan = Plan.from_snapshot(session.plan_snapshot)
-    local = session.starts_at.astimezone(ZoneInfo(session.timezone))
-    text = render(plan.consent_text, template_context(
-        cafe_title=plan.title, starts_at_local=local, timezone=session.timezone))
+    facts = CafeFacts.of(session)
+    text = render(facts.plan.consent_text, facts.context())
     return ConsentText(text, consent_version(text))
 
 
@@ -67,8 +66,7 @@ class ConsentService:
         if choice is Choice.WITHDRAW:
             raise ValueError("withdrawal erases data: use withdraw()")
         session = await self._session(session_id, guild_id)
-        if session.state in FINAL_STATES:
-            raise UserError("This café has ended; there is nothing more to record. You can still use `/withdraw`.")
+        lifecycle.advance(session.state, Action.CHOOSE_CONSENT, cafe=session_id)
         shown = consent_text(session)
         async with self.db.transaction() as conn:
             person = await self.people.ensure_participant(conn, discord_user_id)

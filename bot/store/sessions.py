@@ -130,6 +130,15 @@ class SessionRepo:
         )
         return [session_from_row(r) for r in rows]
 
+    async def latest_joined(self, participant_id: int, guild_id: int) -> int | None:
+        """The newest café on this server that the person said they'd join."""
+        row = await self.db.fetch_one(
+            "SELECT s.id FROM sessions s JOIN rsvps r ON r.session_id = s.id "
+            "WHERE r.participant_id = ? AND s.guild_id = ? ORDER BY s.starts_at DESC LIMIT 1",
+            (participant_id, str(guild_id)),
+        )
+        return int(row[0]) if row else None
+
     async def set_announcement(self, session_id: int, channel_id: int, message_id: int) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(

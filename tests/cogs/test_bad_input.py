@@ -82,7 +82,7 @@ async def test_only_organisers_schedule_and_export(cafe: Cafe) -> None:
     calls_before = len(cafe.sim.calls)
     for who in (participant, cafe.facilitator):
         denied = await cafe.sim.slash(cafe.bot, who, "cafe export", channel_id=cafe.announcements,
-                                      session=session_id)
+                                      cafe=session_id)
         assert "Only organisers" in denied.content
     assert not [m for m in cafe.sim.messages(cafe.organisers) if m.attachments]
     exports = await cafe.bot.db.fetch_one("SELECT COUNT(*) FROM exports")
@@ -93,9 +93,9 @@ async def test_only_organisers_schedule_and_export(cafe: Cafe) -> None:
 async def test_only_hosts_drive_rounds(cafe: Cafe) -> None:
     session_id = await cafe.schedule()
     await cafe.join(session_id, cafe.people[0])
-    await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, session=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     denied = await cafe.sim.slash(cafe.bot, cafe.people[0], "cafe next", channel_id=cafe.announcements,
-                                  session=session_id)
+                                  cafe=session_id)
     assert "Only facilitators and organisers" in denied.content
     session = await cafe.bot.services.cafes.sessions.get(session_id)
     assert session is not None and session.current_round == 1
@@ -116,5 +116,5 @@ async def test_export_needs_one_scope(cafe: Cafe) -> None:
     result = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe export", channel_id=cafe.announcements)
     assert "either a café" in result.content
     wrong = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe export", channel_id=cafe.announcements,
-                                 session=999)
+                                 cafe=999)
     assert "no café #999" in wrong.content

@@ -13,7 +13,7 @@ async def _open_cafe(cafe: Cafe, choices: dict[int, str | None]) -> tuple[int, i
     session_id = await cafe.schedule()
     for index, choice in choices.items():
         await cafe.join(session_id, cafe.people[index], choice)
-    await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, session=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     rooms = [r.channel_id for r in await cafe.bot.services.cafes.sessions.rooms(session_id) if r.channel_id]
     return session_id, rooms[0]
 

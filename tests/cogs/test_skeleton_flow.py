@@ -26,7 +26,7 @@ async def test_a_cafe_from_plan_to_export(cafe: Cafe) -> None:
     await cafe.join(session_id, catriona, "record")
     await cafe.join(session_id, dougie, "record")
 
-    opened = await sim.slash(bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, session=session_id)
+    opened = await sim.slash(bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     assert "is open" in opened.content, opened.content
 
     rooms = [r.channel_id for r in await bot.services.cafes.sessions.rooms(session_id)]
@@ -47,12 +47,12 @@ async def test_a_cafe_from_plan_to_export(cafe: Cafe) -> None:
     refused = await sim.say(bot, bruce, room, "Bruce declined, so this must never be stored.")
     await sim.say(bot, catriona, room, f"I agree with <@{ailsa.id}> about peer support.")
 
-    moved = await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=room, session=session_id)
+    moved = await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=room, cafe=session_id)
     assert "Round 2 of 3" in moved.content
     assert any("Round 2 of 3" in m.content for m in sim.messages(room))
     await sim.say(bot, dougie, room, "Waiting lists are far too long.")
 
-    closed = await sim.slash(bot, cafe.facilitator, "cafe close", channel_id=room, session=session_id)
+    closed = await sim.slash(bot, cafe.facilitator, "cafe close", channel_id=room, cafe=session_id)
     assert "closed" in closed.content
     assert not sim.can_send(ailsa, room)
 
@@ -62,7 +62,7 @@ async def test_a_cafe_from_plan_to_export(cafe: Cafe) -> None:
     assert any(t.startswith("I agree with P-") for t in texts)
 
     exported = await sim.slash(bot, cafe.organiser, "cafe export", channel_id=cafe.announcements,
-                               session=session_id, formats="csv")
+                               cafe=session_id, formats="csv")
     assert "exported" in exported.content, exported.content
     upload = [m for m in sim.messages(cafe.organisers) if m.attachments][-1]
     with zipfile.ZipFile(io.BytesIO(upload.attachments[0]["data"])) as archive:

@@ -111,5 +111,5 @@ async def test_a_step_that_fails_is_reported_to_the_hosts_not_left_silent(tmp_pa
     await _wait(failed)
     await sim.settle()
     warning = [m.content for m in sim.messages(cafe.organisers)]
-    assert any("didn't happen" in text and f"/cafe open session:{session_id}" in text for text in warning), warning
+    assert any("didn't happen" in text and f"/cafe open cafe:{session_id}" in text for text in warning), warning
     await sim.disconnect(bot)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.services.chat import Button, ChatMessage
+from bot.services.chat import ChatMessage, Offer
 
 
 @dataclass
@@ -16,7 +16,7 @@ class FakeChat:
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
     members: dict[int, set[int]] = field(default_factory=dict)
     locked: set[int] = field(default_factory=set)
-    posts: list[tuple[int, str, tuple[Button, ...]]] = field(default_factory=list)
+    posts: list[tuple[int, str, tuple[Offer, ...]]] = field(default_factory=list)
     history: dict[int, list[ChatMessage]] = field(default_factory=dict)
     dm_refused: set[int] = field(default_factory=set)
     _next_id: int = 900_000_000_000_000_000
@@ -47,9 +47,9 @@ class FakeChat:
         self.calls.append(("lock", (channel_id,)))
         self.locked.add(channel_id)
 
-    async def post(self, channel_id: int, text: str, *, buttons: Sequence[Button] = ()) -> int:
+    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int:
         self.calls.append(("post", (channel_id,)))
-        self.posts.append((channel_id, text, tuple(buttons)))
+        self.posts.append((channel_id, text, tuple(offers)))
         return self._new_id()
 
     async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int:

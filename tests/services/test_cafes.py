@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,8 +12,12 @@ import pytest
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig
 from bot.core.timeline import SessionState, StepKind
-from bot.services.cafes import CafeService
+from bot.services.cafes import Cafes
+from bot.services.closing import ClosingService
+from bot.services.floor import FloorService
 from bot.services.plans import DEFAULT_PLANS_DIR
+from bot.services.rsvp import RsvpService
+from bot.services.scheduling import SchedulingService
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
@@ -24,8 +29,21 @@ ORGANISER = 500000000000000000
 PEOPLE = [500000000000000001 + n for n in range(5)]
 
 
-def service(db: Database, chat: FakeChat, clock: FixedClock, plans_dir: Path = DEFAULT_PLANS_DIR) -> CafeService:
-    return CafeService(db, chat, clock, plans_dir=plans_dir)
+@dataclass
+class Desk:
+    """The café use cases as the bot wires them, over one store, the fake chat and a fixed clock."""
+
+    cafes: Cafes
+    scheduling: SchedulingService
+    rsvp: RsvpService
+    floor: FloorService
+    closing: ClosingService
+
+
+def service(db: Database, chat: FakeChat, clock: FixedClock, plans_dir: Path = DEFAULT_PLANS_DIR) -> Desk:
+    db.clock = clock
+    cafes = Cafes(db, chat, plans_dir=plans_dir)
+    return Desk(cafes, SchedulingService(cafes), RsvpService(cafes), FloorService(cafes), ClosingService(cafes))
 
 
 async def rows(db: Database, table: str) -> int:
@@ -37,16 +55,17 @@ async def rows(db: Database, table: str) -> int:
 async def scheduled(db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig, room_size: int = 2,
                     people: list[int] = PEOPLE) -> int:
     cafes = service(db, chat, clock)
-    result = await cafes.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 30 minutes", room_size=room_size)
+    result = await cafes.scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 30 minutes",
+                                             room_size=room_size)
     for person in people:
-        await cafes.rsvp(result.session.id, person)
+        await cafes.rsvp.rsvp(result.session.id, person)
     return result.session.id
 
 
 async def opened(db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig) -> int:
     session_id = await scheduled(db, chat, clock, config)
     clock.advance(minutes=30)
-    await service(db, chat, clock).open(session_id, config)
+    await service(db, chat, clock).floor.open(session_id, config, actor_id=None)
     return session_id
 
 
@@ -59,7 +78,7 @@ async def members_by_room(db: Database, session_id: int, round_number: int) -> l
 async def test_schedule_stores_the_session_with_its_rounds_and_steps(
     db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig,
 ) -> None:
-    result = await service(db, chat, clock).schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 2 hours")
+    result = await service(db, chat, clock).scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 2 hours")
     assert result.session.starts_at == clock.now() + timedelta(hours=2)
     assert result.session.state is SessionState.SCHEDULED
     assert result.when.endswith("(Europe/London)")
@@ -83,7 +102,7 @@ async def test_bad_schedule_input_is_explained_and_nothing_is_stored(
 ) -> None:
     arguments: dict[str, object] = {"plan_ref": PLAN_ID, "when": "in 30 minutes"} | changes
     with pytest.raises(UserError, match=message):
-        await service(db, chat, clock).schedule(config, ORGANISER, **arguments)  # type: ignore[arg-type]
+        await service(db, chat, clock).scheduling.schedule(config, ORGANISER, **arguments)  # type: ignore[arg-type]
     for table in ("sessions", "rounds", "scheduled_steps", "audit"):
         assert await rows(db, table) == 0, table
 
@@ -95,7 +114,7 @@ async def test_a_broken_plan_is_explained_not_raised(
     broken.mkdir(parents=True)
     (broken / "plan.yaml").write_text("id: broken\ntitle: Broken\nrounds: []\n", encoding="utf-8")
     with pytest.raises(UserError, match="rounds"):
-        await service(db, chat, clock, tmp_path / "plans").schedule(
+        await service(db, chat, clock, tmp_path / "plans").scheduling.schedule(
             config, ORGANISER, plan_ref="broken", when="in 30 minutes")
     assert await rows(db, "sessions") == 0
 
@@ -115,7 +134,7 @@ async def test_open_makes_a_private_category_lobby_and_even_rooms(
     assert session is not None and session.state is SessionState.RUNNING and session.current_round == 1
     assert sorted(len(room) for room in await members_by_room(db, session_id, 1)) == [1, 2, 2]
     with pytest.raises(UserError, match="only be opened once"):
-        await service(db, chat, clock).open(session_id, config)
+        await service(db, chat, clock).floor.open(session_id, config, actor_id=None)
 
 
 async def test_a_latecomer_joins_the_smallest_room_and_the_lobby(
@@ -125,7 +144,7 @@ async def test_a_latecomer_joins_the_smallest_room_and_the_lobby(
     before = await members_by_room(db, session_id, 1)
     smallest = min(range(len(before)), key=lambda i: (len(before[i]), i))
     late = 600000000000000000
-    _, placed = await service(db, chat, clock).rsvp(session_id, late)
+    placed = (await service(db, chat, clock).rsvp.rsvp(session_id, late)).seated
     assert placed
     person = await PeopleRepo(db).participant_id(late)
     after = await members_by_room(db, session_id, 1)
@@ -137,7 +156,7 @@ async def test_a_latecomer_joins_the_smallest_room_and_the_lobby(
         (rooms[smallest].channel_id, (late,), ()), (session.lobby_channel_id, (late,), ()),
     ]
     # A second click keeps the same room and grants its access again (in case the first grant failed).
-    _, again = await service(db, chat, clock).rsvp(session_id, late)
+    again = (await service(db, chat, clock).rsvp.rsvp(session_id, late)).seated
     assert again
     assert await members_by_room(db, session_id, 1) == after
     assert chat.named("set_members")[-2:] == [
@@ -151,7 +170,7 @@ async def test_next_round_rotates_people_and_retimes_later_steps(
     session_id = await opened(db, chat, clock, config)
     first = await members_by_room(db, session_id, 1)
     clock.advance(minutes=7)  # a facilitator moves on early
-    session = await service(db, chat, clock).next_round(session_id, ORGANISER)
+    session = await service(db, chat, clock).floor.next_round(session_id, ORGANISER)
     assert session.current_round == 2
     second = await members_by_room(db, session_id, 2)
     shared_before = {frozenset((a, b)) for room in first for a in room for b in room if a < b}
@@ -165,10 +184,10 @@ async def test_next_round_rotates_people_and_retimes_later_steps(
     audit = await db.fetch_all("SELECT action, detail FROM audit WHERE action = 'next_round'")
     assert [tuple(r) for r in audit] == [("next_round", "round=2")]
     clock.advance(minutes=20)
-    await service(db, chat, clock).next_round(session_id, ORGANISER)
+    await service(db, chat, clock).floor.next_round(session_id, ORGANISER)
     assert await members_by_room(db, session_id, 3) == second  # round 3 does not rotate
     with pytest.raises(UserError, match="last round"):
-        await service(db, chat, clock).next_round(session_id, ORGANISER)
+        await service(db, chat, clock).floor.next_round(session_id, ORGANISER)
 
 
 async def test_a_round_starts_at_most_once(
@@ -176,12 +195,12 @@ async def test_a_round_starts_at_most_once(
 ) -> None:
     session_id = await opened(db, chat, clock, config)
     cafes = service(db, chat, clock)
-    await cafes.start_round(session_id, 2)
+    await cafes.floor.start_round(session_id, 2)
     posts = len(chat.posts)
     with pytest.raises(UserError, match="already started"):
-        await cafes.start_round(session_id, 2)
+        await cafes.floor.start_round(session_id, 2)
     with pytest.raises(UserError, match="already started"):
-        await cafes.start_round(session_id, 1)
+        await cafes.floor.start_round(session_id, 1)
     assert len(chat.posts) == posts
     prompts = await db.fetch_all("SELECT COUNT(*) FROM round_prompts WHERE round_number = 2")
     assert prompts[0][0] == 3
@@ -191,7 +210,7 @@ async def test_close_posts_goodbye_locks_every_channel_and_cancels_pending_steps
     db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig,
 ) -> None:
     session_id = await opened(db, chat, clock, config)
-    session = await service(db, chat, clock).close(session_id, ORGANISER)
+    session = await service(db, chat, clock).closing.close(session_id, ORGANISER)
     assert session.state is SessionState.CLOSED
     rooms = await SessionRepo(db).rooms(session_id)
     expected = {room.channel_id for room in rooms} | {session.lobby_channel_id}
@@ -200,9 +219,9 @@ async def test_close_posts_goodbye_locks_every_channel_and_cancels_pending_steps
     assert set(closing) == expected
     assert await SessionRepo(db).pending_steps() == []
     with pytest.raises(UserError, match="already closed"):
-        await service(db, chat, clock).close(session_id, ORGANISER)
+        await service(db, chat, clock).closing.close(session_id, ORGANISER)
     with pytest.raises(UserError, match="ended"):
-        await service(db, chat, clock).rsvp(session_id, 600000000000000000)
+        await service(db, chat, clock).rsvp.rsvp(session_id, 600000000000000000)
 
 
 async def test_a_cafe_that_has_not_opened_is_cancelled_not_closed(
@@ -211,14 +230,14 @@ async def test_a_cafe_that_has_not_opened_is_cancelled_not_closed(
     session_id = await scheduled(db, chat, clock, config, people=[])
     cafes = service(db, chat, clock)
     with pytest.raises(UserError, match="hasn't opened"):
-        await cafes.close(session_id, ORGANISER)
-    await cafes.publish(await cafes.require(session_id), 700000000000000000)
-    session = await cafes.cancel(session_id, ORGANISER, config.guild_id)
+        await cafes.closing.close(session_id, ORGANISER)
+    await cafes.scheduling.publish(await cafes.cafes.require(session_id), 700000000000000000)
+    session = await cafes.scheduling.cancel(session_id, ORGANISER, config.guild_id)
     assert session.state is SessionState.CANCELLED
     assert await SessionRepo(db).pending_steps() == []
     assert chat.posts[-1][0] == 700000000000000000
     with pytest.raises(UserError, match="no café #"):
-        await cafes.require(session_id, guild_id=config.guild_id + 1)
+        await cafes.cafes.require(session_id, guild_id=config.guild_id + 1)
 
 
 async def test_a_facilitators_click_and_the_timer_together_start_the_round_once(
@@ -226,8 +245,8 @@ async def test_a_facilitators_click_and_the_timer_together_start_the_round_once(
 ) -> None:
     session_id = await opened(db, chat, clock, config)
     cafes = service(db, chat, clock)  # the bot has one service; both paths go through it
-    results = await asyncio.gather(cafes.next_round(session_id, ORGANISER), cafes.start_round(session_id, 2),
-                                   return_exceptions=True)
+    results = await asyncio.gather(cafes.floor.next_round(session_id, ORGANISER),
+                                   cafes.floor.start_round(session_id, 2), return_exceptions=True)
     assert sum(isinstance(r, UserError) for r in results) == 1
     rooms = await SessionRepo(db).rooms(session_id)
     round_two = [text for _, text, _ in chat.posts if "what gets in the way" in text]
@@ -238,14 +257,14 @@ async def test_rounds_start_only_while_the_cafe_is_open_or_running(
     db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig,
 ) -> None:
     waiting = await scheduled(db, chat, clock, config)
-    with pytest.raises(UserError, match="can't start"):
-        await service(db, chat, clock).start_round(waiting, 2)
+    with pytest.raises(UserError, match="no round can start"):
+        await service(db, chat, clock).floor.start_round(waiting, 2)
     session = await SessionRepo(db).get(waiting)
     assert session is not None and session.state is SessionState.SCHEDULED and session.current_round == 0
 
     running = await opened(db, chat, clock, config)
-    await service(db, chat, clock).close(running, ORGANISER)
-    with pytest.raises(UserError, match="can't start"):
-        await service(db, chat, clock).start_round(running, 2)
+    await service(db, chat, clock).closing.close(running, ORGANISER)
+    with pytest.raises(UserError, match="no round can start"):
+        await service(db, chat, clock).floor.start_round(running, 2)
     closed = await SessionRepo(db).get(running)
     assert closed is not None and closed.state is SessionState.CLOSED and closed.current_round == 1

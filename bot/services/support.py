@@ -1,0 +1,45 @@
+"""A person asks for support: the facilitators hear where and when, the person gets signposting.
+
+The alert never carries the person's words, and the signposting reaches them whatever
+happened to the alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.services.cafes import Cafes
+from bot.services.hosts import Audience, HostsNotifier
+from bot.services.messages import message
+from bot.store.support import SupportRepo
+
+
+@dataclass(frozen=True)
+class SupportAnswer:
+    """What the person is told, privately."""
+
+    text: str
+    alerted: bool
+
+
+class SupportService:
+    def __init__(self, cafes: Cafes, hosts: HostsNotifier) -> None:
+        self.cafes = cafes
+        self.hosts = hosts
+        self.requests = SupportRepo(cafes.db)
+
+    async def ask(self, session_id: int, discord_user_id: int, channel_id: int | None,
+                  guild_id: int | None) -> SupportAnswer:
+        session = await self.cafes.require(session_id, guild_id)
+        room = await self.cafes.sessions.room_by_channel(channel_id) if channel_id is not None else None
+        if room is not None and room.session_id != session.id:
+            room = None
+        await self.requests.record(session.id, room.id if room else None, discord_user_id)
+        delivery = await self.hosts.tell(
+            session.guild_id,
+            message("support_alert", session=session, user_id=discord_user_id, room=room.name if room else None),
+            Audience.FACILITATORS,
+        )
+        signposting = self.cafes.signposting(self.cafes.facts(session))
+        return SupportAnswer(message("support_reply", signposting=signposting, alerted=delivery.delivered),
+                             delivery.delivered)
