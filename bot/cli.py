@@ -19,9 +19,23 @@ from dateutil import parser as date_parser
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.export.cli import add_export_parser, run_export_cli
-from bot.services.plans import check_path, format_check_report
+from bot.services.plans import DEFAULT_PLANS_DIR, check_path, format_check_report
 from bot.services.privacy import PrivacyService
 from bot.store.db import Database
+
+
+def _plans_folder(value: str) -> Path:
+    """``--plans DIR``: an organiser's own folder of plans, checked when the command starts so a
+    typo is reported at once rather than as "no such plan" halfway through a café."""
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a folder; give the folder that holds <plan-id>/plan.yaml")
+    return folder
+
+
+def _add_plans_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plans", type=_plans_folder, default=DEFAULT_PLANS_DIR, metavar="DIR",
+                        help="folder of your own plans, one <plan-id>/plan.yaml each (default: the shipped plans)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    commands.add_parser("run", help="go live on Discord (needs DISCORD_TOKEN)")
+    run = commands.add_parser("run", help="go live on Discord (needs DISCORD_TOKEN)")
+    _add_plans_option(run)
 
     rehearse = commands.add_parser("rehearse", help="run a whole café offline against a simulated Discord")
     rehearse.add_argument("--plan", default="whats-next-for-recovery", help="plan id or path")
@@ -39,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--speed", type=float, default=120.0, help="how many times faster than real time")
     rehearse.add_argument("--out", type=Path, required=True, help="folder for the exports and transcript")
     rehearse.add_argument("--quiet", action="store_true", help="print only the summary")
+    _add_plans_option(rehearse)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION")
@@ -49,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan_commands = plans.add_subparsers(dest="plans_command", metavar="ACTION")
     plan_commands.required = True
     check = plan_commands.add_parser("check", help="validate plan files and list every problem")
-    check.add_argument("path", nargs="?", type=Path, help="a plan.yaml, a plan folder, or a folder of plans")
+    target = check.add_mutually_exclusive_group()
+    target.add_argument("path", nargs="?", type=Path, help="a plan.yaml, a plan folder, or a folder of plans")
+    target.add_argument("--plans", type=_plans_folder, metavar="DIR",
+                        help="a folder of plans, as given to rehearse and run (default: the shipped plans)")
 
     add_export_parser(commands)
 
@@ -67,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "plans":
-            text, code = format_check_report(check_path(args.path))
+            text, code = format_check_report(check_path(args.path or args.plans))
             print(text)
             return code
         settings = load_settings(args.env_file)
@@ -84,13 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
-        return await _run(settings)
+        return await _run(settings, args.plans)
     if args.command == "rehearse":
         from bot.rehearsal.run import RehearsalError, rehearse
 
         try:
             await rehearse(plan=args.plan, participants=args.participants, seed=args.seed, speed=args.speed,
-                           out=args.out, quiet=args.quiet)
+                           out=args.out, quiet=args.quiet, plans_dir=args.plans)
         except RehearsalError as exc:
             print(f"rehearsal: {exc}", file=sys.stderr)
             return 2
@@ -108,13 +127,13 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, plans_dir: Path) -> int:
     import discord
 
     from bot.bot import BletherBot
 
     token = settings.require_token()
-    bot = BletherBot(settings)
+    bot = BletherBot(settings, plans_dir=plans_dir)
     try:
         async with bot:
             await bot.start(token)

@@ -3,6 +3,8 @@
 Only counters are kept (per round and room, per person, per five minutes), so gathering is
 flat in memory however many contributions there are. Drawing uses the Agg canvas and the
 Figure API, never pyplot's global state, and is run in a worker thread by the caller.
+matplotlib is imported only there, when a report with something to chart is drawn: it is slow
+to import and heavy in memory, and the bot, the CLI and the other exports never need it.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import matplotlib
 from markupsafe import Markup, escape
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from bot.export.rows import ExportRow
 from bot.export.scope import SessionInfo
 from bot.export.sink import Sink
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 BUCKET_MINUTES = 5
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
@@ -98,7 +102,10 @@ def render_charts(stats: Stats, sessions: Sequence[SessionInfo]) -> list[Chart]:
     return [Chart(f"chart-{name}", title, caption, _svg(name, title, fig)) for name, title, caption, fig in charts]
 
 
-def _figure(width: float, height: float) -> tuple[Figure, matplotlib.axes.Axes]:
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -170,6 +177,8 @@ def _timeline(stats: Stats, sessions: Sequence[SessionInfo]) -> Figure:
 
 def _svg(name: str, title: str, fig: Figure) -> Markup:
     """SVG text without prologue or metadata, ids salted per chart so several can share one page."""
+    import matplotlib
+
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": f"blether-{name}", "svg.fonttype": "path"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})

@@ -25,7 +25,7 @@ from bot.core.clock import CompressedClock
 from bot.core.models import Session
 from bot.core.timeline import SessionState
 from bot.rehearsal.people import Persona, hello, make_people, reply_line, sentence
-from bot.services.plans import PlanNotFound, load_plan
+from bot.services.plans import DEFAULT_PLANS_DIR, PlanNotFound, load_plan
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
 from bot.simulation.clock import DEFAULT_START
 
@@ -85,8 +85,10 @@ def expected_export(lines: list[dict[str, object]]) -> dict[str, str]:
 
 
 class Rehearsal:
-    def __init__(self, *, plan: str, participants: int, seed: int, speed: float, out: Path, quiet: bool) -> None:
+    def __init__(self, *, plan: str, participants: int, seed: int, speed: float, out: Path, quiet: bool,
+                 plans_dir: Path = DEFAULT_PLANS_DIR) -> None:
         self.plan_ref = plan
+        self.plans_dir = plans_dir
         self.count = participants
         self.rng = random.Random(seed)
         self.seed = seed
@@ -109,7 +111,7 @@ class Rehearsal:
             self.sim.now = now
 
     async def run(self) -> dict[str, object]:
-        plan = await load_plan(self.plan_ref)
+        plan = await load_plan(self.plan_ref, self.plans_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         database = self.out / "rehearsal.sqlite3"
         for stale in self.out.glob("rehearsal.sqlite3*"):
@@ -126,7 +128,7 @@ class Rehearsal:
         organisers = sim.add_text_channel("organisers")
         self.speakers = [Speaker(p, sim.add_member(p.handle)) for p in make_people(self.rng, self.count)]
 
-        bot = BletherBot(settings, clock=self.clock)
+        bot = BletherBot(settings, clock=self.clock, plans_dir=self.plans_dir)
         await sim.connect(bot)
         try:
             self.tick()
@@ -324,18 +326,19 @@ def comparable(text: str) -> str:
 
 
 async def rehearse(*, plan: str, participants: int, seed: int, speed: float, out: Path,
-                   quiet: bool = False) -> dict[str, object]:
+                   quiet: bool = False, plans_dir: Path = DEFAULT_PLANS_DIR) -> dict[str, object]:
     if not 2 <= participants <= 60:
         raise RehearsalError("--participants must be between 2 and 60.")
     if not 1 <= speed <= 10_000:
         raise RehearsalError("--speed must be between 1 and 10000.")
     try:
-        await load_plan(plan)
+        await load_plan(plan, plans_dir)
     except PlanNotFound as exc:
         raise RehearsalError(str(exc)) from exc
     except ValueError as exc:
         raise RehearsalError(f"the plan has problems:\n{exc}") from exc
-    rehearsal = Rehearsal(plan=plan, participants=participants, seed=seed, speed=speed, out=out, quiet=quiet)
+    rehearsal = Rehearsal(plan=plan, participants=participants, seed=seed, speed=speed, out=out, quiet=quiet,
+                          plans_dir=plans_dir)
     return await rehearsal.run()
 
 

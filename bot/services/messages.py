@@ -12,7 +12,10 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-MESSAGES_DIR = Path(__file__).resolve().parents[2] / "prompts" / "messages"
+import prompts
+
+#: Always the package's own templates (never an organiser's plans folder), installed or not.
+MESSAGES_DIR: Path = prompts.MESSAGES_DIR
 
 
 @lru_cache(maxsize=1)

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+import prompts
 from bot.core.plan import SLUG_PATTERN, Plan, PlanError, PlanProblem, parse_plan
 
 log = logging.getLogger(__name__)
 
-#: The repository's ``prompts/`` folder, found from this file so it works from any cwd.
-DEFAULT_PLANS_DIR: Final = Path(__file__).resolve().parents[2] / "prompts"
+#: The shipped plans (the ``prompts`` package's folder), found through the import system so
+#: both a checkout and a non-editable install find them from any working directory.
+DEFAULT_PLANS_DIR: Final = prompts.PLANS_DIR
 PLAN_FILE: Final = "plan.yaml"
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import build_parser, main
+from bot.services.plans import DEFAULT_PLANS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,6 +56,34 @@ def test_plans_check_passes_the_shipped_plans_and_fails_a_broken_one(tmp_path: P
     (broken / "plan.yaml").write_text("id: broken\ntitle: [unclosed\n")
     assert main(["plans", "check", str(broken / "plan.yaml")]) == 1
     assert "starts on line 2" in capsys.readouterr().out
+
+
+def test_plans_check_takes_an_organisers_plans_folder_and_refuses_a_missing_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shipped = (ROOT / "prompts" / "whats-next-for-recovery" / "plan.yaml").read_text(encoding="utf-8")
+    (tmp_path / "our-cafe").mkdir()
+    (tmp_path / "our-cafe" / "plan.yaml").write_text(shipped.replace("id: whats-next-for-recovery", "id: our-cafe", 1))
+    assert main(["plans", "check", "--plans", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "our-cafe" in out and "whats-next-for-recovery" not in out
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plans", "check", "--plans", str(tmp_path / "missing")])
+    assert exit_info.value.code == 2
+    assert "is not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["plans", "check", str(tmp_path), "--plans", str(tmp_path)])
+    assert "not allowed with argument path" in capsys.readouterr().err
+
+
+def test_run_and_rehearse_take_a_plans_folder_defaulting_to_the_shipped_plans(tmp_path: Path) -> None:
+    parser = build_parser()
+    assert parser.parse_args(["run", "--plans", str(tmp_path)]).plans == tmp_path
+    assert parser.parse_args(["run"]).plans == DEFAULT_PLANS_DIR
+    assert parser.parse_args(["rehearse", "--out", "x", "--plans", str(tmp_path)]).plans == tmp_path
+    result = _blether(tmp_path, "run", "--plans", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert "is not a folder" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_purge_refuses_without_confirmation_and_a_future_date(tmp_path: Path) -> None:

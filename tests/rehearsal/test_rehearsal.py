@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.rehearsal.run import RehearsalError, comparable, expected_export, rehearse
+from bot.services.plans import DEFAULT_PLANS_DIR
 
 FAST = 600.0  # a 55-minute café in about six seconds
 
@@ -65,3 +66,19 @@ async def test_bad_rehearsal_options_get_a_clear_message(tmp_path: Path) -> None
         await rehearse(plan="nope", participants=5, seed=1, speed=FAST, out=tmp_path)
     with pytest.raises(RehearsalError, match="--participants"):
         await rehearse(plan="whats-next-for-recovery", participants=1, seed=1, speed=FAST, out=tmp_path)
+
+
+async def test_a_rehearsal_runs_a_plan_from_an_organisers_own_plans_folder(tmp_path: Path) -> None:
+    shipped = (DEFAULT_PLANS_DIR / "whats-next-for-recovery" / "plan.yaml").read_text(encoding="utf-8")
+    ours = shipped.replace("id: whats-next-for-recovery", "id: our-cafe", 1)
+    ours = ours.replace("\ntitle: ", "\ntitle: Our own café, formerly ", 1)
+    plans = tmp_path / "plans"
+    (plans / "our-cafe").mkdir(parents=True)
+    (plans / "our-cafe" / "plan.yaml").write_text(ours, encoding="utf-8")
+
+    with pytest.raises(RehearsalError, match="Available plans: our-cafe"):
+        await rehearse(plan="whats-next-for-recovery", participants=3, seed=2, speed=FAST, out=tmp_path / "no",
+                       quiet=True, plans_dir=plans)
+    out = tmp_path / "run"
+    await rehearse(plan="our-cafe", participants=3, seed=2, speed=FAST, out=out, quiet=True, plans_dir=plans)
+    assert "Our own café, formerly" in next(out.glob("*.md")).read_text(encoding="utf-8")
