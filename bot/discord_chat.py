@@ -199,6 +199,11 @@ class DiscordChat:
             yield to_chat_message(seen)
 
 
+def _missing_permissions(exc: Exception) -> bool:
+    """Judged by Discord's code 50013, not the status: a compatible server may answer 400, not 403."""
+    return isinstance(exc, discord.Forbidden) or (isinstance(exc, discord.HTTPException) and exc.code == 50013)
+
+
 @dataclass
 class Services:
     cafes: CafeService
@@ -307,7 +312,7 @@ class BletherBot(commands.Bot):
             return
         reason = str(exc) if isinstance(exc, UserError) else (
             "Discord refused: check that Blether has Manage Channels, Manage Roles, View Channels and Send "
-            "Messages." if isinstance(exc, discord.Forbidden) else "an unexpected error (see the bot's log)")
+            "Messages." if _missing_permissions(exc) else "an unexpected error (see the bot's log)")
         text = message("step_failed", session=session, step=step, reason=reason)
         for channel_id in {config.organisers_channel_id, config.facilitators_channel_id} - {None}:
             try:
