@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Protocol
 
 MISSING_PERMISSIONS = 50013
+MISSING_ACCESS = 50001
 
 
 class ChatError(Exception):
@@ -20,7 +21,8 @@ class ChatError(Exception):
 
     The adapter translates its library's errors into this, so services can tell the hosts what
     went wrong without knowing about Discord. `code` is the platform's error code: Discord says
-    50013 for a missing permission whatever the HTTP status.
+    50013 for a missing permission (50001 when the channel can't be seen) whatever the HTTP
+    status, and a compatible server may answer 400 rather than 403.
     """
 
     def __init__(self, text: str, *, status: int, code: int) -> None:
@@ -30,7 +32,7 @@ class ChatError(Exception):
 
     @property
     def missing_permissions(self) -> bool:
-        return self.code == MISSING_PERMISSIONS
+        return self.code in (MISSING_PERMISSIONS, MISSING_ACCESS) or self.status == 403
 
 
 class OfferKind(StrEnum):

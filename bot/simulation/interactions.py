@@ -15,6 +15,7 @@ from typing import Any
 
 import discord
 
+from . import limits
 from . import permissions as perm
 from .models import (
     EPHEMERAL_FLAG,
@@ -440,12 +441,14 @@ class InteractionRoutes(RestRoutes):
             if kind == 6:
                 result.deferred = True
             else:
+                self._validate_message_body(data)
                 self._apply_edit(message, replace(ctx, json=data))
                 if message not in result.messages:
                     result.messages.append(message)
         elif kind == 9:
             if pending.type == 5:
                 raise http_error(400, 50035, "Invalid Form Body: a modal cannot open another modal")
+            limits.check_modal(data)
             result.modal = data
             self._shown_modals[(pending.user_id, data["custom_id"])] = (
                 data,

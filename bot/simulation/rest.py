@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import limits
 from . import permissions as perm
-from .models import SUPPRESS_EMBEDS_FLAG, SimMember, SimMessage, walk_components
+from .models import SUPPRESS_EMBEDS_FLAG, SimMember, SimMessage
 from .routing import RequestContext, http_error, route
 from .state import DM, GUILD_CATEGORY, GuildState, normalise_text_channel_name
 
-_MAX_CONTENT = 2000
-_MAX_EMBEDS = 10
-_CUSTOM_ID_LIMIT = 100
 _APPLICATION_FLAGS = (1 << 15) | (1 << 19)  # members + message content intents enabled (limited)
 
 
@@ -66,21 +64,9 @@ class RestRoutes(GuildState):
             if bits & ~have:
                 raise http_error(403, 50013, "Missing Permissions")
 
-    def _validate_message_body(self, body: dict[str, Any]) -> None:
-        content = body.get("content") or ""
-        if len(content) > _MAX_CONTENT:
-            raise http_error(400, 50035, f"Invalid Form Body: content must be {_MAX_CONTENT} or fewer in length")
-        if len(body.get("embeds") or []) > _MAX_EMBEDS:
-            raise http_error(400, 50035, "Invalid Form Body: embeds must be 10 or fewer in length")
-        custom_ids: list[str] = []
-        for component in walk_components(body.get("components") or []):
-            custom_id = component.get("custom_id")
-            if custom_id is not None:
-                if len(custom_id) > _CUSTOM_ID_LIMIT:
-                    raise http_error(400, 50035, "Invalid Form Body: custom_id must be 100 or fewer in length")
-                custom_ids.append(custom_id)
-        if len(custom_ids) != len(set(custom_ids)):
-            raise http_error(400, 50035, "Invalid Form Body: component custom id cannot be duplicated")
+    @staticmethod
+    def _validate_message_body(body: dict[str, Any]) -> None:
+        limits.check_message(body)
 
     def _attachments_from(
         self,
@@ -185,7 +171,9 @@ class RestRoutes(GuildState):
             if "position" in entry and entry["position"] is not None:
                 channel["position"] = int(entry["position"])
             if "parent_id" in entry:
-                channel["parent_id"] = str(entry["parent_id"]) if entry["parent_id"] else None
+                parent_id = int(entry["parent_id"]) if entry["parent_id"] else None
+                self._check_parent(parent_id, channel)
+                channel["parent_id"] = str(parent_id) if parent_id else None
             if entry.get("lock_permissions") and channel["parent_id"]:
                 parent = self.channels[int(channel["parent_id"])]
                 channel["permission_overwrites"] = [dict(o) for o in parent["permission_overwrites"]]
@@ -204,6 +192,8 @@ class RestRoutes(GuildState):
         permissions = int(body.get("permissions") or 0)
         if permissions & ~self.guild_permissions(self.bot_user):
             raise http_error(403, 50013, "Missing Permissions")
+        if len(self.roles) >= limits.GUILD_ROLES:
+            raise http_error(400, 30005, f"Maximum number of guild roles reached ({limits.GUILD_ROLES})")
         role_id = self.add_role(str(body.get("name") or "new role"), permissions=permissions)
         role = self.roles[role_id]
         role.update({k: body[k] for k in ("color", "hoist", "mentionable") if k in body})
@@ -285,10 +275,11 @@ class RestRoutes(GuildState):
             raise http_error(403, 50003, "Cannot execute action on a DM channel")
         self._bot_needs(perm.MANAGE_CHANNELS, channel_id)
         body = ctx.body
+        new_name = self._channel_name(channel["type"], str(body["name"])) if "name" in body else None
+        limits.check_channel_fields(body, new_name)
         if "parent_id" in body:
             parent_id = int(body["parent_id"]) if body["parent_id"] else None
-            if parent_id is not None and self._channel(parent_id)["type"] != GUILD_CATEGORY:
-                raise http_error(400, 50035, "Invalid Form Body: parent_id is not a category")
+            self._check_parent(parent_id, channel)
             channel["parent_id"] = str(parent_id) if parent_id else None
         if "permission_overwrites" in body:
             parent = int(channel["parent_id"]) if channel["parent_id"] else None
@@ -297,13 +288,22 @@ class RestRoutes(GuildState):
         if body.get("lock_permissions") and channel["parent_id"]:
             parent_channel = self.channels[int(channel["parent_id"])]
             channel["permission_overwrites"] = [dict(o) for o in parent_channel["permission_overwrites"]]
-        if "name" in body:
-            channel["name"] = self._channel_name(channel["type"], str(body["name"]))
+        if new_name is not None:
+            channel["name"] = new_name
         for key in ("topic", "position", "nsfw", "rate_limit_per_user"):
             if key in body:
                 channel[key] = body[key]
         self._emit("CHANNEL_UPDATE", channel)
         return channel
+
+    def _check_parent(self, parent_id: int | None, channel: dict[str, Any]) -> None:
+        """A channel can move only into a category, and only one with room (50 channels)."""
+        if parent_id is None or str(parent_id) == channel.get("parent_id"):
+            return
+        if channel["type"] == GUILD_CATEGORY or self._channel(parent_id)["type"] != GUILD_CATEGORY:
+            raise http_error(400, 50035, "Invalid Form Body: parent_id is not a category")
+        if self.category_size(parent_id) >= limits.CATEGORY_CHANNELS:
+            raise limits.category_full()
 
     @staticmethod
     def _channel_name(channel_type: int, name: str) -> str:
@@ -411,30 +411,55 @@ class RestRoutes(GuildState):
             self._bot_needs(perm.VIEW_CHANNEL, channel_id)
             if not perm.has(self.permissions_in(self.bot_user, channel_id), perm.READ_MESSAGE_HISTORY):
                 return []
-        limit = int(ctx.params.get("limit", 50))
-        if not 1 <= limit <= 100:
-            raise http_error(400, 50035, "Invalid Form Body: limit must be between 1 and 100")
-        return [self.message_payload(m) for m in self._history(channel_id, ctx.params, limit)]
+        return [self.message_payload(m) for m in self._history(channel_id, ctx.params)]
 
-    def _history(self, channel_id: int, params: dict[str, Any], limit: int) -> list[SimMessage]:
-        """Discord's paging: newest first; ``after`` takes the oldest messages after the id."""
+    def _history(self, channel_id: int, params: dict[str, Any]) -> list[SimMessage]:
+        """Discord's paging of a channel's messages.
+
+        ``limit`` is 1-100 (default 50). At most one of ``around``, ``before`` and
+        ``after`` may be given. Every page comes newest first — ``after`` included: it
+        holds the ``limit`` messages just after the id, and its first entry is the
+        newest of them, which is why discord.py pages ``after`` onwards from ``data[0]``
+        and reverses each page for ``oldest_first``. ``around`` holds ``limit // 2``
+        messages before the id and ``limit // 2 + 1`` from the id on (so an even limit
+        can return one more than asked, as discord.py's documentation warns).
+        """
+        errors = limits.FormErrors()
+        limit = self._int_param(errors, params, "limit", 50)
+        if limit is not None and not 1 <= limit <= 100:
+            errors.add(["limit"], "NUMBER_TYPE_MAX" if limit > 100 else "NUMBER_TYPE_MIN",
+                       "int value should be between 1 and 100")  # fmt: skip
+        anchors = {key: self._int_param(errors, params, key, None) for key in ("around", "before", "after")}
+        given = [key for key, value in anchors.items() if value is not None]
+        if len(given) > 1:
+            errors.add([given[1]], "BASE_TYPE_CHOICES", "around, before and after are mutually exclusive")
+        errors.raise_if_any()
+        assert limit is not None  # a default was given
         ascending = self.messages(channel_id)
-        if params.get("around") is not None:
-            around = int(params["around"])
+        if anchors["around"] is not None:
+            around, half = anchors["around"], limit // 2
             older = [m for m in ascending if m.id < around]
             newer = [m for m in ascending if m.id >= around]
-            half = limit // 2
-            window = older[-half:] if half else []
-            window += newer[: limit - len(window)]
+            window = (older[-half:] if half else []) + newer[: half + 1]
             return list(reversed(window))
-        if params.get("after") is not None:
-            after = int(params["after"])
-            selected = [m for m in ascending if m.id > after][:limit]
-            return list(reversed(selected))
-        if params.get("before") is not None:
-            before = int(params["before"])
+        if anchors["after"] is not None:
+            after = anchors["after"]
+            return list(reversed([m for m in ascending if m.id > after][:limit]))
+        if anchors["before"] is not None:
+            before = anchors["before"]
             ascending = [m for m in ascending if m.id < before]
         return list(reversed(ascending[-limit:]))
+
+    @staticmethod
+    def _int_param(errors: limits.FormErrors, params: dict[str, Any], key: str, default: int | None) -> int | None:
+        value = params.get(key)
+        if value is None:
+            return default
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            errors.add([key], "NUMBER_TYPE_COERCE", f"Value \"{value}\" is not int.")
+            return default
 
     @route("GET", "/channels/{channel_id}/messages/{message_id}")
     def get_message(self, ctx: RequestContext) -> dict[str, Any]:
@@ -570,8 +595,12 @@ class RestRoutes(GuildState):
         return command
 
     def _register_command(self, scope: int | None, data: dict[str, Any]) -> dict[str, Any]:
+        limits.check_command(data)
         key = (data["name"], data.get("type", 1))
         others = [c for c in self.app_commands.get(scope, []) if (c["name"], c.get("type", 1)) != key]
+        same_type = [c for c in others if c.get("type", 1) == key[1]]
+        if len(same_type) >= limits.COMMANDS_PER_TYPE.get(key[1], len(same_type) + 1):
+            raise http_error(400, 30032, "Maximum number of application commands reached")
         old = next((c for c in self.app_commands.get(scope, []) if c not in others), None)
         command = self._command_payload(scope, data, old)
         self.app_commands[scope] = [*others, command]
@@ -587,6 +616,7 @@ class RestRoutes(GuildState):
 
     def _bulk_commands(self, ctx: RequestContext) -> list[dict[str, Any]]:
         scope = self._command_scope(ctx)
+        limits.check_commands(ctx.json)
         previous = {(c["name"], c.get("type", 1)): c for c in self.app_commands.get(scope, [])}
         result = [
             self._command_payload(scope, data, previous.get((data["name"], data.get("type", 1))))

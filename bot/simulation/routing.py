@@ -117,13 +117,33 @@ class _FakeResponse:
         self.reason = reason
 
 
-_REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
-def http_error(status: int, code: int, message: str) -> discord.HTTPException:
-    """The exception discord.py would raise for this Discord error response."""
+def http_error(
+    status: int, code: int, message: str, *, errors: dict[str, Any] | None = None
+) -> discord.HTTPException:
+    """The exception discord.py would raise for this Discord error response.
+
+    ``errors`` is Discord's nested form-error body (``{"name": {"_errors": [...]}}``);
+    discord.py flattens it into the exception text and keeps it for ``CommandSyncFailure``.
+    A 5xx is what discord.py raises once its own retries are exhausted.
+    """
     response = _FakeResponse(status, _REASONS.get(status, "Error"))
     cls: type[discord.HTTPException] = {403: discord.Forbidden, 404: discord.NotFound}.get(
-        status, discord.HTTPException
+        status, discord.DiscordServerError if status >= 500 else discord.HTTPException
     )
-    return cls(response, {"code": code, "message": message})  # type: ignore[arg-type]
+    body: dict[str, Any] = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return cls(response, body)  # type: ignore[arg-type]

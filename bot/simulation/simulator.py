@@ -21,6 +21,7 @@ import discord
 from discord.http import Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
+from .faults import Faults
 from .interactions import InteractionRoutes
 from .models import (
     InteractionResult,
@@ -30,7 +31,7 @@ from .models import (
     SimulationError,
     UnknownRouteError,
 )
-from .routing import ROUTES, RequestContext, path_args, path_of, split_multipart
+from .routing import ROUTES, RequestContext, http_error, path_args, path_of, split_multipart
 from .settle import TaskWatcher
 from .state import DM, GUILD_CATEGORY
 
@@ -63,7 +64,7 @@ class _SimWebhookAdapter(AsyncWebhookAdapter):
         auth_token: str | None = None,
         params: dict[str, Any] | None = None,
     ) -> Any:
-        return self._sim._handle(
+        return await self._sim._handle(
             self._bot, route, via="webhook", json=payload, form=multipart, params=params, reason=reason
         )
 
@@ -117,11 +118,17 @@ class SimulatedDiscord(InteractionRoutes):
         #: the last presence the bot set (activity, status)
         self.presence: dict[str, Any] | None = None
         self.watcher = TaskWatcher()
+        #: calls to make fail or hang (see ``bot.simulation.faults``)
+        self.faults = Faults()
+        #: the HTTP status of a missing-permissions error (code 50013): Discord answers 403,
+        #: but a Discord-compatible server has been seen answering 400 with the same code,
+        #: so set 400 to check the bot goes by the code, not the status
+        self.missing_permissions_status = 403
         super().__init__(seed=seed, guild_name=guild_name, start_time=start_time, emit=self._emit_event)
 
     # -- the wire --------------------------------------------------------------------------
 
-    def _handle(
+    async def _handle(
         self,
         bot: discord.Client | None,
         route: Route,
@@ -137,19 +144,19 @@ class SimulatedDiscord(InteractionRoutes):
         form_record = None
         if form:
             json, files, form_record = split_multipart(form)
-        self.calls.append(
-            RecordedCall(
-                method=route.method,
-                path=path,
-                template=route.path,
-                json=copy.deepcopy(json),
-                files=[(name, data) for _, name, data in files],
-                form=form_record,
-                params=dict(params) if params else None,
-                reason=reason,
-                via=via,
-            )
+        call = RecordedCall(
+            method=route.method,
+            path=path,
+            template=route.path,
+            json=copy.deepcopy(json),
+            files=[(name, data) for _, name, data in files],
+            form=form_record,
+            params=dict(params) if params else None,
+            reason=reason,
+            via=via,
         )
+        self.calls.append(call)
+        due_after = await self.faults.before(call)
         handler = ROUTES.get(f"{route.method} {route.path}")
         if handler is None:
             self.unknown_routes.append(f"{route.method} {route.path}")
@@ -169,7 +176,14 @@ class SimulatedDiscord(InteractionRoutes):
             reason=reason,
             via=via,
         )
-        return copy.deepcopy(getattr(self, handler)(ctx))
+        try:
+            answer = copy.deepcopy(getattr(self, handler)(ctx))
+        except discord.HTTPException as error:
+            if error.code == 50013 and error.status == 403 and self.missing_permissions_status != 403:
+                raise http_error(self.missing_permissions_status, 50013, error.text) from None
+            raise
+        self.faults.after(due_after)
+        return answer
 
     def calls_matching(self, method: str, path_prefix: str = "") -> list[RecordedCall]:
         """Recorded calls with this method whose path (or route template) starts with the prefix."""
@@ -194,7 +208,7 @@ class SimulatedDiscord(InteractionRoutes):
             form: Sequence[dict[str, Any]] | None = None,
             **kwargs: Any,
         ) -> Any:
-            return sim._handle(
+            return await sim._handle(
                 bot,
                 route,
                 via="rest",
@@ -400,6 +414,8 @@ class SimulatedDiscord(InteractionRoutes):
         attachments: Sequence[tuple[str, str] | tuple[str, str, bytes]] = (),
     ) -> SimMessage:
         """A message written while the bot is down: stored, no gateway event (for backfill)."""
+        if self._online:
+            raise SimulationError("the bot is connected: use say() so it gets the gateway event")
         return self._post_as(user, channel_id, text, reply_to, attachments)
 
     async def say_dm(self, bot: discord.Client, user: SimMember | int, text: str) -> SimMessage:
@@ -429,10 +445,27 @@ class SimulatedDiscord(InteractionRoutes):
         self._delete(self.message(message_id))
         await self.settle()
 
+    def edit_offline(self, message_id: int, text: str) -> SimMessage:
+        """The author edits a message while the bot is down: history shows the new text and
+        its ``edited_timestamp``, but no MESSAGE_UPDATE reaches the bot."""
+        message = self._offline_target(message_id, "edit")
+        if message.author_id == self.bot_user.id:
+            raise SimulationError("simulated people cannot edit the bot's messages")
+        message.content = text
+        self._mark_edited(message)
+        return message
+
     def delete_offline(self, message_id: int) -> None:
         """A message deleted while the bot is down: gone from the channel, no gateway event reaches the bot."""
+        self._offline_target(message_id, "delete").deleted = True
+
+    def _offline_target(self, message_id: int, action: str) -> SimMessage:
+        if self._online:
+            raise SimulationError(f"the bot is connected: use {action}() so it gets the gateway event")
         message = self.message(message_id)
-        message.deleted = True
+        if message.deleted or message.visible_to is not None:
+            raise SimulationError(f"cannot {action} message {message_id}: it is not in any channel's history")
+        return message
 
     async def _run_interaction(self, bot: discord.Client, payload: dict[str, Any], token: str) -> InteractionResult:
         self._feed(bot, "INTERACTION_CREATE", payload)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from . import limits
 from . import permissions as perm
 from .clock import SimClock
 from .models import SimMember, SimMessage, SimPermissionError, SimulationError
@@ -192,9 +193,14 @@ class GuildState:
         parent_id = int(data["parent_id"]) if data.get("parent_id") else None
         if parent_id is not None and self.channels.get(parent_id, {}).get("type") != GUILD_CATEGORY:
             raise http_error(400, 50035, "Invalid Form Body: parent_id is not a category")
-        name = str(data["name"])
+        name = str(data.get("name") or "")
         if channel_type == GUILD_TEXT:
             name = normalise_text_channel_name(name)
+        limits.check_channel_fields(data, name)
+        if parent_id is not None and self.category_size(parent_id) >= limits.CATEGORY_CHANNELS:
+            raise limits.category_full()
+        if len(self.guild_channels()) >= limits.GUILD_CHANNELS:
+            raise http_error(400, 30013, f"Maximum number of guild channels reached ({limits.GUILD_CHANNELS})")
         overwrites = data.get("permission_overwrites")
         if overwrites is None and parent_id is not None:
             # Created without overwrites inside a category: Discord syncs it with the category.
@@ -225,6 +231,10 @@ class GuildState:
         self._channel_messages[channel_id] = []
         self._emit("CHANNEL_CREATE", channel)
         return channel_id
+
+    def category_size(self, category_id: int) -> int:
+        """How many channels sit in a category (Discord allows 50)."""
+        return sum(1 for c in self.channels.values() if c.get("parent_id") == str(category_id))
 
     def _normalise_overwrite(self, overwrite: dict[str, Any]) -> dict[str, Any]:
         target = int(overwrite["id"])
