@@ -10,9 +10,10 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as date_parser
@@ -22,6 +23,40 @@ from bot.export.cli import add_export_parser, run_export_cli
 from bot.services.plans import DEFAULT_PLANS_DIR, check_path, format_check_report
 from bot.services.privacy import PrivacyService
 from bot.store.db import Database
+
+#: Blether's own loggers: these follow BLETHER_LOG_LEVEL.
+BLETHER_LOGGERS: Final = ("bot", "cogs")
+#: Other libraries' loggers and the most they may say, whatever BLETHER_LOG_LEVEL is. At DEBUG
+#: discord.py logs every gateway event it receives (everyone's words, names and ids) and
+#: aiosqlite every statement with its values (the words again); APScheduler narrates every job
+#: at INFO, and Blether logs what matters about each step itself.
+LIBRARY_LEVELS: Final[Mapping[str, int]] = {
+    "discord": logging.INFO,
+    "aiosqlite": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "asyncio": logging.WARNING,
+}
+_LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str) -> None:
+    """Log Blether's own records at ``level`` and everybody else's at WARNING (INFO for discord.py).
+
+    Turning Blether up to DEBUG to chase a problem must never turn on another library's
+    payload logging: the log file would then hold what people said in a café.
+    """
+    chosen = logging.getLevelName(level)
+    root = logging.getLogger()
+    if not any(getattr(handler, "blether", False) for handler in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+        handler.blether = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(max(logging.WARNING, chosen))
+    for name in BLETHER_LOGGERS:
+        logging.getLogger(name).setLevel(chosen)
+    for name, most in LIBRARY_LEVELS.items():
+        logging.getLogger(name).setLevel(max(most, chosen))
 
 
 def _plans_folder(value: str) -> Path:
@@ -90,9 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(text)
             return code
         settings = load_settings(args.env_file)
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        # APScheduler narrates every job at INFO; Blether logs what matters about each step itself.
-        logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+        configure_logging(settings.log_level)
         return asyncio.run(_dispatch(args, settings))
     except SettingsError as exc:
         print(exc, file=sys.stderr)

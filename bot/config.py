@@ -10,11 +10,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.core.when import TimezoneError, valid_timezone
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_ROLE_NAME = 100
 
 
 class SettingsError(ValueError):
@@ -68,12 +70,9 @@ def parse_settings(values: Mapping[str, str]) -> Settings:
 
     timezone = get("BLETHER_TIMEZONE", "Europe/London") or "Europe/London"
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        problems.append(
-            f"BLETHER_TIMEZONE={timezone!r} is not a time zone name. Use an IANA name such as "
-            "Europe/London or Europe/Dublin."
-        )
+        timezone = valid_timezone(timezone)
+    except TimezoneError as exc:
+        problems.append(f"BLETHER_TIMEZONE: {exc}")
 
     log_level = (get("BLETHER_LOG_LEVEL", "INFO") or "INFO").upper()
     if log_level not in LOG_LEVELS:
@@ -109,9 +108,16 @@ def parse_settings(values: Mapping[str, str]) -> Settings:
     facilitator_role = get("BLETHER_FACILITATOR_ROLE", "Café facilitator") or "Café facilitator"
     if organiser_role.casefold() == facilitator_role.casefold():
         problems.append("BLETHER_ORGANISER_ROLE and BLETHER_FACILITATOR_ROLE must name different roles.")
+    for name, role in (("BLETHER_ORGANISER_ROLE", organiser_role), ("BLETHER_FACILITATOR_ROLE", facilitator_role)):
+        if len(role) > MAX_ROLE_NAME:
+            problems.append(f"{name} is {len(role)} characters long; Discord role names have at most {MAX_ROLE_NAME}.")
 
     database = get("BLETHER_DATABASE", "blether.sqlite3") or "blether.sqlite3"
+    if Path(database).is_dir():
+        problems.append(f"BLETHER_DATABASE={database!r} is a folder; give a file name such as data/blether.sqlite3.")
     exports_dir = get("BLETHER_EXPORTS_DIR", "exports") or "exports"
+    if Path(exports_dir).exists() and not Path(exports_dir).is_dir():
+        problems.append(f"BLETHER_EXPORTS_DIR={exports_dir!r} is a file, not a folder; name a folder for exports.")
 
     if problems:
         raise SettingsError(problems)

@@ -21,9 +21,12 @@ from typing import Annotated, Any, Final
 
 import yaml
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
+
+from bot.core import templating
+from bot.core.templating import TemplateLimitError
 
 MIN_ROUND_MINUTES: Final = 1
 MAX_ROUND_MINUTES: Final = 240
@@ -58,10 +61,11 @@ TEMPLATE_VARIABLES: Final[Mapping[str, str]] = {
 _NAMESPACES: Final = frozenset(name.split(".", 1)[0] for name in TEMPLATE_VARIABLES)
 _NEUTRAL_ROOM_NAME: Final = "the café"
 
-#: The single template environment. Sandboxed so templates cannot reach Python internals
-#: (``{{ ''.__class__ }}`` is refused); strict so a misspelt variable is an error rather
-#: than silently empty text; no autoescape because the output is chat text, not HTML.
-TEMPLATE_ENV: Final = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+#: The single template environment for plans. Sandboxed and bounded (see
+#: :mod:`bot.core.templating`) so templates cannot reach Python internals or exhaust the
+#: bot; strict so a misspelt variable is an error rather than silently empty text; no
+#: autoescape because the output is chat text, not HTML.
+TEMPLATE_ENV: Final = templating.sandbox(undefined=StrictUndefined, autoescape=False)
 
 
 @lru_cache(maxsize=256)
@@ -77,7 +81,12 @@ def render(template: str, context: Mapping[str, object]) -> str:
     variable in :data:`TEMPLATE_VARIABLES`; templates are checked against that set when
     the plan is parsed, so rendering a valid plan with it does not fail.
     """
-    return _compile(template).render(context)
+    return templating.render(_compile(template), context)
+
+
+async def render_async(template: str, context: Mapping[str, object]) -> str:
+    """:func:`render` in a worker thread, for services: a template at its limits must not stall the bot."""
+    return await templating.render_async(_compile(template), context)
 
 
 def template_context(
@@ -476,6 +485,8 @@ def check_template(template: str, context: Mapping[str, object]) -> list[str]:
         return unknown
     try:
         text = render(template, context)
+    except TemplateLimitError as exc:
+        return [f"too much for a template: {exc.message}"]
     except SecurityError as exc:
         return [f"not allowed in a template: {exc.message}"]
     except UndefinedError as exc:

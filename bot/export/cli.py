@@ -9,22 +9,50 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import TextIO
 
 from bot.export.request import FORMATS, ExportError, ExportRequest
-from bot.services.exports import export_zip, human_size, run_export
+from bot.services.exports import export_zip, human_size, private_dir, run_export
 from bot.store.db import Database
 
 _BAR_WIDTH = 30
+#: No café has more rounds or rooms than this; a bigger number is a typo.
+_MAX_NUMBER = 1000
+#: Folders that look writable but are the kernel's, not a place for files.
+_SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
 def _numbers(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        numbers = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected numbers separated by commas, like 1,3 (got {text!r})") from None
+    if len(numbers) > _MAX_NUMBER or any(not 1 <= n <= _MAX_NUMBER for n in numbers):
+        raise argparse.ArgumentTypeError(f"expected numbers from 1 to {_MAX_NUMBER}, like 1,3 (got {text[:40]!r})")
+    return numbers
+
+
+class _OutError(Exception):
+    """``--out`` cannot hold an export; the message says what to choose instead."""
+
+
+def _prepare_out(out: Path) -> None:
+    """Make sure ``--out`` is a folder Blether can write private files into, or say why not."""
+    resolved = out.expanduser().resolve()
+    if any(resolved == folder or folder in resolved.parents for folder in _SYSTEM_FOLDERS):
+        raise _OutError(f"--out {out} is a system folder; choose an ordinary folder, e.g. --out exports")
+    if resolved.exists() and not resolved.is_dir():
+        raise _OutError(f"--out {out} is a file, not a folder; name a folder (it is made if missing)")
+    try:
+        private_dir(resolved)
+        with tempfile.NamedTemporaryFile(dir=resolved, prefix=".blether-probe-"):
+            pass  # only asking whether a file can be made there
+    except OSError as exc:
+        raise _OutError(f"--out {out} cannot be written to ({exc.strerror or exc}); choose a folder you can write to"
+                        ) from None
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -123,14 +151,19 @@ async def run_export_cli(args: argparse.Namespace, db: Database) -> int:
     )
     progress = _ProgressBar(sys.stderr)
     try:
+        await asyncio.to_thread(_prepare_out, args.out)
         if args.zip:
             zip_path, summary = await export_zip(db, request, args.out, progress=progress)
             zipped = await asyncio.to_thread(lambda: zip_path.stat().st_size)
             print(f"{zip_path}  {human_size(zipped)}")
         else:
             summary = await run_export(db, request, args.out, progress=progress)
-    except ExportError as error:
+    except (ExportError, _OutError) as error:
         print(f"blether export: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"blether export: could not write to --out {args.out} ({error.strerror or error}); free some space "
+              "or choose another folder", file=sys.stderr)
         return 2
     for written in summary.files:
         print(f"  {written.path}  {human_size(written.bytes)}  {written.rows:,} rows  {written.seconds:.1f} s")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from bot.core.text import neutralise_discord
+
 EMAIL_MARK = "[email]"
 PHONE_MARK = "[phone]"
 LINK_MARK = "[link]"
@@ -94,11 +96,15 @@ def redactor(words: Iterable[str]) -> Callable[[str], str]:
 
 
 def cleaner(*, scrub_contacts: bool, redact_words: Iterable[str] = ()) -> Callable[[str], str]:
-    """Compose scrubbing and redaction into the one function a writer applies to user text."""
+    """Compose scrubbing and redaction into the one function a writer applies to user text.
+
+    Discord links and ids are neutralised in every export, scrubbed or not: text captured
+    before a form of link was recognised at capture must not leave the system with it.
+    """
     redact = redactor(redact_words)
     if scrub_contacts:
-        return lambda text: redact(scrub(text))
-    return redact
+        return lambda text: redact(scrub(neutralise_discord(text)))
+    return lambda text: redact(neutralise_discord(text))
 
 
 def _identity(text: str) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import PackageLoader, select_autoescape
+
+from bot.core import templating
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 _MD_LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)", re.MULTILINE)
@@ -34,9 +36,12 @@ def long_date(moment: datetime) -> str:
     return f"{moment:%A} {moment.day} {moment:%B %Y}, {moment:%H:%M}"
 
 
-def _environment() -> Environment:
-    env = Environment(
+def _environment() -> templating.BoundedSandbox:
+    """Shipped, trusted templates: sandboxed like every other, but without the per-render
+    budget, because one report renders every contribution of a series."""
+    env = templating.sandbox(
         loader=PackageLoader("bot.export", "templates"),
+        limits=None,
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,

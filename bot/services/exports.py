@@ -3,11 +3,16 @@
 Files are written into a private scratch folder and moved into place only when every format
 has succeeded, so a failed run leaves nothing half-written (invariant 7). Each run is recorded
 in the ``exports`` table: organisers can see what left the system, when and where to.
+
+Exports hold people's words: every folder made here is 0700 and every file 0600, whatever the
+host's umask. A zip posted to the organisers' channel is deleted from the host once Discord
+has it; one that could not be posted is kept (0600) until the retention job removes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import tempfile
@@ -15,7 +20,8 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from bot.export.context import ExportContext
@@ -23,9 +29,18 @@ from bot.export.request import ExportError, ExportRequest
 from bot.export.rows import RowStream
 from bot.export.scope import load_sessions
 from bot.export.writers import WRITERS
+from bot.services.chat import Chat
 from bot.store.db import Database
 
-__all__ = ["ExportError", "ExportRequest", "ExportSummary", "WrittenFile", "export_zip", "run_export"]
+__all__ = [
+    "ExportDelivery", "ExportError", "ExportRequest", "ExportSummary", "KeptBecause", "WrittenFile", "export_zip",
+    "remove_old_host_copies", "run_export", "send_export",
+]
+
+log = logging.getLogger(__name__)
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +140,7 @@ async def export_zip(
     names inside the zip.
     """
     out_dir = Path(out_dir)
-    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(private_dir, out_dir)
     scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".blether-zip-", dir=out_dir))
     try:
         summary, guild = await _write(db, request, scratch, guild_id, progress)
@@ -153,7 +168,7 @@ async def _write(
     tracker = _Progress(progress)
     stream = RowStream(db, request, tracker.read)
     tracker.total = await stream.count(sessions) * sum(WRITERS[f].passes for f in formats)
-    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(private_dir, out_dir)
     scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".blether-export-", dir=out_dir))
     made_at = datetime.now(UTC).replace(microsecond=0)
     ctx = ExportContext(request, sessions, scratch, made_at, stream)
@@ -201,12 +216,152 @@ async def _record(
     return replace(summary, export_id=export_id)
 
 
+def private_dir(path: Path) -> None:
+    """Make ``path`` and any missing parents as folders only the bot's user can open (0700).
+
+    ``Path.mkdir(parents=True, mode=…)`` gives the parents the umask's mode, so each missing
+    folder is made here. A folder that already exists is the operator's and is left as it is.
+    """
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:
+            continue
+        folder.chmod(PRIVATE_DIR)  # mkdir's mode is also filtered by the umask
+
+
 def _move(source: Path, target: Path) -> int:
+    source.chmod(PRIVATE_FILE)
     os.replace(source, target)
     return target.stat().st_size
 
 
 def _zip(paths: list[Path], zip_path: Path) -> None:
-    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    fd = os.open(zip_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in paths:
             archive.write(path, arcname=path.name)
+
+
+# --- sending an export to the organisers' channel --------------------------------------
+
+
+class KeptBecause(StrEnum):
+    """Why a zip stayed on the host instead of being posted."""
+
+    TOO_LARGE = "too_large"
+    NO_CHANNEL = "no_channel"
+    UPLOAD_FAILED = "upload_failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportDelivery:
+    """What :func:`send_export` did: the cog only has to put this into words."""
+
+    summary: ExportSummary
+    zip_name: str
+    size: int
+    #: The message in the organisers' channel holding the zip, when it was posted.
+    message_id: int | None = None
+    #: The host copy left behind (0600), when it was not posted.
+    kept_at: Path | None = None
+    kept_because: KeptBecause | None = None
+
+    @property
+    def sent(self) -> bool:
+        return self.message_id is not None
+
+
+def export_caption(summary: ExportSummary) -> str:
+    """The text posted with the zip: what it holds and what a later withdrawal cannot do."""
+    return (
+        f"Export of {summary.scope}: {summary.rows} contribution(s), pseudonymous. A later withdrawal cannot "
+        "recall this file; a newer export supersedes it."
+    )
+
+
+async def send_export(
+    db: Database,
+    chat: Chat,
+    request: ExportRequest,
+    *,
+    exports_dir: Path,
+    guild_id: int,
+    channel_id: int | None,
+    upload_limit: int,
+) -> ExportDelivery:
+    """Export ``request`` for ``guild_id`` as a zip and post it to the organisers' channel.
+
+    The zip is built off the event loop in a private folder under ``exports_dir``. Once it is
+    posted the host copy is deleted, because the channel now holds it and a second copy on
+    the host is one more place people's words could leak from. It is kept (0600) only when it
+    cannot be posted: larger than ``upload_limit`` bytes, no organisers' channel
+    (``channel_id`` is None), or the upload failed. Raises ExportError, before writing
+    anything, when the request cannot be honoured.
+    """
+    await asyncio.to_thread(private_dir, exports_dir)
+    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"{guild_id}-", dir=exports_dir))
+    try:
+        zip_path, summary = await export_zip(db, request, folder, guild_id=str(guild_id))
+    except BaseException:
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+        raise
+    size = (await asyncio.to_thread(zip_path.stat)).st_size
+
+    def kept(because: KeptBecause) -> ExportDelivery:
+        log.info("export %s kept on the host (%s)", summary.export_id, because)
+        return ExportDelivery(summary, zip_path.name, size, kept_at=zip_path, kept_because=because)
+
+    if size > upload_limit:
+        return kept(KeptBecause.TOO_LARGE)
+    if channel_id is None:
+        return kept(KeptBecause.NO_CHANNEL)
+    data = await asyncio.to_thread(zip_path.read_bytes)
+    try:
+        message_id = await chat.post_file(channel_id, export_caption(summary), zip_path.name, data)
+    except Exception as exc:  # the Chat port does not name its adapter's errors; any failure keeps the file
+        log.warning("export %s could not be posted (%s); kept on the host", summary.export_id, type(exc).__name__)
+        return kept(KeptBecause.UPLOAD_FAILED)
+    await asyncio.to_thread(shutil.rmtree, folder, True)
+    return ExportDelivery(summary, zip_path.name, size, message_id=message_id)
+
+
+async def remove_old_host_copies(exports_dir: Path, older_than: timedelta, *, now: datetime | None = None) -> int:
+    """Delete export files under ``exports_dir`` last changed before ``now - older_than``.
+
+    For the daily retention job: a zip kept because it could not be posted must not outlive
+    the words it holds. Folders left empty go too; symbolic links are never followed.
+    Returns how many files were removed.
+    """
+    cutoff = ((now or datetime.now(UTC)) - older_than).timestamp()
+    return await asyncio.to_thread(_remove_older_than, exports_dir, cutoff)
+
+
+def _remove_older_than(exports_dir: Path, cutoff: float) -> int:
+    if not exports_dir.is_dir():
+        return 0
+    removed = 0
+    emptied: set[Path] = set()
+    for root, folders, files in os.walk(exports_dir, topdown=False):
+        here = Path(root)
+        for name in files:
+            path = here / name
+            try:
+                if path.lstat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+                    emptied.add(here)
+            except FileNotFoundError:
+                continue
+        for name in folders:
+            folder = here / name
+            try:
+                # A folder this pass emptied, or an old one: a new empty folder may be an
+                # export being written right now.
+                if folder in emptied or folder.lstat().st_mtime < cutoff:
+                    folder.rmdir()  # only succeeds when empty
+            except OSError:
+                continue
+    return removed

@@ -6,11 +6,13 @@ render sandboxed with strict undefined variables, so a typo fails loudly in test
 
 from __future__ import annotations
 
+import asyncio
 from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
+
+from bot.core import templating
 
 import prompts
 
@@ -19,8 +21,9 @@ MESSAGES_DIR: Path = prompts.MESSAGES_DIR
 
 
 @lru_cache(maxsize=1)
-def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def _environment() -> templating.BoundedSandbox:
+    """Organisers may reword these files, so they get the same bounded sandbox as plans."""
+    return templating.sandbox(
         loader=FileSystemLoader(str(MESSAGES_DIR)),
         undefined=StrictUndefined,
         autoescape=False,
@@ -28,10 +31,19 @@ def _environment() -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    return env
+
+
+def _fit(text: str) -> str:
+    """Discord caps messages at 2000 characters."""
+    text = text.strip()
+    return text if len(text) <= 2000 else text[:1990].rstrip() + " …"
 
 
 def message(name: str, **context: object) -> str:
-    """Render `prompts/messages/<name>.j2`; Discord caps messages at 2000 characters."""
-    text = _environment().get_template(f"{name}.j2").render(**context).strip()
-    return text if len(text) <= 2000 else text[:1990].rstrip() + " …"
+    """Render `prompts/messages/<name>.j2` (reads the file the first time: prefer :func:`message_async`)."""
+    return _fit(templating.render(_environment().get_template(f"{name}.j2"), context))
+
+
+async def message_async(name: str, **context: object) -> str:
+    """:func:`message` in a worker thread, so loading and rendering never stall the event loop."""
+    return await asyncio.to_thread(message, name, **context)

@@ -85,7 +85,39 @@ def _plan_folders(plans_dir: Path) -> list[Path]:
     return sorted(child for child in plans_dir.iterdir() if (child / PLAN_FILE).is_file())
 
 
+#: Parsed plans (or their problems) by file, with the modification time and size they were
+#: parsed at. Plan autocomplete lists every plan on each keystroke; parsing (which renders
+#: every template) only happens again when a file changes.
+_CACHE: dict[tuple[Path, bool], tuple[tuple[int, int], Plan | PlanError]] = {}
+_CACHE_LIMIT: Final = 256
+
+
 def _read_plan(path: Path, *, folder_is_id: bool) -> Plan:
+    """Read and parse one plan file, or reuse the parse while the file is unchanged.
+
+    Raises :class:`PlanError` for anything wrong with it (broken plans are remembered too, so
+    a plan listing does not re-parse them either).
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return _parse_plan_file(path, folder_is_id=folder_is_id)
+    key, stamp = (path.resolve(), folder_is_id), (info.st_mtime_ns, info.st_size)
+    cached = _CACHE.get(key)
+    if cached is None or cached[0] != stamp:
+        try:
+            outcome: Plan | PlanError = _parse_plan_file(path, folder_is_id=folder_is_id)
+        except PlanError as exc:
+            outcome = exc
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        cached = _CACHE[key] = (stamp, outcome)
+    if isinstance(cached[1], PlanError):
+        raise PlanError(cached[1].problems)
+    return cached[1]
+
+
+def _parse_plan_file(path: Path, *, folder_is_id: bool) -> Plan:
     """Read and parse one plan file; raise :class:`PlanError` for anything wrong with it.
 
     ``folder_is_id`` is set when the plan was found by scanning a plans folder: there the

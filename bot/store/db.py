@@ -2,11 +2,15 @@
 
 One connection (not a pool) because SQLite serialises writers anyway; WAL lets readers such as
 a long export run beside the capture path without blocking it.
+
+The database holds people's words and the pseudonym key, so the file, its ``-wal`` and ``-shm``
+companions and any folder made for it are readable by the bot's user only (0600 / 0700).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -46,13 +50,18 @@ class Database:
         """Open, enable WAL and foreign keys, and bring the schema up to date."""
         if self._conn is not None:
             return
-        if self.path.parent and not self.path.parent.exists():
-            await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
+        on_disk = str(self.path) != ":memory:"
+        if on_disk:
+            await asyncio.to_thread(_create_private, self.path)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
         await self._conn.execute("PRAGMA journal_mode=WAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
+        if on_disk:
+            # SQLite makes -wal and -shm with the database file's mode, but only when it
+            # creates them; an older pair left by a previous run keeps whatever it had.
+            await asyncio.to_thread(_restrict_companions, self.path)
         await self.migrate()
 
     async def close(self) -> None:
@@ -122,6 +131,28 @@ class Database:
                 await self.conn.execute("COMMIT")
             applied.append(number)
         return applied
+
+
+def _create_private(path: Path) -> None:
+    """Make missing folders 0700 and the database file 0600 before SQLite opens it."""
+    missing = [folder for folder in path.parents if not folder.exists()]
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        folder.chmod(0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+
+
+def _restrict_companions(path: Path) -> None:
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        try:
+            companion.chmod(0o600)
+        except FileNotFoundError:
+            continue
 
 
 def available_migrations() -> list[tuple[int, str]]:

@@ -101,3 +101,22 @@ def test_export_of_an_unknown_session_is_a_clear_error(tmp_path: Path) -> None:
     result = _blether(tmp_path, "export", "--session", "42", "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert "42" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--out", "/dev/null"), "system folder"),
+        (("--out", "/proc/self"), "system folder"),
+        (("--out", "existing.txt"), "is a file, not a folder"),
+        (("--out", "out", "--rounds", "99999999999999999999999"), "numbers from 1 to 1000"),
+        (("--out", "out", "--rooms", "0,2"), "numbers from 1 to 1000"),
+    ],
+)
+def test_export_out_and_numbers_that_cannot_work_say_what_to_fix(tmp_path: Path, args: tuple[str, ...],
+                                                                   says: str) -> None:
+    (tmp_path / "existing.txt").write_text("keep me")
+    result = _blether(tmp_path, "export", "--session", "1", *args)
+    assert result.returncode == 2
+    assert says in result.stderr and "Traceback" not in result.stderr + result.stdout
+    assert (tmp_path / "existing.txt").read_text() == "keep me"

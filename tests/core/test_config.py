@@ -60,3 +60,25 @@ def test_missing_token_says_where_to_put_it() -> None:
         parse_settings({"DISCORD_TOKEN": "  "}).require_token()
     assert "DISCORD_TOKEN is not set" in str(caught.value)
     assert ".env" in str(caught.value)
+
+
+@pytest.mark.parametrize("zone", ["x" * 256, "posix/Europe/London", "right/Europe/London", "localtime", "Factory"])
+def test_a_time_zone_must_be_a_place_in_the_zone_database(zone: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({"BLETHER_TIMEZONE": zone})
+    [problem] = caught.value.problems
+    assert problem.startswith("BLETHER_TIMEZONE:") and "Europe/London" in problem
+
+
+def test_paths_and_role_names_that_cannot_work_are_reported(tmp_path: Path) -> None:
+    a_file = tmp_path / "exports.txt"
+    a_file.write_text("")
+    with pytest.raises(SettingsError) as caught:
+        parse_settings({
+            "BLETHER_DATABASE": str(tmp_path), "BLETHER_EXPORTS_DIR": str(a_file),
+            "BLETHER_ORGANISER_ROLE": "o" * 101,
+        })
+    problems = caught.value.problems
+    assert len(problems) == 3
+    for name in ("BLETHER_DATABASE", "BLETHER_EXPORTS_DIR", "BLETHER_ORGANISER_ROLE"):
+        assert sum(p.startswith(name) for p in problems) == 1, name

@@ -284,3 +284,26 @@ def test_damaged_snapshot_is_a_plan_error() -> None:
 def test_plan_error_needs_a_problem() -> None:
     with pytest.raises(ValueError, match="at least one problem"):
         PlanError([])
+
+
+@pytest.mark.parametrize(
+    ("template", "says"),
+    [
+        ("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", "range()"),
+        ("{% for i in range(999) %}{% for j in range(999) %}{% endfor %}{% endfor %}x", "too much work"),
+        ("{{ 'x' * 3 * 10**9 }}", "too much for a template"),
+        ("{{ lipsum(10**6) }}", "unknown variable 'lipsum'"),
+    ],
+)
+def test_templates_that_would_exhaust_the_bot_are_refused_where_they_are(template: str, says: str) -> None:
+    problem = only_problem(GOOD.replace("Call 116 123.", f'"{template}"'))
+
+    assert problem.location == "signposting"
+    assert says in problem.message
+
+
+async def test_render_async_gives_the_same_text_as_render() -> None:
+    from bot.core.plan import render_async
+
+    context = {"cafe": {"title": "Tea"}}
+    assert await render_async("Hello {{ cafe.title }}", context) == render("Hello {{ cafe.title }}", context)

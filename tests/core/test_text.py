@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,3 +67,84 @@ def test_attachments_are_only_marked_by_kind() -> None:
     assert attachment_marker("image/png; charset=binary", "me.png") == "[attachment: image/png]"
     assert attachment_marker(None, "notes.PDF") == "[attachment: pdf]"
     assert attachment_marker("", "noextension") == "[attachment: file]"
+    assert attachment_marker(None, "holiday.JPG") == "[attachment: image]"
+
+
+def test_an_attachment_never_shows_its_file_name() -> None:
+    assert attachment_marker(None, "alice_mctavish_nhs") == "[attachment: file]"
+    assert attachment_marker(None, "letter.alice_mctavish_nhs") == "[attachment: file]"
+    assert attachment_marker("image/alice-mctavish", "x.png") == "[attachment: image]"
+    assert attachment_marker("application/x-alice", "x") == "[attachment: file]"
+
+
+KINDS = {"image", "audio", "video", "text", "pdf", "file"}
+
+
+@settings(max_examples=200)
+@given(
+    st.text(min_size=1, max_size=40),
+    st.one_of(st.none(), st.just(""), st.text(max_size=40), st.sampled_from(["image/png", "audio/ogg"])),
+)
+def test_attachment_markers_come_from_a_fixed_vocabulary(filename: str, content_type: str | None) -> None:
+    marker = attachment_marker(content_type, filename)
+    assert marker.startswith("[attachment: ") and marker.endswith("]")
+    kind = marker.removeprefix("[attachment: ").removesuffix("]")
+    assert kind in KINDS or kind in {"image/png", "audio/ogg"}
+
+
+SNOWFLAKES = st.integers(min_value=10**16, max_value=10**20 - 1).map(str)
+INVITE_CODES = st.text(alphabet=string.ascii_letters + string.digits, min_size=6, max_size=10)
+HOSTS = st.sampled_from([
+    "discord.com", "www.discord.com", "ptb.discord.com", "canary.discord.com", "discordapp.com",
+    "www.discordapp.com", "ptb.discordapp.com", "canary.discordapp.com", "DISCORD.com",
+])
+SCHEMES = st.sampled_from(["", "https://", "http://", "HTTPS://"])
+
+
+@st.composite
+def discord_forms(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """One way of writing a Discord id or link, and the secrets in it that must not survive."""
+    ids = [draw(SNOWFLAKES) for _ in range(3)]
+    code = draw(INVITE_CODES)
+    scheme, host = draw(SCHEMES), draw(HOSTS)
+    kind = draw(st.sampled_from(["bare", "message", "dm", "user", "invite-gg", "invite-host"]))
+    if kind == "bare":
+        return ids[0], [ids[0]]
+    if kind == "message":
+        return f"{scheme}{host}/channels/{ids[0]}/{ids[1]}/{ids[2]}", ids
+    if kind == "dm":
+        return f"{scheme}{host}/channels/@me/{ids[0]}", [ids[0]]
+    if kind == "user":
+        return f"{scheme}{host}/users/{ids[0]}", [ids[0]]
+    if kind == "invite-gg":
+        return f"{scheme}{draw(st.sampled_from(['', 'www.']))}discord.gg/{code}", [code]
+    return f"{scheme}{host}/invite/{code}", [code]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.text(max_size=15), discord_forms()), min_size=1, max_size=4), st.text(max_size=15))
+def test_no_discord_id_or_link_survives_cleaning(parts: list[tuple[str, tuple[str, list[str]]]], tail: str) -> None:
+    text = "".join(before + form for before, (form, _) in parts) + tail
+    cleaned = clean_contribution(text, pseudonyms)
+    random_text = "\x00".join([*(before for before, _ in parts), tail])
+    for _, (form, secrets) in parts:
+        for secret in secrets:
+            # The random text may happen to hold the same characters; that is not a leak.
+            assert secret not in cleaned or secret in random_text, (form, cleaned)
+    assert "/channels/" not in cleaned.lower() and "/users/" not in cleaned.lower()
+    assert "discord.gg/" not in cleaned.lower() and "/invite/" not in cleaned.lower()
+
+
+def test_each_form_becomes_a_neutral_marker() -> None:
+    text = (
+        "id 123456789012345678, discord.com/channels/1/2 www.discord.com/channels/@me/3 "
+        "discord.com/users/123456789012345678 discord.gg/abc ptb.discord.com/invite/xyz"
+    )
+    assert clean_contribution(text, pseudonyms) == (
+        "id [id], [discord link] [discord link] [discord link] [invite link] [invite link]"
+    )
+
+
+def test_short_numbers_and_phone_numbers_are_not_taken_for_ids() -> None:
+    text = "call 116 123 or 07700 900123, about 1234567890123456 steps"
+    assert clean_contribution(text, pseudonyms) == text

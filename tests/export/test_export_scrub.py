@@ -72,3 +72,9 @@ def test_cleaner_without_options_changes_nothing() -> None:
     text = "jo@example.org 07700 900123"
     assert cleaner(scrub_contacts=False)(text) == text
     assert cleaner(scrub_contacts=True, redact_words=["jo"])(text + " Jo") == "[email] [phone] [redacted]"
+
+
+@pytest.mark.parametrize("scrub_contacts", [False, True])
+def test_every_export_neutralises_discord_ids_stored_before_capture_knew_them(scrub_contacts: bool) -> None:
+    text = "ask 123456789012345678 or see discord.com/users/123456789012345678 and discord.gg/abcdef"
+    assert cleaner(scrub_contacts=scrub_contacts)(text) == "ask [id] or see [discord link] and [invite link]"

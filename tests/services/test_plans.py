@@ -151,3 +151,32 @@ def test_check_missing_path_or_empty_folder_fails(tmp_path: Path) -> None:
     assert missing[0].problems[0].message == "no such file or folder"
     assert empty[0].problems[0].message.startswith("no plans here")
     assert format_check_report(missing + empty)[1] == 1
+
+
+async def test_plans_are_parsed_again_only_when_their_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import bot.services.plans as plans_module
+
+    path = write_plan(tmp_path, "cached", shipped_as("cached"))
+    parsed: list[str] = []
+    real_parse = plans_module.parse_plan
+
+    def counting_parse(text: str, *, source: str) -> object:
+        parsed.append(source)
+        return real_parse(text, source=source)
+
+    monkeypatch.setattr(plans_module, "parse_plan", counting_parse)
+    for _ in range(5):
+        assert [s.id for s in await list_plans(tmp_path)] == ["cached"]
+    assert len(parsed) == 1
+
+    path.write_text(shipped_as("cached").replace("title:", "title: Renamed\nx_title:", 1), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert not await list_plans(tmp_path)  # the edit broke the plan: it is parsed again and left out
+    assert len(parsed) == 2
+    assert not await list_plans(tmp_path)
+    assert len(parsed) == 2  # a broken plan is remembered too
