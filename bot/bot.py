@@ -158,10 +158,6 @@ class BletherBot(commands.Bot):
         if deleted:
             log.info("retention: deleted %s contribution(s) past their retention period", deleted)
 
-    async def erase_user(self, user_id: int) -> int:
-        """An erasure request: every table that holds something about the person."""
-        return (await self.services.privacy.erase_person(user_id)).total
-
     async def config_for(self, guild_id: int) -> GuildConfig:
         """A server's settings, or the host's defaults for a server that never ran setup."""
         return await self.services.guilds.get(guild_id) or self.default_config(guild_id)
