@@ -31,9 +31,10 @@ KEY = bytes(range(32))
 AT = STARTS + timedelta(minutes=5)
 
 
-async def cafe_with_words(db: Database, shift: int = 0, starts: datetime = STARTS) -> RunningCafe:
+async def cafe_with_words(db: Database, shift: int = 0, starts: datetime = STARTS, guild_id: int = GUILD,
+                          series: str = "series") -> RunningCafe:
     """A café where Ann and Ben both consented, spoke, asked for support; Ann also hosted."""
-    cafe = await running_cafe(db, [ANN, BEN], channel_shift=shift)
+    cafe = await running_cafe(db, [ANN, BEN], channel_shift=shift, guild_id=guild_id, series=series)
     if starts != STARTS:
         async with db.transaction() as conn:
             await conn.execute("UPDATE sessions SET starts_at = ? WHERE id = ?", (to_iso(starts), cafe.session_id))
@@ -53,7 +54,7 @@ async def cafe_with_words(db: Database, shift: int = 0, starts: datetime = START
             "INSERT INTO summaries (session_id, room_id, round_number, text, updated_at) VALUES (?, ?, 1, ?, 'x')",
             (cafe.session_id, cafe.room_ids[0], "People valued peer support."),
         )
-    await AuditRepo(db).record(GUILD, cafe.session_id, ANN, "next_round", "round=2")
+    await AuditRepo(db).record(guild_id, cafe.session_id, ANN, "next_round", "round=2")
     return cafe
 
 
