@@ -113,7 +113,7 @@ class Cafe(commands.Cog):
                                                                       interaction.guild_id or 0)
         await reply(interaction, f"Café #{cancelled.id} is cancelled.")
 
-    @group.command(name="erase", description="Organisers: erase everything Blether holds about a member")
+    @group.command(name="erase", description="Organisers: erase what this server's cafés hold about a member")
     @app_commands.describe(member="The person who asked for their data to be erased")
     async def erase(self, interaction: discord.Interaction, member: discord.User) -> None:
         config = await require_organiser(interaction)

@@ -60,7 +60,7 @@ class Erasure:
 
     def describe(self) -> str:
         removed = ", ".join(f"{table} {n}" for table, n in self.removed.items()) or "nothing"
-        text = f"Removed {self.total} row(s) ({self.scope.describe}): {removed}."
+        text = f"Removed {self.total} row(s) ({self.scope.label}): {removed}."
         if self.changed:
             text += " Changed: " + ", ".join(f"{key} {n}" for key, n in self.changed.items()) + "."
         if self.identity_kept:

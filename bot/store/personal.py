@@ -58,7 +58,7 @@ class ErasureScope:
         return cls(None)
 
     @property
-    def describe(self) -> str:
+    def label(self) -> str:
         return "every server" if self.guild_id is None else f"server {self.guild_id}"
 
     def sessions(self, column: str = "session_id") -> tuple[str, tuple[object, ...]]:

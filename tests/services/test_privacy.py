@@ -186,3 +186,12 @@ async def test_retention_sweep_uses_the_default_for_unconfigured_servers(db: Dat
     sweep = PrivacyService(db).retention_sweep
     assert await sweep(datetime(2030, 1, 6, 18, 29, tzinfo=UTC), default_days=1) == 0
     assert await sweep(datetime(2030, 1, 6, 18, 31, tzinfo=UTC), default_days=1) == 2
+
+
+async def test_a_host_who_never_took_part_still_sees_what_they_did(db: Database) -> None:
+    await cafe_with_words(db)
+    host = 100000000000000009
+    await AuditRepo(db).record(GUILD, None, host, "purge", "")
+    report = json.loads(await PrivacyService(db).my_data(host))
+    assert "note" not in report and [r["action"] for r in report["audit_as_host"]] == ["purge"]
+    assert "participants" not in report
