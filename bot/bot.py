@@ -177,10 +177,6 @@ class BletherBot(commands.Bot):
         if deleted:
             log.info("retention: deleted %s contribution(s) past their retention period", deleted)
 
-    async def erase_user(self, user_id: int) -> int:
-        """An erasure request: every table that holds something about the person."""
-        return (await self.services.privacy.erase_person(user_id)).total
-
     def default_config(self) -> GuildConfig:
         """The host's settings as a server's defaults, until that server runs `/blether setup`."""
         return GuildConfig(

@@ -21,7 +21,7 @@ from dateutil import parser as date_parser
 from bot.config import Settings, SettingsError, load_settings
 from bot.export.cli import add_export_parser, run_export_cli
 from bot.services.plans import DEFAULT_PLANS_DIR, check_path, format_check_report
-from bot.services.privacy import PrivacyService
+from bot.services.privacy import ErasureFailed, ErasureScope, PrivacyService
 from bot.store.db import Database
 
 #: Blether's own loggers: these follow BLETHER_LOG_LEVEL.
@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--before", required=True, help="a date, e.g. 2026-06-01")
     purge.add_argument("--yes", action="store_true", help="don't ask for confirmation")
 
-    erase = commands.add_parser("erase", help="erase everything held about one Discord user (an erasure request)")
+    erase = commands.add_parser(
+        "erase", help="the data controller's erasure: everything held about one Discord user, on every server")
     erase.add_argument("--user", type=int, required=True, help="their Discord user id")
     erase.add_argument("--yes", action="store_true", help="don't ask for confirmation")
     return parser
@@ -211,6 +212,10 @@ async def _purge(db: Database, args: argparse.Namespace, settings: Settings) -> 
 async def _erase(db: Database, args: argparse.Namespace) -> int:
     if not _confirm(f"Erase everything Blether holds about Discord user {args.user}?", args.yes):
         return 1
-    erasure = await PrivacyService(db).erase_person(args.user)
-    print(f"Erased {erasure.total} row(s): " + (", ".join(f"{k} {v}" for k, v in erasure.rows.items()) or "none"))
+    try:
+        erasure = await PrivacyService(db).erase_person(args.user, ErasureScope.everywhere())
+    except ErasureFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(erasure.describe())
     return 0

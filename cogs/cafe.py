@@ -16,6 +16,7 @@ from bot.core.models import Session
 from bot.core.timeline import SessionState
 from bot.services.exports import ExportError, ExportRequest, export_zip
 from bot.services.plans import list_plans
+from bot.services.privacy import ErasureFailed, ErasureScope
 from cogs._common import CafeOption, blether, cafe_here, config_of, facilitators_only, organisers_only, reply
 
 UPLOAD_LIMIT = 10 * 1024 * 1024
@@ -117,15 +118,27 @@ class Cafe(commands.Cog):
                                                                           interaction.guild_id or 0)
         await reply(interaction, f"Café #{cancelled.id} is cancelled.")
 
-    @group.command(name="erase", description="Organisers: erase everything Blether holds about a member")
+    @group.command(name="erase", description="Organisers: erase what this server's cafés hold about a member")
     @app_commands.describe(member="The person who asked for their data to be erased")
     @organisers_only()
     async def erase(self, interaction: discord.Interaction, member: discord.User) -> None:
         config = config_of(interaction)
-        erased = await blether(interaction).erase_user(member.id)
-        await blether(interaction).services.cafes.audit.record(config.guild_id, None, interaction.user.id, "erase", "")
-        await reply(interaction, f"Erased {erased} row(s) about that person from every table. Exports already sent "
-                                 "cannot be recalled; make a new export to replace them.")
+        bot = blether(interaction)
+        # An organiser answers for their own server only; erasing across servers is the host's
+        # `blether erase`, run by the data controller.
+        try:
+            erasure = await bot.services.privacy.erase_person(member.id, ErasureScope.server(config.guild_id))
+        except ErasureFailed as exc:
+            raise UserError(f"{exc} Try again; if it keeps failing, ask the bot's host to run `blether erase`."
+                            ) from exc
+        erased = erasure.cafe_rows
+        await bot.services.cafes.audit.record(config.guild_id, None, interaction.user.id, "erase",
+                                              f"rows={sum(erased.values())}")
+        await reply(interaction, f"Erased {sum(erased.values())} row(s) about that person from this server's cafés "
+                                 f"({', '.join(f'{t} {n}' for t, n in erased.items()) or 'nothing held'}). "
+                                 "Other servers' data is untouched: erasure everywhere is for the bot's host "
+                                 "(`blether erase`). Exports already sent cannot be recalled; make a new export "
+                                 "to replace them.")
 
     @group.command(name="export", description="Organisers: export a café's consented contributions")
     @app_commands.describe(cafe="The café to export (see /cafe list)", series="Or: every café in a series",

@@ -12,9 +12,8 @@ from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined
 
-from bot.core import templating
-
 import prompts
+from bot.core import templating
 
 #: Always the package's own templates (never an organiser's plans folder), installed or not.
 MESSAGES_DIR: Path = prompts.MESSAGES_DIR

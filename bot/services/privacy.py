@@ -1,176 +1,146 @@
-"""People's rights over their data: see it all, erase it all, and let it expire.
+"""People's rights over their data: see it all, erase it, and let it expire.
 
-Every table that can hold something about a person is named in `PERSONAL_TABLES`; the
-erasure test walks the schema and fails if a new table appears that is not covered here.
+Erasure and `/mydata` run the personal-data owners of `bot.store.owners` (each repository that
+holds something about a person says how to erase and show it). An erasure runs every owner in
+one transaction under a per-person lock, so it lands whole or not at all and two requests for the
+same person cannot interleave; it reports what each table lost.
+
+Two scopes: an organiser erases what their own server holds (`/cafe erase`); the data controller
+erases everything on every server (`blether erase`). The participant row and a series' pseudonym
+outlive a server-scoped erasure while the person still has rows elsewhere, because removing them
+would cascade into the other server's data.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import re
+import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from bot.core.clock import to_iso
-from bot.core.text import NEUTRAL_PERSON
+from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
+from bot.store.owners import personal_data_owners
 from bot.store.people import PeopleRepo
+from bot.store.personal import ErasureScope, PersonalData, PersonRef
 
-# table → how a person's rows are found in it (every one cascades from participants, but the
-# erasure deletes explicitly so that it does not depend on the foreign-key pragma being on).
-PERSONAL_TABLES: dict[str, str] = {
-    "contributions": "participant_id = :person",
-    "support_requests": "participant_id = :person",
-    "assignments": "participant_id = :person",
-    "consent_ledger": "participant_id = :person",
-    "pseudonyms": "participant_id = :person",
-    "rsvps": "participant_id = :person",
-    "participants": "id = :person",
-}
-# Tables that hold a Discord user id of staff rather than a participant row.
-ACTOR_TABLES: dict[str, str] = {"audit": "actor_id", "support_requests": "handled_by"}
-ACTOR_KEYS = tuple(f"{table}.{column}" for table, column in ACTOR_TABLES.items())
-# Tables with no personal data at all (checked by the erasure test, so nothing is forgotten).
-IMPERSONAL_TABLES = frozenset(
-    {"app_secrets", "guild_config", "sessions", "rooms", "rounds", "round_prompts", "summaries", "scheduled_steps",
-     "exports"}
-)
+__all__ = ["Erasure", "ErasureFailed", "ErasureScope", "PrivacyService"]
+
+IDENTITY_TABLES = ("participants", "pseudonyms")
 
 
 @dataclass(frozen=True)
 class Erasure:
-    rows: dict[str, int]
+    """What one erasure did: rows deleted per table, values unnamed or flagged per "table.column"."""
+
+    scope: ErasureScope
+    counts: dict[str, int] = field(default_factory=dict)
+    identity_kept: bool = False  # rows remain on other servers, so the person's identity stays
+
+    @property
+    def removed(self) -> dict[str, int]:
+        return {k: v for k, v in self.counts.items() if "." not in k}
+
+    @property
+    def changed(self) -> dict[str, int]:
+        return {k: v for k, v in self.counts.items() if "." in k}
+
+    @property
+    def cafe_rows(self) -> dict[str, int]:
+        """Rows removed from the cafés in scope, leaving out the identity rows: whether those went
+        tells whether the person is known on another server, which an organiser must not learn."""
+        return {k: v for k, v in self.removed.items() if k not in IDENTITY_TABLES}
 
     @property
     def total(self) -> int:
-        return sum(self.rows.values())
+        """Rows deleted (values unnamed in rows that stay are reported, not counted)."""
+        return sum(self.removed.values())
+
+    def describe(self) -> str:
+        removed = ", ".join(f"{table} {n}" for table, n in self.removed.items()) or "nothing"
+        text = f"Removed {self.total} row(s) ({self.scope.label}): {removed}."
+        if self.changed:
+            text += " Changed: " + ", ".join(f"{key} {n}" for key, n in self.changed.items()) + "."
+        if self.identity_kept:
+            text += " Their participant record stays: they still have rows on another server."
+        return text
+
+
+class ErasureFailed(Exception):
+    """An owner failed; the whole erasure was rolled back and nothing was removed."""
+
+    def __init__(self, owner: str, reason: str) -> None:
+        super().__init__(f"Erasure rolled back, nothing was removed: {owner} failed ({reason}).")
+        self.owner = owner
 
 
 class PrivacyService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, owners: Sequence[PersonalData] | None = None) -> None:
         self.db = db
         self.people = PeopleRepo(db)
+        self.contributions = ContributionRepo(db)
+        self.owners: tuple[PersonalData, ...] = tuple(owners) if owners is not None else personal_data_owners(db)
+        # One lock per person while anyone holds or waits for it; weak, so the map does not grow.
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def my_data(self, discord_user_id: int) -> bytes:
-        """Everything Blether holds about this person, as readable JSON."""
-        person = await self.people.participant_id(discord_user_id)
+    def _lock(self, discord_user_id: int) -> asyncio.Lock:
+        lock = self._locks.get(discord_user_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[discord_user_id] = lock
+        return lock
+
+    async def erase_person(self, discord_user_id: int, scope: ErasureScope) -> Erasure:
+        """Run every owner's erasure for the person in `scope`, all in one transaction."""
+        lock = self._lock(discord_user_id)
+        async with lock, self.db.transaction() as conn:
+            person = await self.people.person_ref(conn, discord_user_id)
+            counts: dict[str, int] = {}
+            held: set[int] = set()
+            for owner in self.owners:
+                name = type(owner).__name__
+                try:
+                    for key, n in (await owner.erase_person(conn, person, scope)).items():
+                        counts[key] = counts.get(key, 0) + n
+                    held |= await owner.sessions_holding(conn, person)
+                except Exception as exc:
+                    raise ErasureFailed(name, str(exc) or type(exc).__name__) from exc
+            if scope.guild_id is None and held:
+                raise ErasureFailed("the erasure", f"rows remain in cafés {sorted(held)} after erasing everywhere")
+            try:
+                counts.update(await self.people.release_identity(conn, person, held))
+            except Exception as exc:
+                raise ErasureFailed("PeopleRepo", str(exc) or type(exc).__name__) from exc
+        return Erasure(scope, {k: v for k, v in counts.items() if v},
+                       identity_kept=person.participant_id is not None and bool(held))
+
+    async def my_data(self, discord_user_id: int, scope: ErasureScope | None = None) -> bytes:
+        """Everything Blether holds about this person (every server unless `scope` says one), as
+        readable JSON built from the same owners as erasure."""
+        scope = scope or ErasureScope.everywhere()
+        person = PersonRef(discord_user_id, await self.people.participant_id(discord_user_id))
         report: dict[str, object] = {
             "about": "Everything Blether holds about you. Your words appear under your pseudonym; "
                      "your Discord id is kept only to recognise you and is never exported.",
             "discord_user_id": str(discord_user_id),
         }
-        if person is None:
+        found = False
+        for owner in self.owners:
+            for key, rows in (await owner.person_rows(person, scope)).items():
+                report[key] = rows
+                found = found or bool(rows)
+        if not found:
             report["note"] = "Blether holds nothing about you."
-            return json.dumps(report, indent=2, ensure_ascii=False).encode()
-        for table, where in PERSONAL_TABLES.items():
-            rows = await self.db.fetch_all(f"SELECT * FROM {table} WHERE {where.replace(':person', '?')}", (person,))
-            report[table] = [_without_staff_ids(table, dict(row)) for row in rows]
-        for table, column in ACTOR_TABLES.items():
-            rows = await self.db.fetch_all(f"SELECT * FROM {table} WHERE {column} = ?", (str(discord_user_id),))
-            if rows:
-                report[f"{table}_as_host"] = [dict(row) for row in rows]
         return json.dumps(report, indent=2, ensure_ascii=False, default=str).encode()
-
-    async def erase_person(self, discord_user_id: int) -> Erasure:
-        """Remove every row about the person (all tables at once, for the host's CLI)."""
-        return await self.erase_tables(discord_user_id, [*PERSONAL_TABLES, *ACTOR_KEYS])
-
-    async def erase_tables(self, discord_user_id: int, tables: Sequence[str]) -> Erasure:
-        """Remove the person's rows from `tables` (names from PERSONAL_TABLES or ACTOR_KEYS).
-
-        Each cog's erasure hook names the tables it writes (Red-DiscordBot's data-deletion
-        pattern); the participant row goes last, since the others are found through it.
-        """
-        unknown = set(tables) - set(PERSONAL_TABLES) - set(ACTOR_KEYS)
-        if unknown:
-            raise ValueError(f"no erasure rule for {sorted(unknown)}")
-        person = await self.people.participant_id(discord_user_id)
-        counts: dict[str, int] = {}
-        async with self.db.transaction() as conn:
-            if person is not None:
-                if "contributions" in tables:
-                    await conn.execute(
-                        "UPDATE summaries SET needs_review = 1 WHERE room_id IN "
-                        "(SELECT room_id FROM contributions WHERE participant_id = ?)",
-                        (person,),
-                    )
-                    await _unname_in_others_words(conn, person)
-                for table, where in PERSONAL_TABLES.items():
-                    if table in tables:
-                        cur = await conn.execute(f"DELETE FROM {table} WHERE {where}", {"person": person})
-                        counts[table] = cur.rowcount
-            for key in tables:
-                if key in ACTOR_KEYS:
-                    table, column = key.split(".")
-                    cur = await conn.execute(
-                        f"UPDATE {table} SET {column} = NULL WHERE {column} = ?", (str(discord_user_id),)
-                    )
-                    counts[key] = cur.rowcount
-        return Erasure({k: v for k, v in counts.items() if v})
 
     async def purge_before(self, before: datetime) -> int:
         """Delete the words of every café that started before `before` (an organiser's purge)."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "DELETE FROM contributions WHERE session_id IN (SELECT id FROM sessions WHERE starts_at < ?)",
-                (to_iso(before),),
-            )
-            deleted = cur.rowcount
-            await conn.execute(
-                "DELETE FROM summaries WHERE session_id IN (SELECT id FROM sessions WHERE starts_at < ?)",
-                (to_iso(before),),
-            )
-        return deleted
+        return await self.contributions.delete_words_before(before)
 
     async def retention_sweep(self, now: datetime, default_days: int) -> int:
         """Delete contributions older than each server's retention period after their café."""
-        rows = await self.db.fetch_all(
-            "SELECT s.id, s.starts_at, COALESCE(g.retention_days, ?) AS days FROM sessions s "
-            "LEFT JOIN guild_config g ON g.guild_id = s.guild_id "
-            "WHERE EXISTS (SELECT 1 FROM contributions c WHERE c.session_id = s.id)",
-            (default_days,),
-        )
-        expired = [
-            r["id"] for r in rows
-            if datetime.fromisoformat(r["starts_at"]) + timedelta(days=int(r["days"])) < now
-        ]
-        if not expired:
-            return 0
-        deleted = 0
-        async with self.db.transaction() as conn:
-            for session_id in expired:
-                cur = await conn.execute("DELETE FROM contributions WHERE session_id = ?", (session_id,))
-                deleted += cur.rowcount
-                await conn.execute("DELETE FROM summaries WHERE session_id = ?", (session_id,))
-        return deleted
-
-
-async def _unname_in_others_words(conn: aiosqlite.Connection, person: int) -> None:
-    """Others' words that mention the person carry their pseudonym: it becomes the neutral marker,
-    since anyone holding the pseudonym key could otherwise recompute it from the Discord id."""
-    async with conn.execute("SELECT series, code FROM pseudonyms WHERE participant_id = ?", (person,)) as cur:
-        codes = list(await cur.fetchall())
-    for series, code in codes:
-        mention = re.compile(rf"{re.escape(code)}(?![0-9A-Z])")
-        async with conn.execute(
-            "SELECT c.id, c.text FROM contributions c JOIN sessions s ON s.id = c.session_id "
-            "WHERE s.series = ? AND c.participant_id != ? AND instr(c.text, ?) > 0",
-            (series, person, code),
-        ) as cur:
-            mentioning = list(await cur.fetchall())
-        for contribution_id, text in mentioning:
-            await conn.execute(
-                "UPDATE contributions SET text = ? WHERE id = ?", (mention.sub(NEUTRAL_PERSON, text), contribution_id)
-            )
-
-
-def _without_staff_ids(table: str, row: dict[str, object]) -> dict[str, object]:
-    """A person's own row may name the host who acted on it (who answered their call for support):
-    that is someone else's Discord id, so it shows only that a host did."""
-    for actor_table, column in ACTOR_TABLES.items():
-        if actor_table == table and row.get(column) is not None:
-            row[column] = "a host"
-    return row
+        expired = [session_id for session_id, starts, days in await self.contributions.sessions_with_words(default_days)
+                   if starts + timedelta(days=days) < now]
+        return await self.contributions.delete_words_of(expired) if expired else 0

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from bot.store.db import Database
+from collections.abc import Mapping
+from typing import ClassVar
+
+import aiosqlite
+
+from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
 
 
-class AuditRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class AuditRepo(PersonalData):
+    """Staff actions name the staff member by Discord id. Their erasure unnames the lines and keeps
+    them: what was done to a café stays accountable, by whom does not."""
+
+    personal_columns: ClassVar[Mapping[str, tuple[str, ...]]] = {"audit": ("actor_id",)}
 
     async def record(self, guild_id: int, session_id: int | None, actor_id: int | None, action: str,
                      detail: str) -> None:
@@ -17,3 +24,22 @@ class AuditRepo:
                 (str(guild_id), session_id, str(actor_id) if actor_id is not None else None, action, detail,
                  self.db.now_iso()),
             )
+
+    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+        in_scope, params = scope.guild("guild_id")
+        cur = await conn.execute(
+            f"UPDATE audit SET actor_id = NULL WHERE actor_id = ? AND {in_scope}",
+            (str(person.discord_user_id), *params),
+        )
+        return {"audit.actor_id": cur.rowcount}
+
+    async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
+        in_scope, params = scope.guild("guild_id")
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM audit WHERE actor_id = ? AND {in_scope} ORDER BY id", (str(person.discord_user_id), *params)
+        )
+        return {"audit_as_host": [dict(r) for r in rows]} if rows else {}
+
+    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
+        """Audit lines name staff by Discord id, never by participant row: none hang on it."""
+        return set()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import ClassVar
 
-from bot.core.clock import to_iso
-from bot.store.db import Database
+import aiosqlite
+
+from bot.core.clock import from_iso, to_iso
+from bot.core.text import NEUTRAL_PERSON
+from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
 
 
-class ContributionRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class ContributionRepo(PersonalData):
+    personal_columns: ClassVar[Mapping[str, tuple[str, ...]]] = {"contributions": ("participant_id",)}
 
     async def add(
         self,
@@ -88,3 +93,93 @@ class ContributionRepo:
             "SELECT pseudonym, text FROM contributions WHERE session_id = ? ORDER BY created_at, id", (session_id,)
         )
         return [(r[0], r[1]) for r in rows]
+
+    # --- the personal-data contract ------------------------------------------------------------
+
+    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+        """Their words go; summaries of rooms they spoke in are flagged for a facilitator, and others'
+        words that mention their pseudonym get the neutral marker (anyone holding the pseudonym key
+        could otherwise recompute it from the Discord id). Runs before the pseudonyms go."""
+        if person.participant_id is None:
+            return {}
+        pid = person.participant_id
+        in_scope, params = scope.sessions("session_id")
+        cur = await conn.execute(
+            "UPDATE summaries SET needs_review = 1 WHERE needs_review = 0 AND room_id IN "
+            f"(SELECT room_id FROM contributions WHERE participant_id = ? AND {in_scope})",
+            (pid, *params),
+        )
+        flagged = cur.rowcount
+        unnamed = await self._unname_in_others_words(conn, pid, scope)
+        cur = await conn.execute(f"DELETE FROM contributions WHERE participant_id = ? AND {in_scope}", (pid, *params))
+        return {"contributions": cur.rowcount, "contributions.text": unnamed, "summaries.needs_review": flagged}
+
+    async def _unname_in_others_words(self, conn: aiosqlite.Connection, pid: int, scope: ErasureScope) -> int:
+        async with conn.execute("SELECT series, code FROM pseudonyms WHERE participant_id = ?", (pid,)) as cur:
+            codes = list(await cur.fetchall())
+        in_scope, params = scope.sessions("c.session_id")
+        changed = 0
+        for series, code in codes:
+            mention = re.compile(rf"{re.escape(code)}(?![0-9A-Z])")
+            async with conn.execute(
+                "SELECT c.id, c.text FROM contributions c JOIN sessions s ON s.id = c.session_id "
+                f"WHERE s.series = ? AND c.participant_id != ? AND instr(c.text, ?) > 0 AND {in_scope}",
+                (series, pid, code, *params),
+            ) as cur:
+                mentioning = list(await cur.fetchall())
+            for contribution_id, text in mentioning:
+                await conn.execute("UPDATE contributions SET text = ? WHERE id = ?",
+                                   (mention.sub(NEUTRAL_PERSON, text), contribution_id))
+                changed += 1
+        return changed
+
+    async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
+        if person.participant_id is None:
+            return {}
+        in_scope, params = scope.sessions("session_id")
+        rows = await self.db.fetch_all(
+            f"SELECT * FROM contributions WHERE participant_id = ? AND {in_scope} ORDER BY id",
+            (person.participant_id, *params),
+        )
+        return {"contributions": [dict(r) for r in rows]}
+
+    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
+        async with conn.execute(
+            "SELECT DISTINCT session_id FROM contributions WHERE participant_id = ?", (person.participant_id,)
+        ) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
+
+    # --- purge and retention ---------------------------------------------------------------------
+
+    async def delete_words_before(self, before: datetime) -> int:
+        """An organiser's purge: the words (and room summaries) of every café that started before `before`."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "DELETE FROM contributions WHERE session_id IN (SELECT id FROM sessions WHERE starts_at < ?)",
+                (to_iso(before),),
+            )
+            await conn.execute(
+                "DELETE FROM summaries WHERE session_id IN (SELECT id FROM sessions WHERE starts_at < ?)",
+                (to_iso(before),),
+            )
+            return cur.rowcount
+
+    async def sessions_with_words(self, default_days: int) -> list[tuple[int, datetime, int]]:
+        """(session id, start, retention days of its server or the default) of every café holding words."""
+        rows = await self.db.fetch_all(
+            "SELECT s.id, s.starts_at, COALESCE(g.retention_days, ?) AS days FROM sessions s "
+            "LEFT JOIN guild_config g ON g.guild_id = s.guild_id "
+            "WHERE EXISTS (SELECT 1 FROM contributions c WHERE c.session_id = s.id)",
+            (default_days,),
+        )
+        return [(int(r["id"]), from_iso(r["starts_at"]), int(r["days"])) for r in rows]
+
+    async def delete_words_of(self, session_ids: list[int]) -> int:
+        """Retention: the words and room summaries of these cafés, together."""
+        deleted = 0
+        async with self.db.transaction() as conn:
+            for session_id in session_ids:
+                cur = await conn.execute("DELETE FROM contributions WHERE session_id = ?", (session_id,))
+                deleted += cur.rowcount
+                await conn.execute("DELETE FROM summaries WHERE session_id = ?", (session_id,))
+        return deleted

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import ClassVar
 
 import aiosqlite
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.consent import Choice, LedgerEntry, Source
 from bot.core.pseudonyms import pseudonym_candidates
-from bot.store.db import Database
+from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
 
 
-class PeopleRepo:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class PeopleRepo(PersonalData):
+    """The person themselves (participant row, pseudonyms) and what they said yes or no to (RSVPs,
+    consent ledger). The participant row and pseudonyms are the identity every other personal row
+    hangs on, so they go last and only when nothing of theirs is left (`release_identity`)."""
+
+    personal_columns: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "participants": ("id", "discord_user_id"),
+        "pseudonyms": ("participant_id",),
+        "rsvps": ("participant_id",),
+        "consent_ledger": ("participant_id",),
+    }
 
     async def participant_id(self, discord_user_id: int) -> int | None:
         row = await self.db.fetch_one("SELECT id FROM participants WHERE discord_user_id = ?", (str(discord_user_id),))
@@ -132,3 +142,99 @@ class PeopleRepo:
             (participant_id, participant_id),
         )
         return [int(r[0]) for r in rows]
+
+    # --- the personal-data contract ------------------------------------------------------------
+
+    async def person_ref(self, conn: aiosqlite.Connection, discord_user_id: int) -> PersonRef:
+        """Inside the caller's transaction, so an erasure sees the person as they are under its lock."""
+        async with conn.execute(
+            "SELECT id FROM participants WHERE discord_user_id = ?", (str(discord_user_id),)
+        ) as cur:
+            row = await cur.fetchone()
+        return PersonRef(discord_user_id, int(row[0]) if row else None)
+
+    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+        """RSVPs and consent choices in scope. The ledger is append-only against updates; a person's
+        erasure is the one way its rows leave."""
+        if person.participant_id is None:
+            return {}
+        in_scope, params = scope.sessions("session_id")
+        counts: dict[str, int] = {}
+        for table in ("rsvps", "consent_ledger"):
+            cur = await conn.execute(
+                f"DELETE FROM {table} WHERE participant_id = ? AND {in_scope}", (person.participant_id, *params)
+            )
+            counts[table] = cur.rowcount
+        return counts
+
+    async def release_identity(self, conn: aiosqlite.Connection, person: PersonRef, held: set[int]) -> dict[str, int]:
+        """After every owner has erased: drop the pseudonym of each series where nothing of theirs is
+        held any more, and the participant row once nothing is held at all. Deleting it earlier would
+        cascade into rows on servers the erasure was not asked to touch."""
+        if person.participant_id is None:
+            return {}
+        pid = person.participant_id
+        marks = ",".join("?" for _ in held)
+        cur = await conn.execute(
+            "DELETE FROM pseudonyms WHERE participant_id = ? AND series NOT IN "
+            f"(SELECT series FROM sessions WHERE id IN ({marks}))",
+            (pid, *held),
+        )
+        counts = {"pseudonyms": cur.rowcount}
+        if not held:
+            left = await _rows_referencing(conn, pid)
+            if left:
+                # The foreign keys cascade: deleting now would silently take these rows with it, on
+                # whatever server they are. An owner that forgot them must fail the erasure instead.
+                raise RuntimeError(f"rows remain in {', '.join(left)} that no owner erased")
+            cur = await conn.execute("DELETE FROM participants WHERE id = ?", (pid,))
+            counts["participants"] = cur.rowcount
+        return counts
+
+    async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
+        if person.participant_id is None:
+            return {}
+        pid = person.participant_id
+        in_scope, params = scope.sessions("session_id")
+        # A pseudonym belongs to a series; on one server, the series its cafés ran under.
+        series_scope, series_params = ("1 = 1", ()) if scope.guild_id is None else (
+            "series IN (SELECT series FROM sessions WHERE guild_id = ?)", (str(scope.guild_id),))
+        rows: Rows = {
+            "participants": [dict(r) for r in await self.db.fetch_all(
+                "SELECT * FROM participants WHERE id = ?", (pid,))],
+            "pseudonyms": [dict(r) for r in await self.db.fetch_all(
+                f"SELECT * FROM pseudonyms WHERE participant_id = ? AND {series_scope} ORDER BY series",
+                (pid, *series_params),
+            )],
+        }
+        for table in ("rsvps", "consent_ledger"):
+            found = await self.db.fetch_all(
+                f"SELECT * FROM {table} WHERE participant_id = ? AND {in_scope} ORDER BY session_id",
+                (pid, *params),
+            )
+            rows[table] = [dict(r) for r in found]
+        return rows
+
+    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
+        async with conn.execute(
+            "SELECT session_id FROM rsvps WHERE participant_id = ? "
+            "UNION SELECT session_id FROM consent_ledger WHERE participant_id = ?",
+            (person.participant_id, person.participant_id),
+        ) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
+
+
+async def _rows_referencing(conn: aiosqlite.Connection, participant_id: int) -> list[str]:
+    """Every table whose foreign key points at the participant row and still has one of theirs,
+    found from the schema itself so that a table added later is not missed."""
+    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") as cur:
+        tables = [str(r[0]) for r in await cur.fetchall()]
+    left: list[str] = []
+    for table in tables:
+        async with conn.execute(f"PRAGMA foreign_key_list({table})") as cur:
+            columns = [str(fk["from"]) for fk in await cur.fetchall() if fk["table"] == "participants"]
+        for column in columns:
+            async with conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (participant_id,)) as cur:
+                if await cur.fetchone() is not None:
+                    left.append(f"{table}.{column}")
+    return left

@@ -49,7 +49,7 @@ async def test_a_cafe_at_debug_logs_no_words_names_or_ids(cafe: Cafe, debug_logs
     session_id = await cafe.schedule()
     for person in cafe.people[:2]:
         await cafe.join(session_id, person, "record")
-    await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, session=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     rooms = [r.channel_id for r in await cafe.bot.services.cafes.sessions.rooms(session_id) if r.channel_id]
     words = ["my private story about the ward", "the nurse who listened to me"]
     for person, said in zip(cafe.people[:2], words, strict=True):

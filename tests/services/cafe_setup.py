@@ -34,14 +34,15 @@ class RunningCafe:
     channels: tuple[int, ...] = ROOM_CHANNELS
 
 
-async def running_cafe(db: Database, people: list[int], series: str = "series", channel_shift: int = 0) -> RunningCafe:
+async def running_cafe(db: Database, people: list[int], series: str = "series", channel_shift: int = 0,
+                       guild_id: int = GUILD) -> RunningCafe:
     """A session in round 1 with two rooms; `people` alternate between them. A second café in the
     same database needs its own `channel_shift`, as Discord never reuses a channel id."""
     channels = tuple(channel + channel_shift for channel in ROOM_CHANNELS)
     plan = shipped_plan()
     sessions = SessionRepo(db)
     session_id = await sessions.create(
-        guild_id=GUILD, series=series, plan_id=plan.id, plan_title=plan.title, plan_snapshot=plan.to_snapshot(),
+        guild_id=guild_id, series=series, plan_id=plan.id, plan_title=plan.title, plan_snapshot=plan.to_snapshot(),
         starts_at=STARTS, timezone="Europe/London", room_size=plan.room_size,
         rounds=[(r.id, r.title, r.minutes, r.rotate) for r in plan.rounds],
         steps=plan_steps(STARTS, [r.minutes for r in plan.rounds], STARTS - timedelta(days=1)), actor_id=1,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
+import aiosqlite
 import pytest
 
 from bot.core.clock import to_iso
@@ -13,11 +15,14 @@ from bot.core.models import GuildConfig
 from bot.services.capture import CaptureService
 from bot.services.chat import ChatMessage
 from bot.services.consent import ConsentService
-from bot.services.privacy import ACTOR_TABLES, IMPERSONAL_TABLES, PERSONAL_TABLES, PrivacyService
+from bot.services.privacy import ErasureFailed, ErasureScope, PrivacyService
+from bot.store.attendance import AttendanceRepo
 from bot.store.audit import AuditRepo
+from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo
 from bot.store.people import PeopleRepo
+from bot.store.personal import PersonRef
 
 from .cafe_setup import GUILD, STARTS, RunningCafe, running_cafe
 
@@ -26,9 +31,10 @@ KEY = bytes(range(32))
 AT = STARTS + timedelta(minutes=5)
 
 
-async def cafe_with_words(db: Database, shift: int = 0, starts: datetime = STARTS) -> RunningCafe:
+async def cafe_with_words(db: Database, shift: int = 0, starts: datetime = STARTS, guild_id: int = GUILD,
+                          series: str = "series") -> RunningCafe:
     """A café where Ann and Ben both consented, spoke, asked for support; Ann also hosted."""
-    cafe = await running_cafe(db, [ANN, BEN], channel_shift=shift)
+    cafe = await running_cafe(db, [ANN, BEN], channel_shift=shift, guild_id=guild_id, series=series)
     if starts != STARTS:
         async with db.transaction() as conn:
             await conn.execute("UPDATE sessions SET starts_at = ? WHERE id = ?", (to_iso(starts), cafe.session_id))
@@ -48,7 +54,7 @@ async def cafe_with_words(db: Database, shift: int = 0, starts: datetime = START
             "INSERT INTO summaries (session_id, room_id, round_number, text, updated_at) VALUES (?, ?, 1, ?, 'x')",
             (cafe.session_id, cafe.room_ids[0], "People valued peer support."),
         )
-    await AuditRepo(db).record(GUILD, cafe.session_id, ANN, "next_round", "round=2")
+    await AuditRepo(db).record(guild_id, cafe.session_id, ANN, "next_round", "round=2")
     return cafe
 
 
@@ -61,14 +67,6 @@ async def every_cell(db: Database) -> list[tuple[str, str, object]]:
     return cells
 
 
-async def test_every_table_in_the_schema_has_an_erasure_rule(db: Database) -> None:
-    rows = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    schema = {r[0] for r in rows}
-    covered = set(PERSONAL_TABLES) | set(ACTOR_TABLES) | IMPERSONAL_TABLES
-    assert schema == covered
-    assert not set(PERSONAL_TABLES) & IMPERSONAL_TABLES
-
-
 async def test_erasing_a_person_leaves_no_row_about_them_anywhere(db: Database) -> None:
     cafe = await cafe_with_words(db)
     ann, ben = cafe.participants[ANN], cafe.participants[BEN]
@@ -76,9 +74,12 @@ async def test_erasing_a_person_leaves_no_row_about_them_anywhere(db: Database) 
     assert ann_code is not None
     ben_before = json.loads(await PrivacyService(db).my_data(BEN))
 
-    erasure = await PrivacyService(db).erase_person(ANN)
+    erasure = await PrivacyService(db).erase_person(ANN, ErasureScope.everywhere())
 
-    assert erasure.rows["participants"] == 1 and erasure.rows["contributions"] == 1
+    assert erasure.removed["participants"] == 1 and erasure.removed["contributions"] == 1
+    assert erasure.changed == {"contributions.text": 1, "summaries.needs_review": 1, "audit.actor_id": 1,
+                               "support_requests.handled_by": 1}
+    assert not erasure.identity_kept
     for table, column, value in await every_cell(db):
         assert str(ANN) not in str(value), (table, column)
         assert ann_code not in str(value), (table, column)
@@ -103,7 +104,7 @@ async def test_my_data_holds_the_persons_rows_and_nobody_elses(db: Database) -> 
     ]
     assert {r["choice"] for r in report["consent_ledger"]} == {"record"}
     assert [(r["id"], r["discord_user_id"]) for r in report["participants"]] == [(cafe.participants[BEN], str(BEN))]
-    for table in PERSONAL_TABLES:
+    for table in ("contributions", "support_requests", "assignments", "consent_ledger", "pseudonyms", "rsvps"):
         assert all(row.get("participant_id", cafe.participants[BEN]) == cafe.participants[BEN]
                    for row in report[table]), table
     assert "audit_as_host" not in report
@@ -113,6 +114,8 @@ async def test_my_data_holds_the_persons_rows_and_nobody_elses(db: Database) -> 
     host = json.loads(await PrivacyService(db).my_data(ANN))
     assert [r["action"] for r in host["audit_as_host"]] == ["next_round"]
     assert len(host["support_requests_as_host"]) == 2
+    # Who called for support is someone else's business: a host sees that a participant did.
+    assert {r["participant_id"] for r in host["support_requests_as_host"]} == {"a participant"}
 
 
 async def test_my_data_for_a_stranger_says_nothing_is_held(db: Database) -> None:
@@ -120,20 +123,40 @@ async def test_my_data_for_a_stranger_says_nothing_is_held(db: Database) -> None
     assert report["note"] == "Blether holds nothing about you."
 
 
-async def test_erase_tables_refuses_tables_it_has_no_rule_for(db: Database) -> None:
+class BrokenOwner(ContributionRepo):
+    """An owner whose erasure fails after the others have already deleted inside the transaction."""
+
+    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+        await super().erase_person(conn, person, scope)
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+async def test_an_owner_that_fails_rolls_the_whole_erasure_back_and_is_named(db: Database) -> None:
     await cafe_with_words(db)
-    with pytest.raises(ValueError, match="sessions"):
-        await PrivacyService(db).erase_tables(ANN, ["contributions", "sessions"])
-    assert len(await db.fetch_all("SELECT * FROM contributions")) == 2
+    before = await every_cell(db)
+    owners = (AttendanceRepo(db), AuditRepo(db), BrokenOwner(db), PeopleRepo(db))
+    with pytest.raises(ErasureFailed, match=r"BrokenOwner failed \(disk I/O error\)") as failed:
+        await PrivacyService(db, owners).erase_person(ANN, ErasureScope.everywhere())
+    assert failed.value.owner == "BrokenOwner"
+    assert await every_cell(db) == before
 
 
-async def test_erase_tables_removes_only_the_named_tables(db: Database) -> None:
-    cafe = await cafe_with_words(db)
-    erasure = await PrivacyService(db).erase_tables(ANN, ["contributions", "audit.actor_id"])
-    assert erasure.rows == {"contributions": 1, "audit.actor_id": 1}
-    assert erasure.total == 2
-    assert await PeopleRepo(db).participant_id(ANN) == cafe.participants[ANN]
-    assert await db.fetch_all("SELECT actor_id FROM audit WHERE actor_id = ?", (str(ANN),)) == []
+async def test_erasing_everywhere_refuses_when_an_owner_leaves_rows_behind(db: Database) -> None:
+    """Without the contributions owner the person's words would survive: the erasure says so and
+    keeps everything rather than removing the participant row from under them."""
+    await cafe_with_words(db)
+    before = await every_cell(db)
+    owners = (AttendanceRepo(db), AuditRepo(db), PeopleRepo(db))
+    with pytest.raises(ErasureFailed, match="rows remain"):
+        await PrivacyService(db, owners).erase_person(ANN, ErasureScope.everywhere())
+    assert await every_cell(db) == before
+
+
+async def test_erasing_someone_blether_never_met_removes_nothing(db: Database) -> None:
+    await cafe_with_words(db)
+    erasure = await PrivacyService(db).erase_person(999, ErasureScope.everywhere())
+    assert (erasure.counts, erasure.total) == ({}, 0)
+    assert "Removed 0 row(s) (every server): nothing." == erasure.describe()
 
 
 async def test_purge_before_deletes_only_older_cafes(db: Database) -> None:
@@ -163,3 +186,12 @@ async def test_retention_sweep_uses_the_default_for_unconfigured_servers(db: Dat
     sweep = PrivacyService(db).retention_sweep
     assert await sweep(datetime(2030, 1, 6, 18, 29, tzinfo=UTC), default_days=1) == 0
     assert await sweep(datetime(2030, 1, 6, 18, 31, tzinfo=UTC), default_days=1) == 2
+
+
+async def test_a_host_who_never_took_part_still_sees_what_they_did(db: Database) -> None:
+    await cafe_with_words(db)
+    host = 100000000000000009
+    await AuditRepo(db).record(GUILD, None, host, "purge", "")
+    report = json.loads(await PrivacyService(db).my_data(host))
+    assert "note" not in report and [r["action"] for r in report["audit_as_host"]] == ["purge"]
+    assert "participants" not in report
