@@ -32,6 +32,7 @@ from bot.services.steps import StepKinds, StepRunner
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
+from bot.store.steps import StepRepo
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,9 @@ class BletherBot(commands.Bot):
         self.chat = DiscordChat(self)
         self._services: Services | None = None
         self.scheduler: StepScheduler | None = None
+        # Every feature registers the kinds of timed step it owns here (cogs in `cog_load`),
+        # before the first full reconcile on ready.
+        self.step_kinds = StepKinds()
         self.failed_extensions: dict[str, str] = {}
         self._backfilled = False
 
@@ -92,15 +96,14 @@ class BletherBot(commands.Bot):
         guilds = GuildRepo(self.db)
         sessions = SessionRepo(self.db)
         cafes = CafeService(self.db, self.chat, self.clock, plans_dir=self.plans_dir)
-        kinds = StepKinds()
-        cafes.register_steps(kinds, self.config_for)
+        cafes.register_steps(self.step_kinds, self.config_for)
         hosts = HostsNotifier(guilds, self.chat)
-        steps = StepRunner(kinds, sessions, hosts)
+        steps = StepRunner(self.step_kinds, sessions, hosts)
         self._services = Services(
             cafes=cafes, consent=ConsentService(self.db), capture=CaptureService(self.db, key),
             privacy=PrivacyService(self.db), guilds=guilds, hosts=hosts, steps=steps,
         )
-        self.scheduler = StepScheduler(sessions, self.clock, steps.run)
+        self.scheduler = StepScheduler(StepRepo(self.db), sessions, self.clock, steps)
         cafes.set_timeline_listener(self.scheduler.reconcile)
         await self.scheduler.start()
         await self.load_extensions()

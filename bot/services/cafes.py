@@ -20,7 +20,7 @@ from bot.core.clock import Clock, to_iso
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig, Room, Session, Step
 from bot.core.plan import Plan, PlanError, render, template_context
-from bot.core.timeline import ACTIVE_STATES, FINAL_STATES, SessionState, StepKind, plan_steps, round_steps
+from bot.core.timeline import ACTIVE_STATES, FINAL_STATES, SessionState, StepKind, plan_steps, round_of, round_steps
 from bot.core.when import WhenError, describe, parse_start
 from bot.services.chat import Button, ButtonStyle, Chat
 from bot.services.messages import message
@@ -474,20 +474,20 @@ class CafeService:
         """The café's own timed work: reminder, open, each round, close."""
 
         async def open_step(step: Step) -> None:
-            session = await self.require(step.session_id)
+            session = await self.require(step.cafe())
             if self.clock.now() > session.starts_at + timedelta(minutes=plan_of(session).total_minutes):
                 raise UserError(f"Café #{session.id} was due to open at its start time, but Blether was offline "
                                 "until after it should have ended, so it was not opened. Schedule it again.")
-            await self.open(step.session_id, await config_for(session.guild_id))
+            await self.open(session.id, await config_for(session.guild_id))
 
         async def remind_step(step: Step) -> None:
-            await self.remind(step.session_id)
+            await self.remind(step.cafe())
 
         async def round_step(step: Step) -> None:
-            await self.start_round(step.session_id, step.round_number)
+            await self.start_round(step.cafe(), round_of(step.payload))
 
         async def close_step(step: Step) -> None:
-            await self.close(step.session_id, actor_id=None)
+            await self.close(step.cafe(), actor_id=None)
 
         kinds.register(StepKind.REMINDER, remind_step)
         kinds.register(StepKind.OPEN, open_step)

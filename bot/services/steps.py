@@ -33,6 +33,9 @@ class StepKinds:
             raise ValueError(f"a handler for {kind!r} steps is already registered")
         self._handlers[kind] = handler
 
+    def handles(self, kind: str) -> bool:
+        return kind in self._handlers
+
     def handler(self, kind: str) -> StepHandler:
         try:
             return self._handlers[kind]
@@ -52,6 +55,11 @@ class StepRunner:
         self.sessions = sessions
         self.hosts = hosts
 
+    def handles(self, kind: str) -> bool:
+        """Whether a feature registered this kind; the scheduler fails a step of an unknown kind
+        with a note for the operator instead of running it (the hosts could not fix it)."""
+        return self.kinds.handles(kind)
+
     async def run(self, step: Step) -> None:
         try:
             await self.kinds.handler(step.kind)(step)
@@ -60,6 +68,10 @@ class StepRunner:
             raise
 
     async def _tell_hosts(self, step: Step, exc: Exception) -> None:
+        """Tell the café's hosts; a step of no café has no hosts, and its failure is in the log and
+        the step's note."""
+        if step.session_id is None:
+            return
         session = await self.sessions.get(step.session_id)
         if session is None:
             return
