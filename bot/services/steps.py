@@ -23,7 +23,8 @@ StepHandler = Callable[[Step], Awaitable[None]]
 
 
 class StepKinds:
-    """The registry: one handler per kind, registered once at start-up."""
+    """The registry: one handler per kind, registered at start-up (the café's in setup_hook, a
+    cog's in its `cog_load`) before the first full reconcile queues the stored steps."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, StepHandler] = {}
@@ -32,6 +33,11 @@ class StepKinds:
         if kind in self._handlers:
             raise ValueError(f"a handler for {kind!r} steps is already registered")
         self._handlers[kind] = handler
+
+    def unregister(self, kind: str) -> None:
+        """A feature's cog unloading takes its kinds with it, so reloading it can register again;
+        its stored steps wait, and fail with a note if they fall due while no one handles them."""
+        self._handlers.pop(kind, None)
 
     def handles(self, kind: str) -> bool:
         return kind in self._handlers
