@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from apscheduler.events import EVENT_JOB_ADDED, EVENT_JOB_MODIFIED, EVENT_JOB_REMOVED, JobEvent
 
-from bot.core.clock import RealClock
+from bot.core.clock import RealClock, to_iso
 from bot.core.models import Step
 from bot.core.timeline import Misfire, plan_steps
 from bot.schedule.scheduler import StepScheduler, job_id
@@ -102,7 +102,7 @@ async def test_reconciling_one_cafe_reads_and_touches_only_that_cafes_steps(db: 
         await steps.claim(gone.id)
         await steps.finish(gone.id, "done")
         await db.conn.execute("UPDATE scheduled_steps SET due_at = ? WHERE id = ?",
-                              ((FAR + timedelta(minutes=1)).isoformat(), moved.id))
+                              (to_iso(FAR + timedelta(minutes=1)), moved.id))
         added = await steps.add("chime", FAR, misfire=Misfire.SKIP_IF_LATE, session_id=changed)
         steps.loads.clear()
 
