@@ -38,6 +38,7 @@ from bot.services.support import SupportService
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
+from bot.store.steps import StepRepo
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,9 @@ class BletherBot(commands.Bot):
         self.chat = DiscordChat(self)
         self._services: Services | None = None
         self.scheduler: StepScheduler | None = None
+        # Every feature registers the kinds of timed step it owns here (cogs in `cog_load`),
+        # before the first full reconcile on ready.
+        self.step_kinds = StepKinds()
         self.failed_extensions: dict[str, str] = {}
         self._backfilled = False
 
@@ -103,7 +107,7 @@ class BletherBot(commands.Bot):
         await self.db.open()
         key = await pseudonym_key(self.db, self.settings.pseudonym_key)
         self._services = services = self._build_services(key)
-        self.scheduler = StepScheduler(services.cafes.sessions, self.clock, services.steps.run)
+        self.scheduler = StepScheduler(StepRepo(self.db), services.cafes.sessions, self.clock, services.steps)
         services.cafes.set_timeline_listener(self.scheduler.reconcile)
         await self.scheduler.start()
         await self.load_extensions()
@@ -115,15 +119,14 @@ class BletherBot(commands.Bot):
         servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
         hosts = HostsNotifier(servers.guilds, self.chat)
         scheduling, floor, closing = SchedulingService(cafes), FloorService(cafes), ClosingService(cafes)
-        kinds = StepKinds()
-        scheduling.register_steps(kinds)
-        floor.register_steps(kinds, servers.config_for)
-        closing.register_steps(kinds)
+        scheduling.register_steps(self.step_kinds)
+        floor.register_steps(self.step_kinds, servers.config_for)
+        closing.register_steps(self.step_kinds)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, rsvp=RsvpService(cafes), floor=floor,
             closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
             capture=CaptureService(self.db, pseudonym_key), privacy=PrivacyService(self.db), hosts=hosts,
-            steps=StepRunner(kinds, cafes.sessions, hosts),
+            steps=StepRunner(self.step_kinds, cafes.sessions, hosts),
         )
 
     async def load_extensions(self) -> None:

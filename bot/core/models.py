@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.timeline import Misfire, SessionState, StepKind
+from bot.core.timeline import Misfire, SessionState, StepPayload
 
 
 @dataclass(frozen=True)
@@ -56,13 +56,25 @@ class Room:
 
 @dataclass(frozen=True)
 class Step:
+    """A durable timer: run the handler registered for `kind` with `payload` at `due_at`, once.
+
+    `session_id` ties the step to a café's life (it is cancelled when the café ends and is skipped
+    if the café has finished); a step with none, such as a form closing, answers to its lateness only.
+    """
+
     id: int
-    session_id: int
-    kind: StepKind
-    round_number: int
+    session_id: int | None
+    kind: str
+    payload: StepPayload
     due_at: datetime
     status: str
     misfire: Misfire
+
+    def cafe(self) -> int:
+        """The café this step belongs to, for handlers of kinds that are always stored with one."""
+        if self.session_id is None:
+            raise ValueError(f"step #{self.id} ({self.kind}) belongs to no café")
+        return self.session_id
 
 
 @dataclass(frozen=True)

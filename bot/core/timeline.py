@@ -3,11 +3,15 @@
 Each step has a misfire policy (DESIGN.md invariant 4): a reminder that comes late is
 pointless and is skipped; opening, rounds and closing still run if the session still needs
 them, because a café mid-way must not stall because the bot restarted.
+
+A step's kind is a plain name: the café's four are listed here, and any other feature may store
+steps of its own kinds (bot/services/steps.py is where their handlers are registered).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -26,6 +30,8 @@ FINAL_STATES = frozenset({SessionState.CLOSED, SessionState.CANCELLED})
 
 
 class StepKind(StrEnum):
+    """The café's own kinds of step; being a StrEnum, each is also the stored kind string."""
+
     REMINDER = "reminder"
     OPEN = "open"
     ROUND = "round"
@@ -41,12 +47,31 @@ REMINDER_BEFORE = timedelta(minutes=15)
 LATE_GRACE = timedelta(minutes=2)
 
 
+StepPayload = dict[str, object]
+"""What a step is about, as a JSON object (ids and numbers, never people's words)."""
+
+ROUND = "round"
+
+
 @dataclass(frozen=True)
 class PlannedStep:
-    kind: StepKind
-    round_number: int
+    kind: str
     due_at: datetime
     misfire: Misfire
+    payload: StepPayload = field(default_factory=dict)
+
+
+def round_payload(number: int) -> StepPayload:
+    """The payload of the step that starts round `number`."""
+    return {ROUND: number}
+
+
+def round_of(payload: Mapping[str, object]) -> int:
+    """The round a round step starts; a payload without one is a bug in whoever stored it."""
+    number = payload.get(ROUND)
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ValueError(f"a round step needs a round number of 1 or more in its payload, not {number!r}")
+    return number
 
 
 def plan_steps(starts_at: datetime, round_minutes: list[int], now: datetime) -> list[PlannedStep]:
@@ -54,8 +79,8 @@ def plan_steps(starts_at: datetime, round_minutes: list[int], now: datetime) -> 
     steps: list[PlannedStep] = []
     reminder_at = starts_at - REMINDER_BEFORE
     if reminder_at > now:
-        steps.append(PlannedStep(StepKind.REMINDER, 0, reminder_at, Misfire.SKIP_IF_LATE))
-    steps.append(PlannedStep(StepKind.OPEN, 1, starts_at, Misfire.RUN_IF_RUNNING))
+        steps.append(PlannedStep(StepKind.REMINDER, reminder_at, Misfire.SKIP_IF_LATE))
+    steps.append(PlannedStep(StepKind.OPEN, starts_at, Misfire.RUN_IF_RUNNING))
     steps.extend(round_steps(starts_at, round_minutes, first_round=1))
     return steps
 
@@ -67,13 +92,17 @@ def round_steps(round_started_at: datetime, round_minutes: list[int], first_roun
     for number in range(first_round, len(round_minutes) + 1):
         at = at + timedelta(minutes=round_minutes[number - 1])
         if number < len(round_minutes):
-            steps.append(PlannedStep(StepKind.ROUND, number + 1, at, Misfire.RUN_IF_RUNNING))
-    steps.append(PlannedStep(StepKind.CLOSE, 0, at, Misfire.RUN_IF_RUNNING))
+            steps.append(PlannedStep(StepKind.ROUND, at, Misfire.RUN_IF_RUNNING, round_payload(number + 1)))
+    steps.append(PlannedStep(StepKind.CLOSE, at, Misfire.RUN_IF_RUNNING))
     return steps
 
 
-def should_run(misfire: Misfire, due_at: datetime, now: datetime, state: SessionState) -> bool:
-    """Whether a step that fires at `now` still runs (invariant 4's misfire policy)."""
+def should_run(misfire: Misfire, due_at: datetime, now: datetime, state: SessionState | None) -> bool:
+    """Whether a step that fires at `now` still runs (invariant 4's misfire policy).
+
+    `state` is the state of the step's café, or None for a step that belongs to no café: such a
+    step answers only to its lateness.
+    """
     if state in FINAL_STATES:
         return False
     if misfire is Misfire.SKIP_IF_LATE:

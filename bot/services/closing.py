@@ -19,7 +19,7 @@ class ClosingService:
 
     def register_steps(self, kinds: StepKinds) -> None:
         async def close_step(step: Step) -> None:
-            await self.close(step.session_id, actor_id=None)
+            await self.close(step.cafe(), actor_id=None)
 
         kinds.register(StepKind.CLOSE, close_step)
 

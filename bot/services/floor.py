@@ -17,7 +17,7 @@ from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import GuildConfig, Room, Session, Step
 from bot.core.plan import render
-from bot.core.timeline import StepKind, round_steps
+from bot.core.timeline import StepKind, round_of, round_steps
 from bot.services.cafes import Cafes
 from bot.services.chat import room_offers
 from bot.services.messages import message
@@ -32,15 +32,15 @@ class FloorService:
 
     def register_steps(self, kinds: StepKinds, config_for: ConfigFor) -> None:
         async def open_step(step: Step) -> None:
-            session = await self.cafes.require(step.session_id)
+            session = await self.cafes.require(step.cafe())
             ends = session.starts_at + timedelta(minutes=CafeFacts.of(session).plan.total_minutes)
             if self.cafes.clock.now() > ends:
                 raise UserError(f"Café #{session.id} was due to open at its start time, but Blether was offline "
                                 "until after it should have ended, so it was not opened. Schedule it again.")
-            await self.open(step.session_id, await config_for(session.guild_id), actor_id=None)
+            await self.open(step.cafe(), await config_for(session.guild_id), actor_id=None)
 
         async def round_step(step: Step) -> None:
-            await self.start_round(step.session_id, step.round_number)
+            await self.start_round(step.cafe(), round_of(step.payload))
 
         kinds.register(StepKind.OPEN, open_step)
         kinds.register(StepKind.ROUND, round_step)

@@ -42,7 +42,7 @@ class SchedulingService:
 
     def register_steps(self, kinds: StepKinds) -> None:
         async def remind(step: Step) -> None:
-            await self.remind(step.session_id)
+            await self.remind(step.cafe())
 
         kinds.register(StepKind.REMINDER, remind)
 

@@ -23,7 +23,8 @@ StepHandler = Callable[[Step], Awaitable[None]]
 
 
 class StepKinds:
-    """The registry: one handler per kind, registered once at start-up."""
+    """The registry: one handler per kind, registered at start-up (the café's in setup_hook, a
+    cog's in its `cog_load`) before the first full reconcile queues the stored steps."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, StepHandler] = {}
@@ -32,6 +33,14 @@ class StepKinds:
         if kind in self._handlers:
             raise ValueError(f"a handler for {kind!r} steps is already registered")
         self._handlers[kind] = handler
+
+    def unregister(self, kind: str) -> None:
+        """A feature's cog unloading takes its kinds with it, so reloading it can register again;
+        its stored steps wait, and fail with a note if they fall due while no one handles them."""
+        self._handlers.pop(kind, None)
+
+    def handles(self, kind: str) -> bool:
+        return kind in self._handlers
 
     def handler(self, kind: str) -> StepHandler:
         try:
@@ -52,6 +61,11 @@ class StepRunner:
         self.sessions = sessions
         self.hosts = hosts
 
+    def handles(self, kind: str) -> bool:
+        """Whether a feature registered this kind; the scheduler fails a step of an unknown kind
+        with a note for the operator instead of running it (the hosts could not fix it)."""
+        return self.kinds.handles(kind)
+
     async def run(self, step: Step) -> None:
         try:
             await self.kinds.handler(step.kind)(step)
@@ -60,6 +74,10 @@ class StepRunner:
             raise
 
     async def _tell_hosts(self, step: Step, exc: Exception) -> None:
+        """Tell the café's hosts; a step of no café has no hosts, and its failure is in the log and
+        the step's note."""
+        if step.session_id is None:
+            return
         session = await self.sessions.get(step.session_id)
         if session is None:
             return

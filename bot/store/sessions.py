@@ -1,4 +1,4 @@
-"""Sessions, their rooms, rounds and scheduled steps."""
+"""Sessions, their rooms and rounds (their steps are stored through bot/store/steps.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.clock import from_iso, to_iso
-from bot.core.models import Room, Session, Step
-from bot.core.timeline import Misfire, PlannedStep, SessionState, StepKind
+from bot.core.models import Room, Session
+from bot.core.timeline import ROUND, PlannedStep, SessionState, StepKind
 from bot.store.db import Database
+from bot.store.steps import insert_planned, retime_pending
 
 
 def _opt_int(value: object) -> int | None:
@@ -47,18 +48,6 @@ def _room(row: aiosqlite.Row) -> Room:
         name=row["name"],
         channel_id=_opt_int(row["channel_id"]),
         last_seen_message_id=_opt_int(row["last_seen_message_id"]),
-    )
-
-
-def _step(row: aiosqlite.Row) -> Step:
-    return Step(
-        id=row["id"],
-        session_id=row["session_id"],
-        kind=StepKind(row["kind"]),
-        round_number=row["round_number"],
-        due_at=from_iso(row["due_at"]),
-        status=row["status"],
-        misfire=Misfire(row["misfire"]),
     )
 
 
@@ -99,10 +88,7 @@ class SessionRepo:
                 [(session_id, n, key, title, minutes, int(rotate))
                  for n, (key, title, minutes, rotate) in enumerate(rounds, start=1)],
             )
-            await conn.executemany(
-                "INSERT INTO scheduled_steps (session_id, kind, round_number, due_at, misfire) VALUES (?, ?, ?, ?, ?)",
-                [(session_id, s.kind.value, s.round_number, to_iso(s.due_at), s.misfire.value) for s in steps],
-            )
+            await insert_planned(conn, session_id, steps)
             await conn.execute(
                 "INSERT INTO audit (guild_id, session_id, actor_id, action, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
                 (str(guild_id), session_id, str(actor_id), "schedule", f"plan={plan_id} starts={to_iso(starts_at)}",
@@ -257,16 +243,11 @@ class SessionRepo:
                 [(session_id, number, person, room_id) for person, room_id in assignments],
             )
             # Rounds moved early by a facilitator keep their full length: later steps are re-timed.
-            for step in later_steps:
-                await conn.execute(
-                    "UPDATE scheduled_steps SET due_at = ? WHERE session_id = ? AND kind = ? AND round_number = ? "
-                    "AND status = 'pending'",
-                    (to_iso(step.due_at), session_id, step.kind.value, step.round_number),
-                )
+            await retime_pending(conn, session_id, later_steps)
             await conn.execute(
                 "UPDATE scheduled_steps SET status = 'skipped', finished_at = ?, note = 'round already started' "
-                "WHERE session_id = ? AND kind = 'round' AND round_number <= ? AND status = 'pending'",
-                (now, session_id, number),
+                "WHERE session_id = ? AND kind = ? AND json_extract(payload, ?) <= ? AND status = 'pending'",
+                (now, session_id, StepKind.ROUND.value, f"$.{ROUND}", number),
             )
 
     async def round_at(self, session_id: int, moment: datetime) -> int | None:
@@ -292,44 +273,3 @@ class SessionRepo:
                 "ON CONFLICT (session_id, round_number, participant_id) DO UPDATE SET room_id = excluded.room_id",
                 (session_id, round_number, participant_id, room_id),
             )
-
-    # --- scheduled steps -------------------------------------------------------------------
-
-    async def pending_steps(self) -> list[Step]:
-        rows = await self.db.fetch_all("SELECT * FROM scheduled_steps WHERE status = 'pending' ORDER BY due_at")
-        return [_step(r) for r in rows]
-
-    async def steps_for(self, session_id: int) -> list[Step]:
-        rows = await self.db.fetch_all(
-            "SELECT * FROM scheduled_steps WHERE session_id = ? ORDER BY due_at, id", (session_id,)
-        )
-        return [_step(r) for r in rows]
-
-    async def claim_step(self, step_id: int) -> Step | None:
-        """Take a pending step for running; None if another run (or an earlier life) took it."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE scheduled_steps SET status = 'running', claimed_at = ? WHERE id = ? AND status = 'pending'",
-                (self.db.now_iso(), step_id),
-            )
-            if cur.rowcount != 1:
-                return None
-        row = await self.db.fetch_one("SELECT * FROM scheduled_steps WHERE id = ?", (step_id,))
-        return _step(row) if row else None
-
-    async def finish_step(self, step_id: int, status: str, note: str = "") -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE scheduled_steps SET status = ?, finished_at = ?, note = ? WHERE id = ?",
-                (status, self.db.now_iso(), note, step_id),
-            )
-
-    async def recover_interrupted_steps(self) -> int:
-        """Steps left 'running' by a crash are marked failed, never re-run: at most once beats twice."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE scheduled_steps SET status = 'failed', finished_at = ?, note = 'interrupted by a restart' "
-                "WHERE status = 'running'",
-                (self.db.now_iso(),),
-            )
-            return cur.rowcount

@@ -65,11 +65,11 @@ def make_settings(tmp_path: Path) -> Settings:
 
 
 async def start_bot(sim: SimulatedDiscord, settings: Settings, clock: Clock | None = None,
-                    plans_dir: Path | None = None) -> BletherBot:
+                    plans_dir: Path | None = None, bot_class: type[BletherBot] = BletherBot) -> BletherBot:
     kwargs: dict[str, object] = {"clock": clock or RealClock()}
     if plans_dir is not None:
         kwargs["plans_dir"] = plans_dir
-    bot = BletherBot(settings, **kwargs)  # type: ignore[arg-type]
+    bot = bot_class(settings, **kwargs)  # type: ignore[arg-type]
     await sim.connect(bot)
     return bot
 

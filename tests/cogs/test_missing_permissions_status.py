@@ -14,6 +14,7 @@ from cafe_harness import Cafe, make_guild, make_settings, start_bot
 
 from bot.core.clock import CompressedClock
 from bot.simulation.clock import DEFAULT_START
+from bot.store.steps import StepRepo
 
 
 @pytest.mark.parametrize("status", [403, 400])
@@ -31,8 +32,8 @@ async def test_a_step_refused_for_missing_permissions_tells_the_hosts_what_to_gr
     sim.set_role_permissions(sim.bot_role_id, 0)  # the bot may no longer make channels
 
     deadline = asyncio.get_running_loop().time() + 20
-    while not any(s.kind.value == "open" and s.status == "failed"
-                  for s in await bot.services.cafes.sessions.steps_for(session_id)):  # fmt: skip
+    while not any(s.kind == "open" and s.status == "failed"
+                  for s in await StepRepo(bot.db).for_session(session_id)):  # fmt: skip
         assert asyncio.get_running_loop().time() < deadline, "the opening step never failed"
         await asyncio.sleep(0.02)
     await sim.settle()

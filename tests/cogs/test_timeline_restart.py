@@ -11,6 +11,7 @@ from cafe_harness import Cafe, make_guild, make_settings, start_bot
 from bot.core.clock import CompressedClock
 from bot.core.timeline import SessionState
 from bot.simulation.clock import DEFAULT_START
+from bot.store.steps import StepRepo
 
 
 async def _wait(predicate, seconds: float = 20.0) -> None:
@@ -67,7 +68,7 @@ async def test_a_scheduled_cafe_opens_runs_and_closes_on_time_and_steps_run_once
                    "Now let's imagine"):
         assert sum(marker in p for p in posts) == 1, marker
     assert sum("This café has now closed" in p for p in posts) == 1
-    steps = await bot.services.cafes.sessions.steps_for(session_id)
+    steps = await StepRepo(bot.db).for_session(session_id)
     assert {s.status for s in steps} <= {"done", "skipped", "cancelled"}
     await sim.disconnect(bot)
 
@@ -89,9 +90,9 @@ async def test_a_late_reminder_is_skipped_but_a_late_opening_still_runs(tmp_path
         return s is not None and s.current_round == 1
 
     await _wait(opened)
-    steps = {(s.kind.value, s.round_number): s.status for s in await bot.services.cafes.sessions.steps_for(session_id)}
-    assert steps[("reminder", 0)] == "skipped"
-    assert steps[("open", 1)] == "done"
+    steps = {s.kind: s.status for s in await StepRepo(bot.db).for_session(session_id)}
+    assert steps["reminder"] == "skipped"
+    assert steps["open"] == "done"
     assert not any("starts soon" in m.content for m in sim.messages(cafe.announcements))
     await sim.disconnect(bot)
 
@@ -105,8 +106,8 @@ async def test_a_step_that_fails_is_reported_to_the_hosts_not_left_silent(tmp_pa
     sim.set_role_permissions(sim.bot_role_id, 0)  # a common set-up mistake: the bot may not make channels
 
     async def failed() -> bool:
-        steps = await bot.services.cafes.sessions.steps_for(session_id)
-        return any(s.kind.value == "open" and s.status == "failed" for s in steps)
+        steps = await StepRepo(bot.db).for_session(session_id)
+        return any(s.kind == "open" and s.status == "failed" for s in steps)
 
     await _wait(failed)
     await sim.settle()

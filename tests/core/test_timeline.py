@@ -13,6 +13,8 @@ from bot.core.timeline import (
     SessionState,
     StepKind,
     plan_steps,
+    round_of,
+    round_payload,
     round_steps,
     should_run,
 )
@@ -22,9 +24,11 @@ START = datetime(2026, 12, 5, 18, 30, tzinfo=UTC)
 
 def test_plan_steps_reminds_opens_moves_rounds_and_closes_in_order() -> None:
     steps = plan_steps(START, [20, 25, 15], now=START - timedelta(days=1))
-    assert [(s.kind, s.round_number) for s in steps] == [
-        (StepKind.REMINDER, 0), (StepKind.OPEN, 1), (StepKind.ROUND, 2), (StepKind.ROUND, 3), (StepKind.CLOSE, 0),
+    assert [(s.kind, s.payload) for s in steps] == [
+        (StepKind.REMINDER, {}), (StepKind.OPEN, {}), (StepKind.ROUND, {"round": 2}), (StepKind.ROUND, {"round": 3}),
+        (StepKind.CLOSE, {}),
     ]
+    assert all(type(s.kind) is StepKind and s.kind == s.kind.value for s in steps)
     assert [s.due_at for s in steps] == [
         START - REMINDER_BEFORE, START, START + timedelta(minutes=20), START + timedelta(minutes=45),
         START + timedelta(minutes=60),
@@ -42,9 +46,9 @@ def test_plan_steps_leaves_out_a_reminder_that_would_already_be_due() -> None:
 def test_round_steps_from_a_later_round_retime_only_what_follows() -> None:
     moved_at = START + timedelta(minutes=7)
     steps = round_steps(moved_at, [20, 25, 15], first_round=2)
-    assert [(s.kind, s.round_number, s.due_at) for s in steps] == [
-        (StepKind.ROUND, 3, moved_at + timedelta(minutes=25)),
-        (StepKind.CLOSE, 0, moved_at + timedelta(minutes=40)),
+    assert [(s.kind, s.payload, s.due_at) for s in steps] == [
+        (StepKind.ROUND, round_payload(3), moved_at + timedelta(minutes=25)),
+        (StepKind.CLOSE, {}, moved_at + timedelta(minutes=40)),
     ]
 
 
@@ -67,3 +71,17 @@ def test_a_late_round_still_runs_while_the_session_runs() -> None:
 @pytest.mark.parametrize("misfire", list(Misfire))
 def test_nothing_runs_for_a_finished_session(state: SessionState, misfire: Misfire) -> None:
     assert not should_run(misfire, START, START, state)
+
+
+def test_a_round_payload_reads_back_and_a_broken_one_is_refused() -> None:
+    assert round_of(round_payload(4)) == 4
+    for broken in ({}, {"round": 0}, {"round": "2"}, {"round": True}):
+        with pytest.raises(ValueError, match="round number"):
+            round_of(broken)
+
+
+@pytest.mark.parametrize("misfire", list(Misfire))
+def test_a_step_of_no_cafe_answers_only_to_its_lateness(misfire: Misfire) -> None:
+    assert should_run(misfire, START, START + LATE_GRACE, None)
+    late = START + LATE_GRACE + timedelta(seconds=1)
+    assert should_run(misfire, START, late, None) is (misfire is Misfire.RUN_IF_RUNNING)

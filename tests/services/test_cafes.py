@@ -21,6 +21,7 @@ from bot.services.scheduling import SchedulingService
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
+from bot.store.steps import StepRepo
 
 from .cafe_setup import PLAN_ID
 from .fakes import FakeChat, FixedClock
@@ -83,7 +84,7 @@ async def test_schedule_stores_the_session_with_its_rounds_and_steps(
     assert result.session.state is SessionState.SCHEDULED
     assert result.when.endswith("(Europe/London)")
     assert await rows(db, "rounds") == 3
-    kinds = [s.kind for s in await SessionRepo(db).steps_for(result.session.id)]
+    kinds = [s.kind for s in await StepRepo(db).for_session(result.session.id)]
     assert kinds == [StepKind.REMINDER, StepKind.OPEN, StepKind.ROUND, StepKind.ROUND, StepKind.CLOSE]
 
 
@@ -177,9 +178,9 @@ async def test_next_round_rotates_people_and_retimes_later_steps(
     shared_after = {frozenset((a, b)) for room in second for a in room for b in room if a < b}
     assert not shared_before & shared_after
     assert sorted(p for room in second for p in room) == sorted(p for room in first for p in room)
-    steps = {(s.kind, s.round_number): s for s in await SessionRepo(db).steps_for(session_id)}
+    steps = {(s.kind, s.payload.get("round")): s for s in await StepRepo(db).for_session(session_id)}
     assert steps[(StepKind.ROUND, 3)].due_at == clock.now() + timedelta(minutes=20)
-    assert steps[(StepKind.CLOSE, 0)].due_at == clock.now() + timedelta(minutes=35)
+    assert steps[(StepKind.CLOSE, None)].due_at == clock.now() + timedelta(minutes=35)
     assert steps[(StepKind.ROUND, 2)].status == "skipped"
     audit = await db.fetch_all("SELECT action, detail FROM audit WHERE action = 'next_round'")
     assert [tuple(r) for r in audit] == [("next_round", "round=2")]
@@ -217,7 +218,7 @@ async def test_close_posts_goodbye_locks_every_channel_and_cancels_pending_steps
     assert chat.locked == expected
     closing = [channel for channel, text, _ in chat.posts if "Samaritans" in text and channel in expected]
     assert set(closing) == expected
-    assert await SessionRepo(db).pending_steps() == []
+    assert await StepRepo(db).pending() == []
     with pytest.raises(UserError, match="already closed"):
         await service(db, chat, clock).closing.close(session_id, ORGANISER)
     with pytest.raises(UserError, match="ended"):
@@ -234,7 +235,7 @@ async def test_a_cafe_that_has_not_opened_is_cancelled_not_closed(
     await cafes.scheduling.publish(await cafes.cafes.require(session_id), 700000000000000000)
     session = await cafes.scheduling.cancel(session_id, ORGANISER, config.guild_id)
     assert session.state is SessionState.CANCELLED
-    assert await SessionRepo(db).pending_steps() == []
+    assert await StepRepo(db).pending() == []
     assert chat.posts[-1][0] == 700000000000000000
     with pytest.raises(UserError, match="no café #"):
         await cafes.cafes.require(session_id, guild_id=config.guild_id + 1)

@@ -11,13 +11,14 @@ from bot.core.clock import to_iso
 from bot.core.consent import Choice, Source
 from bot.core.models import GuildConfig
 from bot.core.pseudonyms import pseudonym_candidates
-from bot.core.timeline import Misfire, PlannedStep, SessionState, StepKind
+from bot.core.timeline import Misfire, PlannedStep, SessionState, StepKind, round_payload
 from bot.store.audit import AuditRepo
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
+from bot.store.steps import StepRepo
 
 from .helpers import GUILD, STARTS, count, make_session
 
@@ -40,7 +41,7 @@ async def test_create_stores_session_rounds_steps_and_audit_together(db: Databas
     assert session.state is SessionState.SCHEDULED
     assert session.starts_at == STARTS
     assert await count(db, "rounds") == 2
-    assert [s.kind for s in await SessionRepo(db).steps_for(session_id)] == [
+    assert [s.kind for s in await StepRepo(db).for_session(session_id)] == [
         StepKind.REMINDER, StepKind.OPEN, StepKind.ROUND, StepKind.CLOSE,
     ]
     audit = await db.fetch_one("SELECT action, actor_id FROM audit")
@@ -48,7 +49,7 @@ async def test_create_stores_session_rounds_steps_and_audit_together(db: Databas
 
 
 async def test_create_stores_nothing_when_a_step_is_refused(db: Database) -> None:
-    duplicate = PlannedStep(StepKind.CLOSE, 0, STARTS, Misfire.RUN_IF_RUNNING)
+    duplicate = PlannedStep(StepKind.CLOSE, STARTS, Misfire.RUN_IF_RUNNING)
     with pytest.raises(Exception, match="UNIQUE"):
         await SessionRepo(db).create(
             guild_id=GUILD, series="s", plan_id="p", plan_title="P", plan_snapshot={}, starts_at=STARTS,
@@ -168,29 +169,29 @@ async def test_the_ledger_reads_back_in_the_order_written(db: Database) -> None:
 
 async def test_a_step_is_claimed_at_most_once(db: Database) -> None:
     session_id = await make_session(db)
-    repo = SessionRepo(db)
-    step = (await repo.pending_steps())[0]
-    claims = await asyncio.gather(repo.claim_step(step.id), repo.claim_step(step.id))
+    repo = StepRepo(db)
+    step = (await repo.pending())[0]
+    claims = await asyncio.gather(repo.claim(step.id), repo.claim(step.id))
     winners = [c for c in claims if c is not None]
     assert len(winners) == 1
     assert winners[0].status == "running"
-    await repo.finish_step(step.id, "done")
-    assert await repo.claim_step(step.id) is None
-    assert step.id not in {s.id for s in await repo.pending_steps()}
+    await repo.finish(step.id, "done")
+    assert await repo.claim(step.id) is None
+    assert step.id not in {s.id for s in await repo.pending()}
     assert session_id == step.session_id
 
 
 async def test_interrupted_steps_are_failed_not_rerun(db: Database) -> None:
     await make_session(db)
-    repo = SessionRepo(db)
-    first, second, *_ = await repo.pending_steps()
-    await repo.claim_step(first.id)
-    assert await repo.recover_interrupted_steps() == 1
+    repo = StepRepo(db)
+    first, second, *_ = await repo.pending()
+    await repo.claim(first.id)
+    assert await repo.recover_interrupted() == 1
     row = await db.fetch_one("SELECT status, note FROM scheduled_steps WHERE id = ?", (first.id,))
     assert row is not None and tuple(row) == ("failed", "interrupted by a restart")
-    assert await repo.claim_step(first.id) is None
-    assert await repo.claim_step(second.id) is not None
-    assert await repo.recover_interrupted_steps() == 1
+    assert await repo.claim(first.id) is None
+    assert await repo.claim(second.id) is not None
+    assert await repo.recover_interrupted() == 1
 
 
 async def test_closing_a_session_cancels_its_pending_steps(db: Database) -> None:
@@ -200,8 +201,8 @@ async def test_closing_a_session_cancels_its_pending_steps(db: Database) -> None
     session = await repo.get(session_id)
     assert session is not None and session.state is SessionState.CLOSED and session.closed_at is not None
     assert session.current_round == 2
-    assert await repo.pending_steps() == []
-    assert {s.status for s in await repo.steps_for(session_id)} == {"cancelled"}
+    assert await StepRepo(db).pending() == []
+    assert {s.status for s in await StepRepo(db).for_session(session_id)} == {"cancelled"}
 
 
 async def test_opening_and_starting_a_round_record_rooms_prompts_and_assignments(db: Database) -> None:
@@ -215,16 +216,17 @@ async def test_opening_and_starting_a_round_record_rooms_prompts_and_assignments
     moved = STARTS + timedelta(minutes=5)
     await repo.start_round(
         session_id, 2, prompts=[(rooms[0].id, "Prompt")], assignments=[(person, rooms[1].id)],
-        later_steps=[PlannedStep(StepKind.CLOSE, 0, moved, Misfire.RUN_IF_RUNNING)], at=moved,
+        later_steps=[PlannedStep(StepKind.CLOSE, moved, Misfire.RUN_IF_RUNNING)], at=moved,
     )
     assert await repo.round_at(session_id, moved) == 2
     assert await repo.round_at(session_id, moved - timedelta(seconds=1)) is None
     session = await repo.get(session_id)
     assert session is not None and session.state is SessionState.RUNNING and session.current_round == 2
     assert await repo.assignments(session_id, 2) == {person: rooms[1].id}
-    steps = {(s.kind, s.round_number): s for s in await repo.steps_for(session_id)}
-    assert steps[(StepKind.CLOSE, 0)].due_at == moved
+    steps = {(s.kind, s.payload.get("round")): s for s in await StepRepo(db).for_session(session_id)}
+    assert steps[(StepKind.CLOSE, None)].due_at == moved
     assert steps[(StepKind.ROUND, 2)].status == "skipped"
+    assert steps[(StepKind.ROUND, 2)].payload == round_payload(2)
     assert (await repo.session_by_channel(22)) == session
     assert (await repo.session_by_channel(11)) == session
     assert await repo.session_by_channel(99) is None
