@@ -11,6 +11,7 @@ import importlib
 import logging
 import pkgutil
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import discord
@@ -26,6 +27,7 @@ from bot.services.cafes import Cafes
 from bot.services.capture import CaptureService
 from bot.services.closing import ClosingService
 from bot.services.consent import ConsentService
+from bot.services.exports import remove_old_host_copies
 from bot.services.floor import FloorService
 from bot.services.hosts import HostsNotifier
 from bot.services.plans import DEFAULT_PLANS_DIR
@@ -176,9 +178,13 @@ class BletherBot(commands.Bot):
                 log.exception("backfill of café #%s failed; live capture continues", session.id)
 
     async def retention(self) -> None:
+        """Daily: words past each server's retention period, and export copies left on the host."""
         deleted = await self.services.privacy.retention_sweep(self.clock.now(), self.settings.retention_days)
         if deleted:
             log.info("retention: deleted %s contribution(s) past their retention period", deleted)
+        removed = await remove_old_host_copies(self.settings.exports_dir, timedelta(days=self.settings.retention_days))
+        if removed:
+            log.info("retention: deleted %s export file(s) kept on the host", removed)
 
     def default_config(self) -> GuildConfig:
         """The host's settings as a server's defaults, until that server runs `/blether setup`."""

@@ -3,10 +3,6 @@ checks the role (a decorator), calls one service and renders the reply."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-from datetime import datetime
-
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -14,7 +10,7 @@ from discord.ext import commands
 from bot.core.errors import UserError
 from bot.core.models import Session
 from bot.core.timeline import SessionState
-from bot.services.exports import ExportError, ExportRequest, export_zip
+from bot.services.exports import ExportDelivery, ExportError, ExportRequest, KeptBecause, send_export
 from bot.services.plans import list_plans
 from bot.services.privacy import ErasureFailed, ErasureScope
 from cogs._common import CafeOption, blether, cafe_here, config_of, facilitators_only, organisers_only, reply
@@ -127,13 +123,12 @@ class Cafe(commands.Cog):
         # An organiser answers for their own server only; erasing across servers is the host's
         # `blether erase`, run by the data controller.
         try:
-            erasure = await bot.services.privacy.erase_person(member.id, ErasureScope.server(config.guild_id))
+            erasure = await bot.services.privacy.erase_person(member.id, ErasureScope.server(config.guild_id),
+                                                              requested_by=interaction.user.id)
         except ErasureFailed as exc:
             raise UserError(f"{exc} Try again; if it keeps failing, ask the bot's host to run `blether erase`."
                             ) from exc
         erased = erasure.cafe_rows
-        await bot.services.cafes.audit.record(config.guild_id, None, interaction.user.id, "erase",
-                                              f"rows={sum(erased.values())}")
         await reply(interaction, f"Erased {sum(erased.values())} row(s) about that person from this server's cafés "
                                  f"({', '.join(f'{t} {n}' for t, n in erased.items()) or 'nothing held'}). "
                                  "Other servers' data is untouched: erasure everywhere is for the bot's host "
@@ -152,37 +147,35 @@ class Cafe(commands.Cog):
         config = config_of(interaction)
         if (cafe is None) == (series is None):
             raise UserError("Choose either a café (`cafe`) or a `series` to export, not both.")
-        session = cafe.id if cafe is not None else None
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot = blether(interaction)
         request = ExportRequest(
-            session_id=session, series=series, formats=FORMATS if formats == "all" else (formats,),
-            quotes_only=quotes_only, key_points_only=key_points_only,
+            session_id=cafe.id if cafe is not None else None, series=series,
+            formats=FORMATS if formats == "all" else (formats,), quotes_only=quotes_only,
+            key_points_only=key_points_only,
         )
-        out_dir = bot.settings.exports_dir / f"{interaction.guild_id}-{datetime.now():%Y%m%d-%H%M%S}"
         try:
-            zip_path, summary = await export_zip(bot.db, request, out_dir, guild_id=str(interaction.guild_id))
+            delivery = await send_export(
+                bot.db, bot.chat, request, exports_dir=bot.settings.exports_dir, guild_id=config.guild_id,
+                channel_id=config.organisers_channel_id, upload_limit=UPLOAD_LIMIT, actor_id=interaction.user.id)
         except ExportError as exc:
             raise UserError(str(exc)) from exc
-        await bot.services.cafes.audit.record(config.guild_id, session, interaction.user.id, "export",
-                                              f"formats={formats} rows={summary.rows}")
-        size = (await asyncio.to_thread(zip_path.stat)).st_size
-        description = (f"Export of {'café #' + str(session) if session else 'series ' + repr(series)}: "
-                       f"{summary.rows} contribution(s), pseudonymous. A later withdrawal cannot recall this file; "
-                       "a newer export supersedes it.")
-        if size > UPLOAD_LIMIT:
-            await reply(interaction, f"{description}\nThe zip is {size / 1024 / 1024:.1f} MiB, over Discord's upload "
-                                     f"limit, so it was saved on the bot's host at `{zip_path}`.")
-            return
-        if config.organisers_channel_id is None:
-            raise UserError("Set the organisers' channel with `/blether setup organisers_channel:` so exports "
-                            f"have somewhere private to go. The zip was saved on the bot's host at `{zip_path}`.")
-        data = await asyncio.to_thread(zip_path.read_bytes)
-        channel = bot.get_channel(config.organisers_channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            raise UserError("I can't find the organisers' channel any more. Run `/blether setup` to choose it again.")
-        await channel.send(description, file=discord.File(io.BytesIO(data), filename=zip_path.name))
-        await reply(interaction, f"Done: {summary.rows} contribution(s) exported to <#{config.organisers_channel_id}>.")
+        await reply(interaction, _delivered(delivery, config.organisers_channel_id))
+
+
+def _delivered(delivery: ExportDelivery, channel_id: int | None) -> str:
+    rows = f"{delivery.summary.rows} contribution(s)"
+    if delivery.sent:
+        return f"Done: {rows} exported to <#{channel_id}>."
+    where = f"It was saved on the bot's host as `{delivery.zip_name}` (private to the bot's account)"
+    if delivery.kept_because is KeptBecause.TOO_LARGE:
+        return (f"Exported {rows}, but the zip is {delivery.size / 1024 / 1024:.1f} MiB, over Discord's upload "
+                f"limit. {where}; ask the bot's host for it.")
+    if delivery.kept_because is KeptBecause.NO_CHANNEL:
+        return (f"Exported {rows}, but there is no organisers' channel to post it in. {where}. Set one with "
+                "`/blether setup organisers_channel:` and export again.")
+    return (f"Exported {rows}, but Discord refused the upload to <#{channel_id}>. {where}. Check that Blether may "
+            "send messages and attach files there, then export again.")
 
 
 async def setup(bot: commands.Bot) -> None:

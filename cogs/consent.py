@@ -20,7 +20,7 @@ from bot.core.errors import UserError
 from bot.core.models import Session
 from bot.services.chat import OfferKind
 from bot.services.hosts import Audience
-from bot.services.messages import message
+from bot.services.messages import message_async
 from cogs._common import CafeOption, add_buttons, blether, reply, safely
 
 log = logging.getLogger(__name__)
@@ -33,11 +33,11 @@ _CHOICE_BUTTONS = (
 )
 
 
-def consent_panel(session_id: int, title: str, text: str, state: ConsentState) -> tuple[str, discord.Embed,
+async def consent_panel(session_id: int, title: str, text: str, state: ConsentState) -> tuple[str, discord.Embed,
                                                                                        discord.ui.View]:
     """The person's current choices, the full consent text (an embed holds up to 4096
     characters, so it is never cut short), and buttons to change them."""
-    body = message("consent_panel", session_id=session_id, title=title, state=state)
+    body = await message_async("consent_panel", session_id=session_id, title=title, state=state)
     embed = discord.Embed(title="What is recorded", description=text[:4096])
     view = discord.ui.View(timeout=None)
     for choice, label, style in _CHOICE_BUTTONS:
@@ -52,7 +52,7 @@ async def show_panel(interaction: discord.Interaction, session_id: int, *, prefi
     bot = blether(interaction)
     session, shown = await bot.services.consent.text_for(session_id, interaction.guild_id)
     state = await bot.services.consent.state(session_id, interaction.user.id)
-    body, embed, view = consent_panel(session_id, session.plan_title, shown.text, state)
+    body, embed, view = await consent_panel(session_id, session.plan_title, shown.text, state)
     text = f"{prefix}\n\n{body}".strip() if prefix else body
     if edit and not interaction.response.is_done():
         await interaction.response.edit_message(content=text[:2000], embed=embed, view=view)
@@ -121,12 +121,12 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                 interaction.user.id, session_id=self.session_id or None, at=interaction.created_at,
                 guild_id=interaction.guild_id,
             )
-            text = message("withdrawn", result=result)
+            text = await message_async("withdrawn", result=result)
             await interaction.response.edit_message(content=text, view=None)
             await bot.chat.dm(interaction.user.id, text)
             if result.summaries_flagged and interaction.guild_id is not None:
-                await bot.services.hosts.tell(interaction.guild_id, message("summaries_flagged", result=result),
-                                              Audience.FACILITATORS)
+                flagged = await message_async("summaries_flagged", result=result)
+                await bot.services.hosts.tell(interaction.guild_id, flagged, Audience.FACILITATORS)
 
         await safely(interaction, act)
 
@@ -166,7 +166,7 @@ class Consent(commands.Cog):
         session_id = 0 if scope == "all" else await self._session_for(interaction, cafe)
         view = discord.ui.View(timeout=None)
         view.add_item(WithdrawButton(session_id))
-        await reply(interaction, message("withdraw_confirm", session_id=session_id), view=view)
+        await reply(interaction, await message_async("withdraw_confirm", session_id=session_id), view=view)
 
     @app_commands.command(name="mydata", description="Get a copy of everything Blether holds about you, by DM")
     async def mydata(self, interaction: discord.Interaction) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig
+from bot.core.when import TimezoneError, valid_timezone
 from cogs._common import blether, reply
 
 
@@ -61,11 +60,10 @@ class Setup(commands.Cog):
         assert interaction.guild_id is not None
         bot = blether(interaction)
         current = await bot.services.servers.config_for(interaction.guild_id)
-        zone = (timezone or current.timezone).strip()
         try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise UserError(f"{zone!r} is not a time zone I know. Use a name like Europe/London.") from exc
+            zone = valid_timezone((timezone or current.timezone).strip())
+        except TimezoneError as exc:
+            raise UserError(str(exc)) from exc
         organiser = organiser_role.name if organiser_role else current.organiser_role
         facilitator = facilitator_role.name if facilitator_role else current.facilitator_role
         if organiser == facilitator:

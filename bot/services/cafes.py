@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.models import Session
-from bot.core.plan import render
+from bot.core.plan import render_async
 from bot.services.chat import Chat
 from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.store.audit import AuditRepo
@@ -67,5 +67,5 @@ class Cafes:
         return CafeFacts.of(session)
 
     @staticmethod
-    def signposting(facts: CafeFacts) -> str:
-        return render(facts.plan.signposting, facts.context())
+    async def signposting(facts: CafeFacts) -> str:
+        return await render_async(facts.plan.signposting, facts.context())

@@ -6,10 +6,10 @@ from bot.core import lifecycle
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import Session, Step
-from bot.core.plan import render
+from bot.core.plan import render_async
 from bot.core.timeline import StepKind
 from bot.services.cafes import Cafes
-from bot.services.messages import message
+from bot.services.messages import message_async
 from bot.services.steps import StepKinds
 
 
@@ -36,9 +36,9 @@ class ClosingService:
             if session.lobby_channel_id is not None:
                 channels.append((session.lobby_channel_id, facts.context(room_name="lobby")))
             for channel_id, context in channels:
-                await cafes.chat.post(channel_id, message(
-                    "closing", closing=render(facts.plan.closing, context),
-                    signposting=render(facts.plan.signposting, context)))
+                await cafes.chat.post(channel_id, await message_async(
+                    "closing", closing=await render_async(facts.plan.closing, context),
+                    signposting=await render_async(facts.plan.signposting, context)))
             await cafes.sessions.set_state(session_id, lifecycle.advance(closing, Action.FINISH_CLOSE,
                                                                          cafe=session_id))
             for channel_id, _ in channels:

@@ -17,7 +17,7 @@ from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import Session
-from bot.core.plan import render
+from bot.core.plan import render_async
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
@@ -36,9 +36,9 @@ class Withdrawal:
     summaries_flagged: int
 
 
-def consent_text(session: Session) -> ConsentText:
+async def consent_text(session: Session) -> ConsentText:
     facts = CafeFacts.of(session)
-    text = render(facts.plan.consent_text, facts.context())
+    text = await render_async(facts.plan.consent_text, facts.context())
     return ConsentText(text, consent_version(text))
 
 
@@ -56,7 +56,7 @@ class ConsentService:
 
     async def text_for(self, session_id: int, guild_id: int | None = None) -> tuple[Session, ConsentText]:
         session = await self._session(session_id, guild_id)
-        return session, consent_text(session)
+        return session, await consent_text(session)
 
     async def choose(
         self, session_id: int, discord_user_id: int, choice: Choice, *, source: Source, at: datetime,
@@ -67,7 +67,7 @@ class ConsentService:
             raise ValueError("withdrawal erases data: use withdraw()")
         session = await self._session(session_id, guild_id)
         lifecycle.advance(session.state, Action.CHOOSE_CONSENT, cafe=session_id)
-        shown = consent_text(session)
+        shown = await consent_text(session)
         async with self.db.transaction() as conn:
             person = await self.people.ensure_participant(conn, discord_user_id)
             await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
@@ -111,7 +111,7 @@ class ConsentService:
                 ) as cur:
                     erased += cur.rowcount
                 await self.people.append_consent(
-                    conn, sid, person, Choice.WITHDRAW, consent_text(session).version, source, at
+                    conn, sid, person, Choice.WITHDRAW, (await consent_text(session)).version, source, at
                 )
         return Withdrawal(scope, erased, flagged)
 

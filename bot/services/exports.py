@@ -29,7 +29,8 @@ from bot.export.request import ExportError, ExportRequest
 from bot.export.rows import RowStream
 from bot.export.scope import load_sessions
 from bot.export.writers import WRITERS
-from bot.services.chat import Chat
+from bot.services.chat import Chat, ChatError
+from bot.store.audit import AuditRepo
 from bot.store.db import Database
 
 __all__ = [
@@ -291,6 +292,7 @@ async def send_export(
     guild_id: int,
     channel_id: int | None,
     upload_limit: int,
+    actor_id: int,
 ) -> ExportDelivery:
     """Export ``request`` for ``guild_id`` as a zip and post it to the organisers' channel.
 
@@ -309,6 +311,8 @@ async def send_export(
         await asyncio.to_thread(shutil.rmtree, folder, True)
         raise
     size = (await asyncio.to_thread(zip_path.stat)).st_size
+    await AuditRepo(db).record(guild_id, request.session_id, actor_id, "export",
+                               f"formats={','.join(request.formats)} rows={summary.rows}")
 
     def kept(because: KeptBecause) -> ExportDelivery:
         log.info("export %s kept on the host (%s)", summary.export_id, because)
@@ -321,8 +325,9 @@ async def send_export(
     data = await asyncio.to_thread(zip_path.read_bytes)
     try:
         message_id = await chat.post_file(channel_id, export_caption(summary), zip_path.name, data)
-    except Exception as exc:  # the Chat port does not name its adapter's errors; any failure keeps the file
-        log.warning("export %s could not be posted (%s); kept on the host", summary.export_id, type(exc).__name__)
+    except ChatError as exc:
+        log.warning("export %s could not be posted (Discord said %s); kept on the host", summary.export_id,
+                    exc.status)
         return kept(KeptBecause.UPLOAD_FAILED)
     await asyncio.to_thread(shutil.rmtree, folder, True)
     return ExportDelivery(summary, zip_path.name, size, message_id=message_id)

@@ -16,11 +16,11 @@ from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import GuildConfig, Room, Session, Step
-from bot.core.plan import render
+from bot.core.plan import render_async
 from bot.core.timeline import StepKind, round_of, round_steps
 from bot.services.cafes import Cafes
 from bot.services.chat import room_offers
-from bot.services.messages import message
+from bot.services.messages import message_async
 from bot.services.steps import StepKinds
 
 ConfigFor = Callable[[int], Awaitable[GuildConfig]]
@@ -79,13 +79,11 @@ class FloorService:
         await cafes.sessions.record_opening(session.id, category_id=category, lobby_channel_id=lobby, rooms=rooms)
         context = facts.context()
         plan = facts.plan
-        await cafes.chat.post(
-            lobby,
-            message("welcome", welcome=render(plan.welcome, context), ground_rules=plan.ground_rules,
-                    consent_text=render(plan.consent_text, context), signposting=render(plan.signposting, context),
-                    rooms=len(rooms)),
-            offers=room_offers(session.id),
-        )
+        welcome = await message_async(
+            "welcome", welcome=await render_async(plan.welcome, context), ground_rules=plan.ground_rules,
+            consent_text=await render_async(plan.consent_text, context),
+            signposting=await render_async(plan.signposting, context), rooms=len(rooms))
+        await cafes.chat.post(lobby, welcome, offers=room_offers(session.id))
         stored_rooms = await cafes.sessions.rooms(session.id)
         await self._start_round(session.id, 1, assignments=[
             (person, stored_rooms[index].id) for index, people in enumerate(split) for person in people
@@ -149,7 +147,8 @@ class FloorService:
         plan, round_plan = facts.plan, facts.round(number)
         rooms = await cafes.sessions.rooms(session_id)
         now = cafes.clock.now()
-        posts = [(room, render(round_plan.prompt, facts.context(round_number=number, room=room))) for room in rooms]
+        posts = [(room, await render_async(round_plan.prompt, facts.context(round_number=number, room=room)))
+                 for room in rooms]
         ends_at = now + timedelta(minutes=round_plan.minutes)
         await cafes.sessions.start_round(
             session_id, number,
@@ -163,13 +162,13 @@ class FloorService:
                 continue
             await cafes.chat.post(
                 room.channel_id,
-                message("round", prompt=prompt, minutes=round_plan.minutes, ends=facts.local_time(ends_at)),
+                await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=facts.local_time(ends_at)),
                 offers=room_offers(session_id) if number == 1 else (),
             )
         if session.lobby_channel_id is not None:
             await cafes.chat.post(
                 session.lobby_channel_id,
-                message("round_lobby", number=number, total=len(plan.rounds), title=round_plan.title,
+                await message_async("round_lobby", number=number, total=len(plan.rounds), title=round_plan.title,
                         minutes=round_plan.minutes),
             )
         await cafes.timeline_changed(session_id)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.store.audit import AuditRepo
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.owners import personal_data_owners
@@ -92,8 +93,12 @@ class PrivacyService:
             self._locks[discord_user_id] = lock
         return lock
 
-    async def erase_person(self, discord_user_id: int, scope: ErasureScope) -> Erasure:
-        """Run every owner's erasure for the person in `scope`, all in one transaction."""
+    async def erase_person(self, discord_user_id: int, scope: ErasureScope, *,
+                           requested_by: int | None = None) -> Erasure:
+        """Run every owner's erasure for the person in `scope`, all in one transaction.
+
+        `requested_by` is the organiser who asked, audited on their server (the host's CLI has none).
+        """
         lock = self._lock(discord_user_id)
         async with lock, self.db.transaction() as conn:
             person = await self.people.person_ref(conn, discord_user_id)
@@ -113,8 +118,12 @@ class PrivacyService:
                 counts.update(await self.people.release_identity(conn, person, held))
             except Exception as exc:
                 raise ErasureFailed("PeopleRepo", str(exc) or type(exc).__name__) from exc
-        return Erasure(scope, {k: v for k, v in counts.items() if v},
-                       identity_kept=person.participant_id is not None and bool(held))
+        erasure = Erasure(scope, {k: v for k, v in counts.items() if v},
+                          identity_kept=person.participant_id is not None and bool(held))
+        if requested_by is not None and scope.guild_id is not None:
+            await AuditRepo(self.db).record(scope.guild_id, None, requested_by, "erase",
+                                            f"rows={sum(erasure.cafe_rows.values())}")
+        return erasure
 
     async def my_data(self, discord_user_id: int, scope: ErasureScope | None = None) -> bytes:
         """Everything Blether holds about this person (every server unless `scope` says one), as

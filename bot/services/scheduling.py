@@ -14,7 +14,7 @@ from bot.core.timeline import StepKind, plan_steps
 from bot.core.when import WhenError, parse_start
 from bot.services.cafes import Cafes
 from bot.services.chat import ChatError, invitation_offers
-from bot.services.messages import message
+from bot.services.messages import message_async
 from bot.services.plans import PlanNotFound, load_plan
 from bot.services.steps import StepKinds
 
@@ -99,14 +99,14 @@ class SchedulingService:
                             ) from exc
         return scheduled
 
-    def announcement(self, session: Session) -> str:
+    async def announcement(self, session: Session) -> str:
         facts = self.cafes.facts(session)
-        return message("announcement", session=session, plan=facts.plan, when=facts.when,
+        return await message_async("announcement", session=session, plan=facts.plan, when=facts.when,
                        minutes=facts.plan.total_minutes)
 
     async def publish(self, session: Session, channel_id: int) -> int:
         """Post the invitation with what people can press, where the organiser scheduled it."""
-        message_id = await self.cafes.chat.post(channel_id, self.announcement(session),
+        message_id = await self.cafes.chat.post(channel_id, await self.announcement(session),
                                                 offers=invitation_offers(session.id))
         await self.cafes.sessions.set_announcement(session.id, channel_id, message_id)
         return message_id
@@ -118,7 +118,8 @@ class SchedulingService:
             await self.cafes.sessions.set_state(session_id, state)
             await self.cafes.audit.record(session.guild_id, session_id, actor_id, "cancel", "")
             if announce and session.announce_channel_id is not None:
-                await self.cafes.chat.post(session.announce_channel_id, message("cancelled", session=session))
+                await self.cafes.chat.post(session.announce_channel_id,
+                                           await message_async("cancelled", session=session))
             await self.cafes.timeline_changed(session_id)
             return await self.cafes.refreshed(session_id)
 
@@ -129,7 +130,7 @@ class SchedulingService:
         going = await self.cafes.people.going(session_id)
         await self.cafes.chat.post(
             session.announce_channel_id,
-            message("reminder", session=session, when=self.cafes.facts(session).when, going=len(going)),
+            await message_async("reminder", session=session, when=self.cafes.facts(session).when, going=len(going)),
         )
 
     async def list(self, guild_id: int) -> list[Listed]:

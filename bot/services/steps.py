@@ -14,7 +14,7 @@ from bot.core.errors import UserError
 from bot.core.models import Step
 from bot.services.chat import ChatError
 from bot.services.hosts import HostsNotifier
-from bot.services.messages import message
+from bot.services.messages import message_async
 from bot.store.sessions import SessionRepo
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class StepRunner:
         session = await self.sessions.get(step.session_id)
         if session is None:
             return
-        await self.hosts.tell(session.guild_id, message("step_failed", session=session, step=step,
+        await self.hosts.tell(session.guild_id, await message_async("step_failed", session=session, step=step,
                                                         reason=failure_reason(exc)))
 
 

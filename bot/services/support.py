@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.services.cafes import Cafes
 from bot.services.hosts import Audience, HostsNotifier
-from bot.services.messages import message
+from bot.services.messages import message_async
 from bot.store.support import SupportRepo
 
 
@@ -37,9 +37,10 @@ class SupportService:
         await self.requests.record(session.id, room.id if room else None, discord_user_id)
         delivery = await self.hosts.tell(
             session.guild_id,
-            message("support_alert", session=session, user_id=discord_user_id, room=room.name if room else None),
+            await message_async("support_alert", session=session, user_id=discord_user_id,
+                                room=room.name if room else None),
             Audience.FACILITATORS,
         )
-        signposting = self.cafes.signposting(self.cafes.facts(session))
-        return SupportAnswer(message("support_reply", signposting=signposting, alerted=delivery.delivered),
+        signposting = await self.cafes.signposting(self.cafes.facts(session))
+        return SupportAnswer(await message_async("support_reply", signposting=signposting, alerted=delivery.delivered),
                              delivery.delivered)

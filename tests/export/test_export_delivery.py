@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from export_fixture import GUILD
 
+from bot.services.chat import ChatError
 from bot.services.exports import (
     ExportRequest,
     KeptBecause,
@@ -46,7 +47,7 @@ class Uploads:
 
     async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int:
         if self.fail:
-            raise RuntimeError("Discord said no")
+            raise ChatError("Missing Permissions", status=403, code=50013)
         self.sent.append((channel_id, text, filename, data))
         return 42
 
@@ -69,7 +70,7 @@ async def test_every_export_file_is_0600_and_every_folder_made_is_0700(db: Datab
 async def test_a_posted_export_leaves_no_copy_on_the_host(db: Database, tmp_path: Path) -> None:
     chat = Uploads()
     exports = tmp_path / "exports"
-    delivery = await send_export(db, chat, request(), exports_dir=exports, guild_id=int(GUILD),
+    delivery = await send_export(db, chat, request(), exports_dir=exports, guild_id=int(GUILD), actor_id=1,
                                  channel_id=ORGANISERS, upload_limit=10 * 1024 * 1024)
 
     assert delivery.sent and delivery.message_id == 42 and delivery.kept_at is None
@@ -94,7 +95,7 @@ async def test_a_zip_that_cannot_be_posted_is_kept_privately(
     db: Database, tmp_path: Path, fail: bool, channel: int | None, limit: int, because: KeptBecause
 ) -> None:
     chat = Uploads(fail=fail)
-    delivery = await send_export(db, chat, request(), exports_dir=tmp_path / "exports", guild_id=int(GUILD),
+    delivery = await send_export(db, chat, request(), exports_dir=tmp_path / "exports", guild_id=int(GUILD), actor_id=1,
                                  channel_id=channel, upload_limit=limit)
 
     assert not delivery.sent and delivery.kept_because is because
@@ -107,8 +108,8 @@ async def test_a_zip_that_cannot_be_posted_is_kept_privately(
 async def test_old_host_copies_are_removed_and_new_ones_kept(db: Database, tmp_path: Path) -> None:
     exports = tmp_path / "exports"
     kept = [
-        (await send_export(db, Uploads(), request(), exports_dir=exports, guild_id=int(GUILD), channel_id=None,
-                           upload_limit=0)).kept_at
+        (await send_export(db, Uploads(), request(), exports_dir=exports, guild_id=int(GUILD), actor_id=1,
+                           channel_id=None, upload_limit=0)).kept_at
         for _ in range(2)
     ]
     old, new = kept
