@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
 #   make rehearse   run a whole café offline and write its exports to rehearsal-out/
-#   make test       lint and run the whole test suite
+#   make test       lint, type-check and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,10 +19,12 @@ rehearse: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP)
 	bash scripts/install-chromium.sh
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -39,6 +39,10 @@ LIBRARY_LEVELS: Final[Mapping[str, int]] = {
 _LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class _BletherHandler(logging.StreamHandler):  # type: ignore[type-arg]  # stderr's stream type is not generic here
+    """Blether's own handler, so configuring twice (tests, a restart in-process) adds it once."""
+
+
 def configure_logging(level: str) -> None:
     """Log Blether's own records at ``level`` and everybody else's at WARNING (INFO for discord.py).
 
@@ -47,10 +51,9 @@ def configure_logging(level: str) -> None:
     """
     chosen = logging.getLevelName(level)
     root = logging.getLogger()
-    if not any(getattr(handler, "blether", False) for handler in root.handlers):
-        handler = logging.StreamHandler()
+    if not any(isinstance(handler, _BletherHandler) for handler in root.handlers):
+        handler = _BletherHandler()
         handler.setFormatter(logging.Formatter(_LOG_FORMAT))
-        handler.blether = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(max(logging.WARNING, chosen))
     for name in BLETHER_LOGGERS:

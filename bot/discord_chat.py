@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, Final, Literal
 
 import discord
 
 from bot.services.chat import Attachment, ChatError, ChatMessage, Offer, OfferKind
 
 #: Builds the Discord item for an offer of one café; each cog registers its own.
-OfferItem = Callable[[int], discord.ui.Item[discord.ui.View]]
+OfferItem = Callable[[int], discord.ui.Item[Any]]
 
 # What a participant may do in their room; the rest of the server's channels are untouched.
 _MEMBER = discord.PermissionOverwrite(
@@ -24,10 +25,10 @@ _BOT = discord.PermissionOverwrite(
 )
 
 
-_ROLE_OVERWRITE = 0
-_MEMBER_OVERWRITE = 1
+_ROLE_OVERWRITE: Final = 0
+_MEMBER_OVERWRITE: Final = 1
 
-Overwrites = dict[discord.abc.Snowflake, discord.PermissionOverwrite]
+Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]
 
 
 def intents() -> discord.Intents:
@@ -156,10 +157,9 @@ class DiscordChat:
                     continue
                 if overwrite.send_messages:
                     locked = discord.PermissionOverwrite.from_pair(*overwrite.pair())
-                    locked.send_messages = False
-                    locked.add_reactions = False
+                    locked.update(send_messages=False, add_reactions=False)
                     allow, deny = locked.pair()
-                    kind = _ROLE_OVERWRITE if isinstance(target, discord.Role) else _MEMBER_OVERWRITE
+                    kind: Literal[0, 1] = _ROLE_OVERWRITE if isinstance(target, discord.Role) else _MEMBER_OVERWRITE
                     await self.client.http.edit_channel_permissions(
                         channel_id, target.id, str(allow.value), str(deny.value), kind, reason="Blether café closed")
 

@@ -19,6 +19,7 @@ from bot.bot import BletherBot
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig, Session
 from bot.core.timeline import ACTIVE_STATES, FINAL_STATES
+from bot.discord_chat import OfferItem
 from bot.services.chat import OfferKind
 
 SETUP_HINT = (
@@ -46,7 +47,7 @@ def blether(interaction: discord.Interaction) -> BletherBot:
 
 
 def add_buttons(bot: commands.Bot, *items: type[discord.ui.DynamicItem[Any]],
-                offers: dict[OfferKind, type[discord.ui.DynamicItem[Any]]] | None = None) -> None:
+                offers: dict[OfferKind, OfferItem] | None = None) -> None:
     """Register a cog's persistent buttons, and which of them draws each offer the services make."""
     assert isinstance(bot, BletherBot)
     bot.add_dynamic_items(*items)

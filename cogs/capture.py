@@ -9,17 +9,18 @@ from __future__ import annotations
 import discord
 from discord.ext import commands
 
+from bot.bot import BletherBot
 from bot.discord_chat import to_chat_message
 from bot.services.capture import CaptureService
 
 
 class Capture(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: BletherBot) -> None:
         self.bot = bot
 
     @property
     def capture(self) -> CaptureService:
-        return self.bot.services.capture  # type: ignore[attr-defined, no-any-return]
+        return self.bot.services.capture
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -47,4 +48,5 @@ class Capture(commands.Cog):
 
 
 async def setup(bot: commands.Bot) -> None:
+    assert isinstance(bot, BletherBot)
     await bot.add_cog(Capture(bot))

@@ -66,7 +66,7 @@ class ConsentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"b
         self.session_id = session_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> ConsentButton:
         return cls(int(match["session"]))
 
@@ -84,7 +84,7 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         self.choice = choice
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> ChoiceButton:
         return cls(int(match["session"]), Choice(match["choice"]))
 
@@ -110,7 +110,7 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         self.session_id = session_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> WithdrawButton:
         return cls(int(match["session"]))
 

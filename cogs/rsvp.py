@@ -20,7 +20,7 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blet
         self.session_id = session_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> RsvpButton:
         return cls(int(match["session"]))
 

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Final
 
 import yaml
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
@@ -172,7 +172,7 @@ class Round(_StrictModel):
     rotate: bool = Field(default=False, strict=True, description="people move to new rooms for this round")
 
 
-def _duplicate_ids(items: Sequence[Theme] | Sequence[Round], kind: str, field: str) -> None:
+def _duplicate_ids(items: Sequence[Theme | Round], kind: str, field: str) -> None:
     """Refuse repeated ids: exports and timelines refer to rounds and themes by id."""
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
@@ -509,8 +509,9 @@ def _raw_template_problems(data: Mapping[str, Any]) -> Iterator[PlanProblem]:
     Works on the raw data so template problems are reported together with any other
     problem in the file; values of the wrong type are left to the model's own messages.
     """
-    title = data.get("title") if isinstance(data.get("title"), str) else "Sample café"
-    rounds = data.get("rounds") if isinstance(data.get("rounds"), list) else []
+    raw_title, raw_rounds = data.get("title"), data.get("rounds")
+    title = raw_title if isinstance(raw_title, str) else "Sample café"
+    rounds: list[Any] = raw_rounds if isinstance(raw_rounds, list) else []
     neutral = _sample(title, len(rounds))
     for field in _TEMPLATE_FIELDS:
         value = data.get(field)

@@ -32,8 +32,9 @@ from typing import Any, Final
 
 from jinja2 import BaseLoader, Template, nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
 class TemplateLimitError(SecurityError):
@@ -148,7 +149,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         budget = getattr(context, "budget", None)
         if budget is None:
             budget = _Budget(self.limits)
-            context.budget = budget  # type: ignore[attr-defined]
+            setattr(context, "budget", budget)  # noqa: B010  # one budget per render, carried on jinja2's context
         return budget
 
     def counted(self, context: Context, iterable: Iterable[Any]) -> Iterator[Any]:
@@ -310,7 +311,7 @@ def _is_int(value: object) -> bool:
 
 
 def _int(value: object) -> int:
-    return value if _is_int(value) else 0  # type: ignore[return-value]
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _arg(args: tuple[Any, ...], kwargs: Mapping[str, Any], index: int, name: str, default: Any) -> Any:

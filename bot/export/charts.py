@@ -105,6 +105,7 @@ def render_charts(stats: Stats, sessions: Sequence[SessionInfo]) -> list[Chart]:
 def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
@@ -112,7 +113,7 @@ def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     ax.spines[["top", "right"]].set_visible(False)
     ax.spines[["left", "bottom"]].set_color(_MUTED)
     ax.tick_params(colors=_INK, labelsize=9)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color="#e3e8ee", linewidth=0.8)
     ax.set_axisbelow(True)
     return fig, ax

@@ -66,7 +66,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"expected a date like 2024-06-30 (got {text!r})") from None
 
 
-def add_export_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_export_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the ``export`` sub-command and return its parser."""
     parser = subparsers.add_parser(
         "export",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from bot.export.context import WITHDRAWAL_NOTICE, ExportContext, Output
 from bot.export.rows import ExportRow, prompt_for
@@ -19,7 +19,8 @@ class _NotesSink(SectionedSink):
         super().__init__(ctx.request)
         self._ctx = ctx
         self._clean = clean
-        self._t = ENV.get_template("notes.md.j2").module
+        # The template's macros, called by name (jinja2 types a module's attributes only at run time).
+        self._t: Any = ENV.get_template("notes.md.j2").module
         self._fh: IO[str] | None = None
         self._rows = 0
         self._in_key_points = False

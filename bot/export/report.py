@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 from bot.export.charts import Chart, StatsSink, render_charts
 from bot.export.context import WITHDRAWAL_NOTICE, ExportContext, Output
@@ -27,7 +27,8 @@ class _ReportSink(SectionedSink):
         self._ctx = ctx
         self._fh = fh
         self._clean = clean
-        self._t = ENV.get_template(_TEMPLATE).module
+        # The template's macros, called by name (jinja2 types a module's attributes only at run time).
+        self._t: Any = ENV.get_template(_TEMPLATE).module
         self._round: int | None = None
         self._list: str | None = None  # the open list: "key" or "rest"
 
@@ -101,7 +102,7 @@ def _title(ctx: ExportContext) -> str:
 
 
 def _head(ctx: ExportContext, charts: list[Chart]) -> str:
-    module = ENV.get_template(_TEMPLATE).module
+    module: Any = ENV.get_template(_TEMPLATE).module  # macros called by name, typed only at run time
     exported = ctx.exported_at.astimezone(ctx.sessions[0].zone)
     return str(
         module.head(
@@ -127,7 +128,8 @@ async def write_report(ctx: ExportContext) -> list[Output]:
     try:
         await asyncio.to_thread(fh.write, _head(ctx, charts))
         rows = await ctx.pump(_ReportSink(ctx, fh, maker.clean), maker, "key_points_first")
-        await asyncio.to_thread(fh.write, str(ENV.get_template(_TEMPLATE).module.foot(WITHDRAWAL_NOTICE)))
+        macros: Any = ENV.get_template(_TEMPLATE).module
+        await asyncio.to_thread(fh.write, str(macros.foot(WITHDRAWAL_NOTICE)))
     finally:
         await asyncio.to_thread(fh.close)
     return [Output(path, rows)]

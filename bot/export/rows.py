@@ -133,7 +133,7 @@ class RowStream:
         for session in sessions:
             for round_number, room_id in await self._blocks(session):
                 room_sql = "c.room_id IS NULL" if room_id is None else "c.room_id = ?"
-                params = [session.id, round_number] + ([] if room_id is None else [room_id])
+                block: list[object] = [session.id, round_number, *([] if room_id is None else [room_id])]
                 for part in parts:
                     if part == "c.key_point = 0" and self._request.key_points_only:
                         continue
@@ -142,7 +142,7 @@ class RowStream:
                         f"{' AND c.key_point = 1' if self._request.key_points_only else ''}"
                         " ORDER BY c.created_at, c.id"
                     )
-                    async for row in self._db.iterate(sql, params, BATCH):
+                    async for row in self._db.iterate(sql, block, BATCH):
                         yield row
 
     async def _blocks(self, session: SessionInfo) -> list[tuple[int, int | None]]:

@@ -146,7 +146,7 @@ class Rehearsal:
             await self.join_and_consent(bot, invitation)
             await self.wait_for(bot, session_id, lambda s: s.current_round >= 1, "the café to open")
             for number in range(1, len(plan.rounds) + 1):
-                await self.wait_for(bot, session_id, lambda s, n=number: s.current_round >= n, f"round {number}")
+                await self.wait_for(bot, session_id, _round_started(number), f"round {number}")
                 await self.talk_round(bot, session_id, number, plan.rounds[number - 1].minutes)
             await self.wait_for(bot, session_id, lambda s: s.state is SessionState.CLOSED, "the café to close")
             self.tick()
@@ -318,6 +318,10 @@ class Rehearsal:
         print(f"\nRehearsal done: {summary['messages']} messages said, {summary['exported']} consented ones "
               f"exported (checked against transcript.jsonl).\nExports in {self.out}/: " + ", ".join(files))
         return summary
+
+
+def _round_started(number: int) -> Callable[[Session], bool]:
+    return lambda session: session.current_round >= number
 
 
 def comparable(text: str) -> str:

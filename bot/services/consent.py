@@ -102,9 +102,10 @@ class ConsentService:
         erased = flagged = 0
         async with self.db.transaction() as conn:
             for sid in scope:
-                session = await self.sessions.get(sid)
-                if session is None:
+                held = await self.sessions.get(sid)
+                if held is None:
                     continue
+                session = held
                 flagged += await _flag_quoting_summaries(conn, sid, person, session.series)
                 async with conn.execute(
                     "DELETE FROM contributions WHERE session_id = ? AND participant_id = ?", (sid, person)

@@ -48,7 +48,7 @@ class RestRoutes(GuildState):
         return member
 
     def _bot_top_position(self) -> int:
-        return max(self.roles[r]["position"] for r in self.bot_user.role_ids)
+        return max(int(self.roles[r]["position"]) for r in self.bot_user.role_ids)
 
     def _check_overwrite_grant(self, overwrites: list[dict[str, Any]], parent_id: int | None) -> None:
         """Discord lets a bot allow or deny only permissions it holds itself."""
@@ -576,7 +576,7 @@ class RestRoutes(GuildState):
             return self.guild_id
         return None
 
-    def _command_payload(self, scope: int | None, data: dict[str, Any], old: dict[str, Any] | None) -> dict:
+    def _command_payload(self, scope: int | None, data: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
         """A registered command as Discord returns it; re-registering a name keeps its id."""
         command = {
             "type": 1,

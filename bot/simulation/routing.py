@@ -146,4 +146,4 @@ def http_error(
     body: dict[str, Any] = {"code": code, "message": message}
     if errors:
         body["errors"] = errors
-    return cls(response, body)  # type: ignore[arg-type]
+    return cls(response, body)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,7 @@ class _SimWebhookAdapter(AsyncWebhookAdapter):
     """Interaction responses and follow-ups, answered by the simulation instead of aiohttp."""
 
     def __init__(self, sim: SimulatedDiscord, bot: discord.Client) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # discord.py leaves this __init__ unannotated
         self._sim = sim
         self._bot = bot
 
@@ -205,7 +205,7 @@ class SimulatedDiscord(InteractionRoutes):
             route: Route,
             *,
             files: Sequence[discord.File] | None = None,
-            form: Sequence[dict[str, Any]] | None = None,
+            form: Iterable[dict[str, Any]] | None = None,
             **kwargs: Any,
         ) -> Any:
             return await sim._handle(
@@ -213,7 +213,7 @@ class SimulatedDiscord(InteractionRoutes):
                 route,
                 via="rest",
                 json=kwargs.get("json"),
-                form=form,
+                form=list(form) if form is not None else None,
                 params=kwargs.get("params"),
                 reason=kwargs.get("reason"),
             )
@@ -221,8 +221,9 @@ class SimulatedDiscord(InteractionRoutes):
         async def get_from_cdn(url: str) -> bytes:
             return sim.cdn_get(url)
 
-        bot.http.request = request  # type: ignore[method-assign]
-        bot.http.get_from_cdn = get_from_cdn  # type: ignore[method-assign]
+        # discord.py's two REST doors are answered here instead of by aiohttp.
+        bot.http.request = request  # type: ignore[method-assign]  # see above
+        bot.http.get_from_cdn = get_from_cdn  # type: ignore[method-assign]  # see above
         self._adapters[id(bot)] = _SimWebhookAdapter(self, bot)
         async_context.set(self._adapters[id(bot)])
         self._bot = bot
@@ -240,9 +241,9 @@ class SimulatedDiscord(InteractionRoutes):
         bot = self._bot
         if bot is None or not self._online:
             return  # nobody connected: like Discord, events while the bot is down are lost
-        payload = self._as_received(bot, event, payload)
-        if payload is not None:
-            self._feed(bot, event, payload)
+        received = self._as_received(bot, event, payload)
+        if received is not None:
+            self._feed(bot, event, received)
 
     def _as_received(self, bot: discord.Client, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         """The event as this bot would get it given its intents, or None if it wouldn't."""
@@ -315,7 +316,7 @@ class SimulatedDiscord(InteractionRoutes):
         self.watcher.ignore_existing()
         async_context.set(self._adapters[id(bot)])
         await bot.login("sim-token")
-        bot.ws = _SimGateway(self)  # type: ignore[assignment]
+        bot.ws = _SimGateway(self)  # type: ignore[assignment]  # stands in for the websocket
         state = bot._connection
         # discord.py waits guild_ready_timeout (2s) after the last GUILD_CREATE before
         # on_ready; the simulation sends every guild at once, so a moment is enough.
@@ -358,7 +359,7 @@ class SimulatedDiscord(InteractionRoutes):
         result = []
         for item in attachments:
             filename, content_type = item[0], item[1]
-            data = item[2] if len(item) > 2 else filename.encode()  # type: ignore[misc]
+            data = item[2] if len(item) > 2 else filename.encode()
             result.append(self._attachment(channel_id, filename, data, content_type))
         return result
 

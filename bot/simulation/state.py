@@ -373,7 +373,9 @@ class GuildState:
             self.channels[channel_id]["last_message_id"] = str(message.id)
         return message
 
-    def _attachment(self, channel_id: int, filename: str, data: bytes, content_type: str | None = None) -> dict:
+    def _attachment(
+        self, channel_id: int, filename: str, data: bytes, content_type: str | None = None
+    ) -> dict[str, Any]:
         attachment_id = self.clock.snowflake()
         url = f"https://cdn.discordapp.com/attachments/{channel_id}/{attachment_id}/{filename}"
         self._cdn[url] = data

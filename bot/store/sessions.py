@@ -16,7 +16,7 @@ from bot.store.steps import insert_planned, retime_pending
 
 
 def _opt_int(value: object) -> int | None:
-    return int(value) if value not in (None, "") else None  # type: ignore[call-overload]
+    return int(value) if isinstance(value, int | str) and value != "" else None
 
 
 def session_from_row(row: aiosqlite.Row) -> Session:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.services.chat import ChatMessage, Offer
+from bot.services.chat import Chat, ChatMessage, Offer
 
 
 @dataclass
@@ -98,3 +98,7 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
+
+
+#: Checked by mypy in `make test`: the fake cannot drift from the `Chat` port it stands in for.
+_FAKE_IS_A_CHAT: type[Chat] = FakeChat
