@@ -1,6 +1,6 @@
 """A session's timeline: its states and the steps the scheduler runs.
 
-Each step has a misfire policy (DESIGN.md invariant 4): a reminder that comes late is
+Each step has a misfire policy (invariant 4 in docs/ARCHITECTURE.md): a reminder that comes late is
 pointless and is skipped; opening, rounds and closing still run if the session still needs
 them, because a café mid-way must not stall because the bot restarted.
 

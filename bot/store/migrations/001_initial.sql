@@ -1,4 +1,4 @@
--- Blether's whole domain (DESIGN.md). Times are ISO 8601 UTC text; Discord snowflakes are
+-- Blether's whole domain (docs/ARCHITECTURE.md). Times are ISO 8601 UTC text; Discord snowflakes are
 -- text so the SQL stays portable to PostgreSQL (no 64-bit unsigned worries).
 
 CREATE TABLE app_secrets (
