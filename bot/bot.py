@@ -131,9 +131,9 @@ class BletherBot(commands.Bot):
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts),
         )
 
-    async def load_extensions(self) -> None:
+    async def load_extensions(self, package: str = EXTENSIONS_PACKAGE) -> None:
         """Load every cog; one that fails is logged and left out, so the rest of the café still runs."""
-        for name in extension_names():
+        for name in extension_names(package):
             try:
                 await self.load_extension(name)
             except commands.ExtensionError as exc:

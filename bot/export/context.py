@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from bot.export.rows import Order, RowMaker, RowStream
 from bot.export.scope import SessionInfo
 from bot.export.scrub import cleaner
 from bot.export.sink import Sink
+from bot.store.db import Row
 
 WITHDRAWAL_NOTICE = (
     "This export is a snapshot taken at the time shown. A withdrawal of consent after this export "
@@ -68,7 +68,7 @@ class ExportContext:
         return kept
 
 
-def _feed(sink: Sink, maker: RowMaker, raw: list[sqlite3.Row]) -> int:
+def _feed(sink: Sink, maker: RowMaker, raw: list[Row]) -> int:
     rows = maker.make(raw)
     sink.feed(rows)
     return len(rows)

@@ -8,7 +8,6 @@ thread that writes them, keeping the event loop free.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +15,7 @@ from typing import Literal
 
 from bot.export.request import ExportRequest
 from bot.export.scope import SessionInfo, parse_utc
-from bot.store.db import Database
+from bot.store.db import Database, Row
 
 Order = Literal["time", "key_points_first", "pseudonym"]
 
@@ -103,7 +102,7 @@ class RowStream:
         )
         return [row[0] for row in rows]
 
-    async def batches(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[list[sqlite3.Row]]:
+    async def batches(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[list[Row]]:
         """Raw rows of these sessions in the given order, ``BATCH`` at a time.
 
         The round-and-room orders read block by block, each block straight off the
@@ -111,7 +110,7 @@ class RowStream:
         memory stays flat. The pseudonym order (only the REFI-QDA cases need it) lets SQLite sort,
         which it does with bounded memory, spilling to temporary files.
         """
-        batch: list[sqlite3.Row] = []
+        batch: list[Row] = []
         async for row in self._rows(sessions, order):
             batch.append(row)
             if len(batch) >= BATCH:
@@ -122,7 +121,7 @@ class RowStream:
             self._on_read(len(batch))
             yield batch
 
-    async def _rows(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[sqlite3.Row]:
+    async def _rows(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[Row]:
         select = f"SELECT {_COLUMNS} FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id"
         if order == "pseudonym":
             where, params = self._where([s.id for s in sessions])
@@ -169,7 +168,7 @@ class RowMaker:
         self.clean = clean
         self._topics: dict[tuple[int, int], str] = {}
 
-    def make(self, raw: Sequence[sqlite3.Row]) -> list[ExportRow]:
+    def make(self, raw: Sequence[Row]) -> list[ExportRow]:
         out: list[ExportRow] = []
         for row in raw:
             s = self._sessions[row["session_id"]]
@@ -188,7 +187,7 @@ class RowMaker:
             self._topics[key] = self.clean(s.room(room_number).topic or "")
         return self._topics[key]
 
-    def _row(self, s: SessionInfo, row: sqlite3.Row, quote_ok: bool) -> ExportRow:
+    def _row(self, s: SessionInfo, row: Row, quote_ok: bool) -> ExportRow:
         round_no, room_no = row["round_number"], row["room_number"]
         rnd = s.round(round_no)
         reply = row["reply_to_id"]

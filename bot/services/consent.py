@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core import lifecycle
 from bot.core.consent import Choice, ConsentState, Source, consent_version, state_at
 from bot.core.errors import UserError
@@ -18,6 +16,7 @@ from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import Session
 from bot.core.plan import render_async
+from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
@@ -47,6 +46,7 @@ class ConsentService:
         self.db = db
         self.people = PeopleRepo(db)
         self.sessions = SessionRepo(db)
+        self.contributions = ContributionRepo(db)
 
     async def _session(self, session_id: int, guild_id: int | None) -> Session:
         session = await self.sessions.get(session_id)
@@ -106,39 +106,10 @@ class ConsentService:
                 if held is None:
                     continue
                 session = held
-                flagged += await _flag_quoting_summaries(conn, sid, person, session.series)
-                async with conn.execute(
-                    "DELETE FROM contributions WHERE session_id = ? AND participant_id = ?", (sid, person)
-                ) as cur:
-                    erased += cur.rowcount
+                words, summaries = await self.contributions.withdraw_words(conn, sid, person, session.series)
+                erased += words
+                flagged += summaries
                 await self.people.append_consent(
                     conn, sid, person, Choice.WITHDRAW, (await consent_text(session)).version, source, at
                 )
         return Withdrawal(scope, erased, flagged)
-
-
-async def _flag_quoting_summaries(conn: aiosqlite.Connection, session_id: int, person: int, series: str) -> int:
-    """Flag summaries in the session that contain the person's pseudonym or 24+ characters of theirs."""
-    async with conn.execute(
-        "SELECT code FROM pseudonyms WHERE series = ? AND participant_id = ?", (series, person)
-    ) as cur:
-        row = await cur.fetchone()
-    needles: list[str] = [row[0]] if row else []
-    async with conn.execute(
-        "SELECT text FROM contributions WHERE session_id = ? AND participant_id = ?", (session_id, person)
-    ) as cur:
-        for (text,) in await cur.fetchall():
-            stripped = " ".join(str(text).split())
-            if len(stripped) >= 24:
-                needles.append(stripped[:24])
-    if not needles:
-        return 0
-    async with conn.execute("SELECT id, text FROM summaries WHERE session_id = ?", (session_id,)) as cur:
-        summaries = await cur.fetchall()
-    flagged = 0
-    for summary_id, text in summaries:
-        flat = " ".join(str(text).split())
-        if any(needle in flat for needle in needles):
-            await conn.execute("UPDATE summaries SET needs_review = 1 WHERE id = ?", (summary_id,))
-            flagged += 1
-    return flagged

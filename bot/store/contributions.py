@@ -183,3 +183,40 @@ class ContributionRepo(PersonalData):
                 deleted += cur.rowcount
                 await conn.execute("DELETE FROM summaries WHERE session_id = ?", (session_id,))
         return deleted
+
+    async def withdraw_words(self, conn: aiosqlite.Connection, session_id: int, person: int,
+                             series: str) -> tuple[int, int]:
+        """A withdrawal from one café: flag the summaries that may quote the person, then delete their
+        words. Returns (words deleted, summaries flagged)."""
+        flagged = await self._flag_quoting_summaries(conn, session_id, person, series)
+        async with conn.execute(
+            "DELETE FROM contributions WHERE session_id = ? AND participant_id = ?", (session_id, person)
+        ) as cur:
+            return cur.rowcount, flagged
+
+    async def _flag_quoting_summaries(self, conn: aiosqlite.Connection, session_id: int, person: int,
+                                      series: str) -> int:
+        """Flag summaries in the session that contain the person's pseudonym or 24+ characters of theirs."""
+        async with conn.execute(
+            "SELECT code FROM pseudonyms WHERE series = ? AND participant_id = ?", (series, person)
+        ) as cur:
+            row = await cur.fetchone()
+        needles: list[str] = [row[0]] if row else []
+        async with conn.execute(
+            "SELECT text FROM contributions WHERE session_id = ? AND participant_id = ?", (session_id, person)
+        ) as cur:
+            for (text,) in await cur.fetchall():
+                stripped = " ".join(str(text).split())
+                if len(stripped) >= 24:
+                    needles.append(stripped[:24])
+        if not needles:
+            return 0
+        async with conn.execute("SELECT id, text FROM summaries WHERE session_id = ?", (session_id,)) as cur:
+            summaries = await cur.fetchall()
+        flagged = 0
+        for summary_id, text in summaries:
+            flat = " ".join(str(text).split())
+            if any(needle in flat for needle in needles):
+                await conn.execute("UPDATE summaries SET needs_review = 1 WHERE id = ?", (summary_id,))
+                flagged += 1
+        return flagged

@@ -22,6 +22,10 @@ import aiosqlite
 
 from bot.core.clock import Clock, RealClock, to_iso
 
+#: A row as the store hands it out: read by column name (`row["text"]`) or position. Layers above
+#: the store name this type, never the driver's.
+Row = aiosqlite.Row
+
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
