@@ -60,7 +60,7 @@ def mentioned_user_ids(text: str) -> set[int]:
 
 
 #: Content types kept as they are: a fixed list, so a crafted type cannot carry a name.
-_KNOWN_CONTENT_TYPES: Final = frozenset(
+KNOWN_CONTENT_TYPES: Final = frozenset(
     {
         "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/avif",
         "audio/mpeg", "audio/ogg", "audio/wav", "audio/mp4", "audio/webm",
@@ -88,7 +88,7 @@ def attachment_marker(content_type: str | None, filename: str) -> str:
     """
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime:
-        if mime in _KNOWN_CONTENT_TYPES:
+        if mime in KNOWN_CONTENT_TYPES:
             return f"[attachment: {mime}]"
         major = mime.split("/", 1)[0]
         return f"[attachment: {major if major in _KINDS else 'file'}]"

@@ -7,7 +7,7 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.text import NEUTRAL_PERSON, attachment_marker, clean_contribution, mentioned_user_ids
+from bot.core.text import KNOWN_CONTENT_TYPES, NEUTRAL_PERSON, attachment_marker, clean_contribution, mentioned_user_ids
 
 ALICE = 123456789012345678
 BOB = 876543210987654321
@@ -83,13 +83,13 @@ KINDS = {"image", "audio", "video", "text", "pdf", "file"}
 @settings(max_examples=200)
 @given(
     st.text(min_size=1, max_size=40),
-    st.one_of(st.none(), st.just(""), st.text(max_size=40), st.sampled_from(["image/png", "audio/ogg"])),
+    st.one_of(st.none(), st.just(""), st.text(max_size=40), st.sampled_from(["image/png", "audio/ogg", "VIDEO/WEBM"])),
 )
 def test_attachment_markers_come_from_a_fixed_vocabulary(filename: str, content_type: str | None) -> None:
     marker = attachment_marker(content_type, filename)
     assert marker.startswith("[attachment: ") and marker.endswith("]")
     kind = marker.removeprefix("[attachment: ").removesuffix("]")
-    assert kind in KINDS or kind in {"image/png", "audio/ogg"}
+    assert kind in KINDS or kind in KNOWN_CONTENT_TYPES
 
 
 SNOWFLAKES = st.integers(min_value=10**16, max_value=10**20 - 1).map(str)
