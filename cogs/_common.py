@@ -141,12 +141,15 @@ class CafeTransformer(app_commands.Transformer):
         listed = await blether(interaction).services.scheduling.list(interaction.guild_id)
         # Cafés still to come or under way first, newest first within each.
         listed.sort(key=lambda item: (item.session.state in FINAL_STATES, -item.session.starts_at.timestamp()))
-        typed = str(value).strip().lstrip("#").lower()
+        typed = str(value).strip().lower()
+        number = typed.lstrip("#")
         choices: list[app_commands.Choice[int | float | str]] = []
         for item in listed:
             s = item.session
             label = f"#{s.id} {s.plan_title} — {item.when} — {s.state.value}"
-            if typed in label.lower():
+            # A number is a café number being typed; anything else searches the title, date and state.
+            wanted = str(s.id).startswith(number) if number.isdigit() else typed in label.lower()
+            if wanted:
                 choices.append(app_commands.Choice(name=label[:100], value=s.id))
         return choices[:25]
 

@@ -51,6 +51,8 @@ class PendingInteraction:
     source_message_id: int | None = None
     #: what ``@original`` refers to: the response message, or the clicked message after 6/7
     original: SimMessage | None = None
+    #: for an autocomplete request: the type of the option being typed into
+    option_type: int | None = None
 
 
 class InteractionRoutes(RestRoutes):
@@ -161,8 +163,11 @@ class InteractionRoutes(RestRoutes):
         return {**definition, "id": str(command_id)}, scope
 
     def _build_slash(
-        self, bot: discord.Client, member: SimMember, channel_id: int, command: str, options: dict[str, Any]
+        self, bot: discord.Client, member: SimMember, channel_id: int, command: str, options: dict[str, Any],
+        *, focus: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
+        """The interaction data of a slash command, or (with `focus`) of an autocomplete request
+        while the person types `focus[1]` into option `focus[0]` with `options` already filled in."""
         parts = command.split()
         if not parts:
             raise SimulationError("empty command")
@@ -182,7 +187,14 @@ class InteractionRoutes(RestRoutes):
             names = [o["name"] for o in specs]
             raise SimulationError(f"/{command} needs a subcommand, one of {names}")
         resolved: dict[str, dict[str, Any]] = {}
-        values = self._slash_values(command, specs, options, channel_id, resolved)
+        values = self._slash_values(command, specs, options, channel_id, resolved, partial=focus is not None)
+        if focus is not None:
+            name, typed = focus
+            spec = next((o for o in specs if o["name"] == name), None)
+            if spec is None or not spec.get("autocomplete"):
+                raise SimulationError(f"/{command} {name} has no autocomplete, so Discord would not ask the bot")
+            # Discord sends what has been typed so far as text, whatever the option's type.
+            values.append({"name": name, "type": spec["type"], "value": typed, "focused": True})
         for name, kind in reversed(path):
             values = [{"type": kind, "name": name, "options": values}]
         data: dict[str, Any] = {"id": definition["id"], "name": parts[0], "type": 1, "options": values}
@@ -199,13 +211,15 @@ class InteractionRoutes(RestRoutes):
         given: dict[str, Any],
         channel_id: int,
         resolved: dict[str, dict[str, Any]],
+        *,
+        partial: bool = False,
     ) -> list[dict[str, Any]]:
         by_name = {o["name"]: o for o in specs}
         unknown = set(given) - set(by_name)
         if unknown:
             raise SimulationError(f"/{command} has no option(s) {sorted(unknown)}; it has {sorted(by_name)}")
         missing = [o["name"] for o in specs if o.get("required") and o["name"] not in given]
-        if missing:
+        if missing and not partial:
             raise SimulationError(f"/{command} needs option(s) {missing}")
         result = []
         for spec in specs:
@@ -445,6 +459,11 @@ class InteractionRoutes(RestRoutes):
                 self._apply_edit(message, replace(ctx, json=data))
                 if message not in result.messages:
                     result.messages.append(message)
+        elif kind == 8:
+            if pending.type != 4:
+                raise http_error(400, 40043, "Autocomplete results answer only an autocomplete interaction")
+            limits.check_autocomplete(data, pending.option_type)
+            result.choices = list(data.get("choices") or [])
         elif kind == 9:
             if pending.type == 5:
                 raise http_error(400, 50035, "Invalid Form Body: a modal cannot open another modal")

@@ -251,6 +251,30 @@ def _check_unique_custom_ids(errors: FormErrors, components: list[dict[str, Any]
         seen.add(custom_id)
 
 
+def check_autocomplete(data: dict[str, Any], option_type: int | None) -> None:
+    """An interaction callback of type 8: at most 25 choices, names 1–100 characters, and values of
+    the focused option's type (a string of at most 100 characters, or a number)."""
+    errors = FormErrors()
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        errors.add(["data", "choices"], "BASE_TYPE_REQUIRED", "This field is required")
+        errors.raise_if_any()
+        return
+    errors.max_length(["data", "choices"], choices, COMMAND_CHOICES)
+    for i, choice in enumerate(choices):
+        at: list[str | int] = ["data", "choices", i]
+        errors.bad_length([*at, "name"], choice.get("name"), 1, CHOICE_NAME)
+        value = choice.get("value")
+        if option_type == 3:
+            if not isinstance(value, str):
+                errors.add([*at, "value"], "BASE_TYPE_STRING", "Must be a string.")
+            else:
+                errors.max_length([*at, "value"], value, CHOICE_STRING_VALUE)
+        elif option_type in (4, 10) and (not isinstance(value, int | float) or isinstance(value, bool)):
+            errors.add([*at, "value"], "BASE_TYPE_NUMBER", "Must be a number.")
+    errors.raise_if_any()
+
+
 def check_modal(data: dict[str, Any]) -> None:
     """An interaction callback of type 9: the modal a user is shown."""
     errors = FormErrors()

@@ -140,8 +140,10 @@ class InteractionResult:
     channel_id: int
     messages: list[SimMessage] = field(default_factory=list)
     modal: dict[str, Any] | None = None
+    #: the choices offered in answer to an autocomplete request
+    choices: list[dict[str, Any]] | None = None
     deferred: bool = False
-    #: the interaction callback type the bot answered with (4, 5, 6, 7, 9), None if it never did
+    #: the interaction callback type the bot answered with (4–9), None if it never did
     response_type: int | None = None
 
     @property

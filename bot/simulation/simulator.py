@@ -500,6 +500,27 @@ class SimulatedDiscord(InteractionRoutes):
         payload, pending = self._new_interaction(2, member, channel_id, data)
         return await self._run_interaction(bot, payload, pending.token)
 
+    async def autocomplete(
+        self,
+        bot: discord.Client,
+        user: SimMember | int,
+        command: str,
+        *,
+        focused: str,
+        typed: str,
+        channel_id: int | None = None,
+        **options: Any,
+    ) -> InteractionResult:
+        """A member types `typed` into option `focused` of a slash command (other options as in
+        :meth:`slash`); the result's `choices` are what Discord would show them."""
+        self._connected(bot)
+        member = self.member(user)
+        channel_id = channel_id or self.general_channel_id
+        data = self._build_slash(bot, member, channel_id, command, options, focus=(focused, typed))
+        payload, pending = self._new_interaction(4, member, channel_id, data)
+        pending.option_type = next(o["type"] for o in _leaf_options(data) if o.get("focused"))
+        return await self._run_interaction(bot, payload, pending.token)
+
     async def click(
         self,
         bot: discord.Client,
@@ -574,3 +595,11 @@ class SimulatedDiscord(InteractionRoutes):
             edited = " (edited)" if message.edited else ""
             lines.append(f"  [{stamp}] {author}: {text}{edited} {' '.join(extras)}".rstrip())
         return lines
+
+
+def _leaf_options(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The options of the subcommand actually run (below any group and subcommand levels)."""
+    options: list[dict[str, Any]] = data.get("options") or []
+    while options and options[0]["type"] in (1, 2):
+        options = options[0].get("options") or []
+    return options

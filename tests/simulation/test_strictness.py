@@ -392,3 +392,20 @@ async def test_faults_are_checked_when_armed(sim: SimulatedDiscord) -> None:
         sim.faults.hang("POST", SEND, nth=0)
     with pytest.raises(SimulationError, match="only a hang"):
         sim.faults.fail("POST", SEND).release()
+
+
+async def test_autocomplete_answers_are_held_to_discords_limits() -> None:
+    from bot.simulation.limits import check_autocomplete
+
+    check_autocomplete({"choices": [{"name": "x", "value": 1}]}, 4)
+    for bad, kind in (
+        ({"choices": [{"name": "x", "value": str(n)} for n in range(26)]}, 3),
+        ({"choices": [{"name": "", "value": "a"}]}, 3),
+        ({"choices": [{"name": "x" * 101, "value": "a"}]}, 3),
+        ({"choices": [{"name": "x", "value": "a" * 101}]}, 3),
+        ({"choices": [{"name": "x", "value": "1"}]}, 4),
+        ({}, 3),
+    ):
+        with pytest.raises(discord.HTTPException) as refused:
+            check_autocomplete(bad, kind)
+        assert refused.value.code == 50035
