@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.services.cafes import Cafes
 from bot.services.hosts import Audience, HostsNotifier
 from bot.services.messages import message_async
-from bot.store.support import SupportRepo
+from bot.store.attendance import AttendanceRepo
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class SupportService:
     def __init__(self, cafes: Cafes, hosts: HostsNotifier) -> None:
         self.cafes = cafes
         self.hosts = hosts
-        self.requests = SupportRepo(cafes.db)
+        self.attendance = AttendanceRepo(cafes.db)
 
     async def ask(self, session_id: int, discord_user_id: int, channel_id: int | None,
                   guild_id: int | None) -> SupportAnswer:
@@ -34,7 +34,7 @@ class SupportService:
         room = await self.cafes.sessions.room_by_channel(channel_id) if channel_id is not None else None
         if room is not None and room.session_id != session.id:
             room = None
-        await self.requests.record(session.id, room.id if room else None, discord_user_id)
+        await self.attendance.record_support_request(session.id, room.id if room else None, discord_user_id)
         delivery = await self.hosts.tell(
             session.guild_id,
             await message_async("support_alert", session=session, user_id=discord_user_id,

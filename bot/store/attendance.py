@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import aiosqlite
 
+from bot.store.people import PeopleRepo
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows, hide
 
 
@@ -53,6 +54,16 @@ class AttendanceRepo(PersonalData):
         if answered:
             rows["support_requests_as_host"] = [hide(dict(r), "participant_id", "a participant") for r in answered]
         return rows
+
+    async def record_support_request(self, session_id: int, room_id: int | None, discord_user_id: int) -> int:
+        """Someone asked for support: who, where and when — never what they said."""
+        async with self.db.transaction() as conn:
+            person = await PeopleRepo(self.db).ensure_participant(conn, discord_user_id)
+            cur = await conn.execute(
+                "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) VALUES (?, ?, ?, ?)",
+                (session_id, room_id, person, self.db.now_iso()),
+            )
+            return int(cur.lastrowid or 0)
 
     async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
         async with conn.execute(
