@@ -8,6 +8,7 @@ from pathlib import Path
 from cafe_harness import Cafe, start_bot
 
 from bot.bot import BletherBot
+from bot.core.clock import from_iso
 from bot.services.chat import ChatError
 from bot.services.steps import failure_reason
 from bot.store.contributions import ContributionRepo
@@ -181,3 +182,45 @@ def test_a_missing_permission_names_the_channel_and_the_permissions() -> None:
     assert "<#1234>" in reason and "Manage Roles" in reason
     other = ChatError("Cannot send messages to this user", status=403, code=50007)
     assert "missing a permission" not in failure_reason(other)
+
+
+async def test_consent_after_the_end_shows_the_choices_without_buttons(cafe: Cafe) -> None:
+    session_id, _room = await _open_cafe(cafe, {0: "record"})
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    panel = await cafe.sim.slash(cafe.bot, cafe.people[0], "consent", channel_id=cafe.announcements,
+                                 cafe=session_id)
+    assert "has ended" in panel.content and "recorded" in panel.content
+    assert panel.buttons() == []
+
+
+async def test_an_export_of_a_cafe_that_never_ran_says_why_there_is_nothing(cafe: Cafe) -> None:
+    session_id = await cafe.schedule()
+    answer = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe export", channel_id=cafe.announcements,
+                                  cafe=session_id)
+    assert "nothing to export" in answer.content and "never ran" in answer.content, answer.content
+    assert not any(m.attachments for m in cafe.sim.messages(cafe.organisers))
+
+
+async def test_opened_and_closed_times_follow_the_cafe_clock(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from cafe_harness import make_guild, make_settings
+
+    from bot.core.clock import CompressedClock
+    from bot.simulation.clock import DEFAULT_START
+
+    sim, parts = make_guild()
+    settings = make_settings(tmp_path)
+    origin = DEFAULT_START + timedelta(days=400)  # far from the wall clock, so a mix-up shows
+    bot = await start_bot(sim, settings, clock=CompressedClock(origin=origin, speed=60))
+    cafe = Cafe(sim=sim, bot=bot, settings=settings, **parts)  # type: ignore[arg-type]
+    try:
+        await cafe.setup()
+        session_id, _room = await _open_cafe(cafe, {0: "record"})
+        await sim.slash(bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+        row = await bot.db.fetch_one("SELECT opened_at, closed_at FROM sessions WHERE id = ?", (session_id,))
+        assert row is not None
+        for stamp in row:
+            assert abs((from_iso(stamp) - origin).total_seconds()) < 30 * 24 * 3600, stamp
+    finally:
+        await sim.disconnect(bot)
