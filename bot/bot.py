@@ -24,7 +24,7 @@ from bot.core.timeline import ACTIVE_STATES
 from bot.discord_chat import DiscordChat, intents
 from bot.schedule.scheduler import StepScheduler
 from bot.services.cafes import Cafes
-from bot.services.capture import CaptureService
+from bot.services.capture import CaptureService, CatchUp
 from bot.services.closing import ClosingService
 from bot.services.consent import ConsentService
 from bot.services.exports import remove_old_host_copies
@@ -63,6 +63,7 @@ class Services:
     privacy: PrivacyService
     hosts: HostsNotifier
     steps: StepRunner
+    catch_up: CatchUp
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -98,6 +99,8 @@ class BletherBot(commands.Bot):
         self.step_kinds = StepKinds()
         self.failed_extensions: dict[str, str] = {}
         self._backfilled = False
+        #: what Discord said when it refused the slash commands at start-up (None: accepted)
+        self.sync_failure: str | None = None
 
     @property
     def services(self) -> Services:
@@ -124,11 +127,12 @@ class BletherBot(commands.Bot):
         scheduling.register_steps(self.step_kinds)
         floor.register_steps(self.step_kinds, servers.config_for)
         closing.register_steps(self.step_kinds)
+        capture = CaptureService(self.db, pseudonym_key)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, rsvp=RsvpService(cafes), floor=floor,
             closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
-            capture=CaptureService(self.db, pseudonym_key), privacy=PrivacyService(self.db), hosts=hosts,
-            steps=StepRunner(self.step_kinds, cafes.sessions, hosts),
+            capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
+            steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
         )
 
     async def load_extensions(self, package: str = EXTENSIONS_PACKAGE) -> None:
@@ -141,13 +145,21 @@ class BletherBot(commands.Bot):
                 log.exception("extension %s failed to load; Blether runs without it", name)
 
     async def _sync(self) -> None:
+        """Register the slash commands. Discord refusing them (a payload it rejects, a missing
+        scope) is logged with Discord's own words and the bot runs on: capture and the cafés'
+        timelines must not depend on it, and the commands registered before stay in place."""
         guild_id = self.settings.dev_guild_id
-        if guild_id:
-            guild = discord.Object(id=guild_id)
-            self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-        else:
-            await self.tree.sync()
+        try:
+            if guild_id:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+            else:
+                await self.tree.sync()
+        except discord.HTTPException as exc:
+            self.sync_failure = f"{exc.status} {exc.text or exc}"
+            log.error("Discord refused the slash commands (%s); Blether runs on with the commands it "
+                      "registered before", self.sync_failure)
 
     async def on_ready(self) -> None:
         """Backfill first (the rounds have not moved while we were away), then start the timeline."""
@@ -168,14 +180,10 @@ class BletherBot(commands.Bot):
         await self.backfill()
 
     async def backfill(self, *, sweep_deletions: bool = False) -> None:
+        """Read back every running café here; a café whose read-back fails is retried by itself."""
         sessions = await SessionRepo(self.db).in_states(list(ACTIVE_STATES))
-        for session in sessions:
-            if self.get_guild(session.guild_id) is None:
-                continue
-            try:
-                await self.services.capture.backfill(self.chat, session, sweep_deletions=sweep_deletions)
-            except Exception:
-                log.exception("backfill of café #%s failed; live capture continues", session.id)
+        here = [session for session in sessions if self.get_guild(session.guild_id) is not None]
+        await self.services.catch_up.run(here, sweep_deletions=sweep_deletions)
 
     async def retention(self) -> None:
         """Daily: words past each server's retention period, and export copies left on the host."""
@@ -197,5 +205,7 @@ class BletherBot(commands.Bot):
     async def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        if self._services is not None:
+            self._services.catch_up.stop()
         await super().close()
         await self.db.close()

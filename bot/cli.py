@@ -24,6 +24,8 @@ from bot.services.plans import DEFAULT_PLANS_DIR, check_path, format_check_repor
 from bot.services.privacy import ErasureFailed, ErasureScope, PrivacyService
 from bot.store.db import Database
 
+log = logging.getLogger(__name__)
+
 #: Blether's own loggers: these follow BLETHER_LOG_LEVEL.
 BLETHER_LOGGERS: Final = ("bot", "cogs")
 #: Other libraries' loggers and the most they may say, whatever BLETHER_LOG_LEVEL is. At DEBUG
@@ -182,6 +184,18 @@ async def _run(settings: Settings, plans_dir: Path) -> int:
         print("Discord refused the Message Content intent. In the Developer Portal open your application → Bot "
               "and switch on 'Message Content Intent', then start Blether again.", file=sys.stderr)
         return 2
+    except (discord.GatewayNotFound, discord.ConnectionClosed, OSError) as exc:
+        print(f"Blether could not reach Discord ({exc or type(exc).__name__}). Check the network, then start "
+              "Blether again.", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        # Anything left is a fault of Blether's own: the operator gets one sentence, and the
+        # traceback only when they asked for BLETHER_LOG_LEVEL=DEBUG to chase it.
+        log.debug("Blether stopped", exc_info=exc)
+        print(f"Blether stopped because of an unexpected error ({type(exc).__name__}). "
+              "Start it again with `blether run`; if it keeps happening, run it with BLETHER_LOG_LEVEL=DEBUG and "
+              "report what it logs.", file=sys.stderr)
+        return 1
     return 0
 
 

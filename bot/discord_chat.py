@@ -54,18 +54,28 @@ def to_chat_message(message: discord.Message) -> ChatMessage:
         reply_to_id=reference,
         attachments=tuple(Attachment(a.filename, a.content_type) for a in message.attachments),
         is_system=message.type not in (discord.MessageType.default, discord.MessageType.reply),
+        edited_at=message.edited_at,
     )
 
 
+#: What each kind of call needs, in the words of Discord's settings (channel-level "Manage
+#: Permissions" is the server-level "Manage Roles"; hosts grant the latter).
+_MAKE_CHANNELS: Final = ("Manage Channels", "Manage Roles")
+_SET_ACCESS: Final = ("Manage Roles",)
+_POST: Final = ("View Channel", "Send Messages")
+_POST_FILE: Final = ("View Channel", "Send Messages", "Attach Files")
+_READ_HISTORY: Final = ("View Channel", "Read Message History")
+
+
 @contextmanager
-def _refusals() -> Iterator[None]:
-    """Discord's refusals become the port's `ChatError`, with Discord's own code and message."""
+def _refusals(channel_id: int | None = None, needs: Sequence[str] = ()) -> Iterator[None]:
+    """Discord's refusals become the port's `ChatError`, with Discord's own code and message, the
+    channel the call acted on and the permissions it needs (Discord's answer names neither)."""
     try:
         yield
     except discord.HTTPException as exc:
-        raise ChatError(exc.text or str(exc), status=exc.status, code=exc.code) from exc
-
-
+        raise ChatError(exc.text or str(exc), status=exc.status, code=exc.code, channel_id=channel_id,
+                        needs=needs) from exc
 
 
 class DiscordChat:
@@ -112,7 +122,7 @@ class DiscordChat:
         return overwrites
 
     async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
-        with _refusals():
+        with _refusals(needs=_MAKE_CHANNELS):
             guild = self._guild(guild_id)
             category = await guild.create_category(name[:100], overwrites=self._staff(guild, staff_roles),
                                                    reason="Blether café opening")
@@ -122,7 +132,7 @@ class DiscordChat:
         self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[str],
         topic: str,
     ) -> int:
-        with _refusals():
+        with _refusals(category_id, _MAKE_CHANNELS):
             guild = self._guild(guild_id)
             overwrites = self._staff(guild, staff_roles)
             for member_id in members:
@@ -137,7 +147,7 @@ class DiscordChat:
     async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None:
         """Per-member overwrites by id: without the members intent there are no Member objects
         to hand to `set_permissions`, so this speaks the endpoint directly (one call per person)."""
-        with _refusals():
+        with _refusals(channel_id, _SET_ACCESS):
             allow, deny = _MEMBER.pair()
             for member_id in add:
                 await self.client.http.edit_channel_permissions(
@@ -146,7 +156,7 @@ class DiscordChat:
                 await self.client.http.delete_channel_permissions(channel_id, member_id, reason="Blether room")
 
     async def lock(self, channel_id: int) -> None:
-        with _refusals():
+        with _refusals(channel_id, _SET_ACCESS):
             channel = self.client.get_channel(channel_id)
             if not isinstance(channel, discord.TextChannel):
                 return
@@ -164,14 +174,14 @@ class DiscordChat:
                         channel_id, target.id, str(allow.value), str(deny.value), kind, reason="Blether café closed")
 
     async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int:
-        with _refusals():
+        with _refusals(channel_id, _POST):
             channel = await self._channel(channel_id)
             view = self._view(offers)
             sent = await (channel.send(text, view=view) if view else channel.send(text))
             return sent.id
 
     async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int:
-        with _refusals():
+        with _refusals(channel_id, _POST_FILE):
             channel = await self._channel(channel_id)
             sent = await channel.send(text, file=discord.File(io.BytesIO(data), filename=filename))
             return sent.id
@@ -189,7 +199,7 @@ class DiscordChat:
             return True
 
     async def history_after(self, channel_id: int, after_message_id: int | None) -> AsyncIterator[ChatMessage]:
-        with _refusals():
+        with _refusals(channel_id, _READ_HISTORY):
             channel = self.client.get_channel(channel_id)
             if not isinstance(channel, discord.TextChannel):
                 return

@@ -30,12 +30,14 @@ class Capture(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        content = payload.data.get("content")
-        if content is None or payload.guild_id is None:
+        """The edited message as a whole, judged like any other sighting of it."""
+        if payload.guild_id is None or "content" not in payload.data:
             return
-        edited = payload.data.get("edited_timestamp")
-        at = discord.utils.parse_time(edited) if edited else discord.utils.utcnow()
-        await self.capture.on_edit(payload.message_id, content, at, payload.channel_id)
+        await self.capture.handle(to_chat_message(payload.message))
+
+    @commands.Cog.listener()
+    async def on_disconnect(self) -> None:
+        await self.capture.fall_behind()
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:

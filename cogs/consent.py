@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.core.consent import Choice, ConsentState, Source
 from bot.core.errors import UserError
 from bot.core.models import Session
+from bot.core.timeline import FINAL_STATES
 from bot.services.chat import OfferKind
 from bot.services.hosts import Audience
 from bot.services.messages import message_async
@@ -52,7 +53,15 @@ async def show_panel(interaction: discord.Interaction, session_id: int, *, prefi
     bot = blether(interaction)
     session, shown = await bot.services.consent.text_for(session_id, interaction.guild_id)
     state = await bot.services.consent.state(session_id, interaction.user.id)
-    body, embed, view = await consent_panel(session_id, session.plan_title, shown.text, state)
+    body, embed, buttons = await consent_panel(session_id, session.plan_title, shown.text, state)
+    view: discord.ui.View | None = buttons
+    if session.state in FINAL_STATES:
+        # The choices can no longer change, so no buttons that would only refuse; withdrawing
+        # (which erases) still works after the end.
+        ended = (f"Café #{session_id} has ended, so these choices can no longer be changed. "
+                 "`/withdraw` still erases your recorded words.")
+        prefix = f"{prefix}\n\n{ended}".strip()
+        view = None
     text = f"{prefix}\n\n{body}".strip() if prefix else body
     if edit and not interaction.response.is_done():
         await interaction.response.edit_message(content=text[:2000], embed=embed, view=view)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -88,12 +88,32 @@ def state_at(entries: Iterable[LedgerEntry], moment: datetime | None = None) -> 
     )
 
 
-def may_keep(entries: Iterable[LedgerEntry], written_at: datetime) -> bool:
-    """Whether words written at `written_at` may be held now: recording was on when they were
-    written, and no withdrawal since has erased them (so a late backfill cannot bring them back)."""
+#: Discord stamps a message with the millisecond of its id: one written at 12:00:00.0004 and a
+#: choice saved at 12:00:00.0007 both read 12:00:00.000, so their order within it is unknown.
+MESSAGE_TIME_RESOLUTION = timedelta(milliseconds=1)
+
+
+def recording_throughout(entries: Iterable[LedgerEntry], start: datetime, end: datetime) -> bool:
+    """Whether recording was on at every moment from `start` to `end` (inclusive).
+
+    A choice saved inside that span may have come before or after the words, so the words count
+    as recorded only if every such choice was "record" as well: a tie resolves towards not
+    recording.
+    """
     ledger = list(entries)
-    erased = any(e.choice is Choice.WITHDRAW and e.recorded_at > written_at for e in ledger)
-    return state_at(ledger, written_at).recording and not erased
+    before = [e for e in ledger if e.recorded_at < start]
+    during = [e for e in ledger if start <= e.recorded_at <= end and e.choice in RECORDING_CHOICES]
+    return state_at(before).recording and all(e.choice is Choice.RECORD for e in during)
+
+
+def may_keep(entries: Iterable[LedgerEntry], written_at: datetime) -> bool:
+    """Whether words written at `written_at` (a message's millisecond) may be held now: recording
+    was on throughout that millisecond, and no withdrawal since has erased them (so a late
+    backfill cannot bring them back). A withdrawal in the same millisecond erases them too."""
+    ledger = list(entries)
+    erased = any(e.choice is Choice.WITHDRAW and e.recorded_at >= written_at for e in ledger)
+    window_end = written_at + MESSAGE_TIME_RESOLUTION - timedelta(microseconds=1)
+    return recording_throughout(ledger, written_at, window_end) and not erased
 
 
 def consent_version(rendered_text: str) -> str:

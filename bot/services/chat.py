@@ -25,14 +25,19 @@ class ChatError(Exception):
     status, and a compatible server may answer 400 rather than 403.
     """
 
-    def __init__(self, text: str, *, status: int, code: int) -> None:
+    def __init__(self, text: str, *, status: int, code: int, channel_id: int | None = None,
+                 needs: Sequence[str] = ()) -> None:
         super().__init__(text)
         self.status = status
         self.code = code
+        #: the channel the refused call acted on (None: the server itself, or not known)
+        self.channel_id = channel_id
+        #: the permissions that call needs, as Discord names them in its settings
+        self.needs = tuple(needs)
 
     @property
     def missing_permissions(self) -> bool:
-        return self.code in (MISSING_PERMISSIONS, MISSING_ACCESS) or self.status == 403
+        return self.code in (MISSING_PERMISSIONS, MISSING_ACCESS)
 
 
 class OfferKind(StrEnum):
@@ -77,6 +82,9 @@ class ChatMessage:
     reply_to_id: int | None = None
     attachments: Sequence[Attachment] = field(default_factory=tuple)
     is_system: bool = False
+    #: when the author last edited it (None: never), so a message read back after a restart
+    #: brings its edit and its "(edited)" mark
+    edited_at: datetime | None = None
 
 
 class Chat(Protocol):

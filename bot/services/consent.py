@@ -100,7 +100,7 @@ class ConsentService:
                 owned = {s.id for s in await self.sessions.list_for_guild(guild_id)}
                 scope = [s for s in scope if s in owned]
         erased = flagged = 0
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(erasing=True) as conn:
             for sid in scope:
                 held = await self.sessions.get(sid)
                 if held is None:

@@ -303,10 +303,15 @@ async def send_export(
     (``channel_id`` is None), or the upload failed. Raises ExportError, before writing
     anything, when the request cannot be honoured.
     """
+    if request.session_id is not None:
+        await _refuse_if_empty(db, request.session_id)
     await asyncio.to_thread(private_dir, exports_dir)
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"{guild_id}-", dir=exports_dir))
     try:
         zip_path, summary = await export_zip(db, request, folder, guild_id=str(guild_id))
+        if summary.rows == 0:
+            raise ExportError("There is nothing to export: no recorded contribution in these cafés "
+                              "(none ran, nobody agreed to be recorded, or everyone withdrew).")
     except BaseException:
         await asyncio.to_thread(shutil.rmtree, folder, True)
         raise
@@ -331,6 +336,28 @@ async def send_export(
         return kept(KeptBecause.UPLOAD_FAILED)
     await asyncio.to_thread(shutil.rmtree, folder, True)
     return ExportDelivery(summary, zip_path.name, size, message_id=message_id)
+
+
+async def _refuse_if_empty(db: Database, session_id: int) -> None:
+    """An empty zip helps nobody and reads as "Done": say why there is nothing instead."""
+    row = await db.fetch_one(
+        "SELECT (SELECT COUNT(*) FROM contributions WHERE session_id = ?) AS words, "
+        "(SELECT COUNT(*) FROM rounds WHERE session_id = ? AND started_at IS NOT NULL) AS rounds_run, "
+        "(SELECT COUNT(*) FROM consent_ledger WHERE session_id = ? AND choice = 'record') AS records, "
+        "(SELECT COUNT(*) FROM consent_ledger WHERE session_id = ? AND choice = 'withdraw') AS withdrawals",
+        (session_id,) * 4,
+    )
+    if row is None or row["words"]:
+        return
+    if not row["rounds_run"]:
+        why = "the café never ran (no round started), so nobody's words were recorded"
+    elif not row["records"]:
+        why = "nobody agreed to have their words recorded"
+    elif row["withdrawals"]:
+        why = "everyone who was recorded has since withdrawn, which erased their words"
+    else:
+        why = "nobody who agreed to be recorded wrote anything while it ran"
+    raise ExportError(f"There is nothing to export from café #{session_id}: {why}.")
 
 
 async def remove_old_host_copies(exports_dir: Path, older_than: timedelta, *, now: datetime | None = None) -> int:

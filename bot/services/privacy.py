@@ -100,7 +100,7 @@ class PrivacyService:
         `requested_by` is the organiser who asked, audited on their server (the host's CLI has none).
         """
         lock = self._lock(discord_user_id)
-        async with lock, self.db.transaction() as conn:
+        async with lock, self.db.transaction(erasing=True) as conn:
             person = await self.people.person_ref(conn, discord_user_id)
             counts: dict[str, int] = {}
             held: set[int] = set()

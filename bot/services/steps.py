@@ -86,12 +86,18 @@ class StepRunner:
 
 
 def failure_reason(exc: Exception) -> str:
-    """What the hosts read: the words of a refusal we raised, or what Discord said, never a traceback."""
+    """What the hosts read: the words of a refusal we raised, or what Discord said, never a traceback.
+
+    A missing permission is told by Discord's code (whatever the HTTP status), with the channel
+    the call acted on and the permissions that call needs, so the hosts know what to grant where.
+    """
     if isinstance(exc, UserError):
         return str(exc)
     if isinstance(exc, ChatError) and exc.missing_permissions:
-        return ("Discord refused: Blether is missing a permission. Check that it has Manage Channels, Manage "
-                "Roles, View Channels and Send Messages.")
+        where = f"in <#{exc.channel_id}>" if exc.channel_id is not None else "on this server"
+        needs = " and ".join(exc.needs or ("Manage Channels", "Manage Roles", "View Channel", "Send Messages"))
+        return (f"Discord refused: Blether is missing a permission {where}. It needs {needs} there; "
+                f"grant them to Blether's role (Discord said: {exc}).")
     if isinstance(exc, ChatError):
         return f"Discord refused the request ({exc.status}: {exc})."
     return "an unexpected error (see the bot's log)"

@@ -30,8 +30,11 @@ class ContributionRepo(PersonalData):
         created_at: datetime,
         text: str,
         reply_to_message_id: int | None,
+        edited: bool = False,
     ) -> bool:
-        """Store one contribution; False when the message was already captured (backfill overlap)."""
+        """Store one contribution; False when the message was already captured (backfill overlap).
+
+        `edited` keeps Discord's "(edited)" mark of a message first read after it was edited."""
         async with self.db.transaction() as conn:
             reply_to: int | None = None
             if reply_to_message_id is not None:
@@ -41,18 +44,19 @@ class ContributionRepo(PersonalData):
                     row = await cur.fetchone()
                 reply_to = int(row[0]) if row else None
             # A withdrawal recorded after the message was written erases it, even one that landed
-            # while the caller was checking consent: checked here, under the write lock.
+            # while the caller was checking consent: checked here, under the write lock. One in the
+            # same millisecond may have come first, so it erases the message too (ties: not recorded).
             cur = await conn.execute(
                 """
                 INSERT INTO contributions (session_id, room_id, round_number, participant_id, pseudonym, message_id,
-                                           channel_id, created_at, text, reply_to_id)
-                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                                           channel_id, created_at, text, reply_to_id, edited)
+                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
                 WHERE NOT EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = ? AND participant_id = ?
-                                  AND choice = 'withdraw' AND recorded_at > ?)
+                                  AND choice = 'withdraw' AND recorded_at >= ?)
                 ON CONFLICT (message_id) DO NOTHING
                 """,
                 (session_id, room_id, round_number, participant_id, pseudonym, str(message_id), str(channel_id),
-                 to_iso(created_at), text, reply_to, session_id, participant_id, to_iso(created_at)),
+                 to_iso(created_at), text, reply_to, int(edited), session_id, participant_id, to_iso(created_at)),
             )
             return cur.rowcount == 1
 
@@ -63,15 +67,19 @@ class ContributionRepo(PersonalData):
         )
         return (int(row[0]), int(row[1])) if row else None
 
-    async def update_text(self, message_id: int, text: str) -> bool:
-        async with self.db.transaction() as conn:
+    async def update_text(self, message_id: int, text: str, *, edited: bool = True) -> bool:
+        """The author edited a kept message: the new text replaces the old everywhere, the -wal
+        file included (a person who edits words out expects them gone). False when nothing changed."""
+        async with self.db.transaction(erasing=True) as conn:
             cur = await conn.execute(
-                "UPDATE contributions SET text = ?, edited = 1 WHERE message_id = ?", (text, str(message_id))
+                "UPDATE contributions SET text = ?, edited = MAX(edited, ?) WHERE message_id = ? "
+                "AND (text != ? OR edited < ?)",
+                (text, int(edited), str(message_id), text, int(edited)),
             )
             return cur.rowcount == 1
 
     async def delete_message(self, message_id: int) -> bool:
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(erasing=True) as conn:
             cur = await conn.execute("DELETE FROM contributions WHERE message_id = ?", (str(message_id),))
             return cur.rowcount == 1
 
@@ -153,7 +161,7 @@ class ContributionRepo(PersonalData):
 
     async def delete_words_before(self, before: datetime) -> int:
         """An organiser's purge: the words (and room summaries) of every café that started before `before`."""
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(erasing=True) as conn:
             cur = await conn.execute(
                 "DELETE FROM contributions WHERE session_id IN (SELECT id FROM sessions WHERE starts_at < ?)",
                 (to_iso(before),),
@@ -177,7 +185,7 @@ class ContributionRepo(PersonalData):
     async def delete_words_of(self, session_ids: list[int]) -> int:
         """Retention: the words and room summaries of these cafés, together."""
         deleted = 0
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(erasing=True) as conn:
             for session_id in session_ids:
                 cur = await conn.execute("DELETE FROM contributions WHERE session_id = ?", (session_id,))
                 deleted += cur.rowcount

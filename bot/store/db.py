@@ -39,6 +39,9 @@ class Database:
         self.clock: Clock = clock or RealClock()
         self._conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # An erasure whose checkpoint could not finish yet (a reader held the old pages); the
+        # next transaction to commit tries again.
+        self._scrub_pending = False
 
     def now_iso(self) -> str:
         """The current café time in the database's one text form."""
@@ -62,6 +65,9 @@ class Database:
         await self._conn.execute("PRAGMA journal_mode=WAL")
         await self._conn.execute("PRAGMA foreign_keys=ON")
         await self._conn.execute("PRAGMA busy_timeout=5000")
+        # Freed pages and cells are overwritten with zeros, so a deleted or edited-out message
+        # leaves no readable trace in the database file once its pages are checkpointed.
+        await self._conn.execute("PRAGMA secure_delete=ON")
         if on_disk:
             # SQLite makes -wal and -shm with the database file's mode, but only when it
             # creates them; an older pair left by a previous run keeps whatever it had.
@@ -81,21 +87,46 @@ class Database:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self, *, erasing: bool = False) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction: all of it lands or none of it does.
 
         The lock keeps two coroutines from interleaving statements on the shared connection,
-        which SQLite would otherwise fold into one another's transaction.
+        which SQLite would otherwise fold into one another's transaction. `erasing` says the
+        transaction removes or overwrites people's words: once it commits, the write-ahead log
+        is checkpointed and truncated, because until then the old pages (words and all) stay
+        readable in the ``-wal`` file.
         """
         async with self._write_lock:
             await self.conn.execute("BEGIN IMMEDIATE")
+            changes_before = await self._total_changes() if erasing else 0
             try:
                 yield self.conn
+                erased = erasing and await self._total_changes() != changes_before
             except BaseException:
                 await self.conn.execute("ROLLBACK")
                 raise
             else:
                 await self.conn.execute("COMMIT")
+                if erased or self._scrub_pending:
+                    await self._checkpoint()
+
+    async def _total_changes(self) -> int:
+        async with self.conn.execute("SELECT total_changes()") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _checkpoint(self) -> None:
+        """Copy the log into the database file (where secure_delete has zeroed freed space) and
+        truncate it to nothing. Called under the write lock, after a commit."""
+        if str(self.path) == ":memory:":
+            return
+        try:
+            async with self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                row = await cur.fetchone()
+            # (busy, log frames, frames checkpointed): busy means a reader kept it from finishing.
+            self._scrub_pending = row is None or int(row[0]) != 0
+        except aiosqlite.OperationalError:
+            self._scrub_pending = True
 
     async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         async with self.conn.execute(sql, tuple(params)) as cur:

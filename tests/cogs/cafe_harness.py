@@ -48,6 +48,9 @@ class Cafe:
         panel = await self.sim.click(self.bot, person, self.invitations[session_id], f"blether:rsvp:{session_id}")
         if choice is not None:
             await self.sim.click(self.bot, person, panel.messages[-1], f"blether:choose:{session_id}:{choice}")
+            # A person writes a moment after choosing: words in the very millisecond of a choice
+            # count as written before it (ties are not recorded).
+            self.sim.advance(1)
         return panel
 
     def room_of(self, person: SimMember, room_channels: list[int]) -> int:

@@ -50,6 +50,7 @@ async def test_consent_can_be_changed_with_the_buttons_and_quote_permission_is_s
     assert "recorded" in changed.content and "Saved" in changed.content
     quote = await cafe.sim.click(cafe.bot, person, changed.messages[-1], f"blether:choose:{session_id}:quote")
     assert "allow" in quote.content
+    cafe.sim.advance(1)
     await cafe.sim.say(cafe.bot, person, room, "after I agreed")
     texts = [t for _, t in await ContributionRepo(cafe.bot.db).texts(session_id)]
     assert texts == ["after I agreed"]

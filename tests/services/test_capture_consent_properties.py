@@ -112,10 +112,21 @@ class Model:
     online: bool = True
 
     def keeps(self, author: int, written_at: datetime) -> bool:
+        """Recording throughout the message's millisecond (a choice inside it may have come first:
+        ties are not recorded), and no withdrawal from that millisecond on."""
         ledger = self.ledgers[author]
-        # A withdrawal at the very moment of writing already counts in `state_at`; one after it erases.
-        later_withdrawal = any(e.choice is Choice.WITHDRAW and e.recorded_at > written_at for e in ledger)
-        return state_at(ledger, written_at).recording and not later_withdrawal
+        window_end = written_at + timedelta(milliseconds=1)
+        before = [e for e in ledger if e.recorded_at < written_at]
+        tie = any(written_at <= e.recorded_at < window_end and e.choice in (Choice.DECLINE, Choice.WITHDRAW)
+                  for e in ledger)
+        withdrawn = any(e.choice is Choice.WITHDRAW and e.recorded_at >= written_at for e in ledger)
+        return state_at(before).recording and not tie and not withdrawn
+
+    def edit_allowed(self, author: int, edited_at: datetime) -> bool:
+        ledger = self.ledgers[author]
+        at_edit = [e for e in ledger if e.recorded_at <= edited_at]
+        strictly_before = [e for e in ledger if e.recorded_at < edited_at]
+        return state_at(strictly_before).recording and state_at(at_edit).recording
 
     def store(self, message_id: int, token: str) -> None:
         self.stored[message_id] = token
@@ -179,12 +190,12 @@ class Scenario:
                 self.chat.replace(edited)
                 edited_at = self.now
                 self.now += timedelta(microseconds=1)
-                changed = await self.capture.on_edit(original.id, edited.content, edited_at, original.channel_id)
-                expected = original.id in model.stored and state_at(
-                    model.ledgers[original.author_id], edited_at).recording
-                assert changed == expected
-                if expected:
+                await self.capture.handle(replace(edited, edited_at=edited_at))
+                if self.model.keeps(original.author_id, original.created_at) and self.model.edit_allowed(
+                        original.author_id, edited_at):
                     model.store(original.id, token)
+                else:
+                    model.stored.pop(original.id, None)
             case Delete(target) if model.online and model.written:
                 original = model.written[target % len(model.written)]
                 if original.id not in model.live:
@@ -230,8 +241,8 @@ class Scenario:
             # Invariant 1 and 2, read from the stored ledger itself.
             ledger = await people.ledger(self.cafe.session_id, participant)
             written_at = from_iso(created_at)
-            assert state_at(ledger, written_at).recording, message_id
-            assert not any(e.choice is Choice.WITHDRAW and e.recorded_at > written_at for e in ledger)
+            assert state_at([e for e in ledger if e.recorded_at < written_at]).recording, message_id
+            assert not any(e.choice is Choice.WITHDRAW and e.recorded_at >= written_at for e in ledger)
             # Invariant 3: no Discord id in the text; mentions became pseudonyms or a neutral marker.
             assert not USER_MENTION.search(text)
             assert not any(str(person) in text for person in PEOPLE)
