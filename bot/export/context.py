@@ -8,12 +8,16 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.export.request import ExportRequest
 from bot.export.rows import Order, RowMaker, RowStream
 from bot.export.scope import SessionInfo
 from bot.export.scrub import cleaner
 from bot.export.sink import Sink
+
+if TYPE_CHECKING:
+    from bot.export.feedback import FeedbackData
 
 WITHDRAWAL_NOTICE = (
     "This export is a snapshot taken at the time shown. A withdrawal of consent after this export "
@@ -36,6 +40,8 @@ class ExportContext:
     out_dir: Path
     exported_at: datetime
     stream: RowStream
+    #: The feedback survey's answers for these sessions (kept apart from contributions).
+    feedback: FeedbackData | None = None
 
     @property
     def basename(self) -> str:

@@ -25,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from bot.export.context import ExportContext
+from bot.export.feedback import load_feedback
 from bot.export.request import ExportError, ExportRequest
 from bot.export.rows import RowStream
 from bot.export.scope import load_sessions
@@ -172,7 +173,7 @@ async def _write(
     await asyncio.to_thread(private_dir, out_dir)
     scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".blether-export-", dir=out_dir))
     made_at = datetime.now(UTC).replace(microsecond=0)
-    ctx = ExportContext(request, sessions, scratch, made_at, stream)
+    ctx = ExportContext(request, sessions, scratch, made_at, stream, await load_feedback(db, sessions))
     written: list[WrittenFile] = []
     try:
         for fmt in formats:

@@ -185,7 +185,7 @@ async def test_the_report_reaches_everyone_who_asked_and_the_list_is_erased(cafe
     for person in (ailsa, bruce):
         assert any("https://example.org/report" in m.content and "Thank you all." in m.content
                    for m in cafe.sim.dm_messages(person))
-    assert not any("report is out" in m.content for m in cafe.sim.dm_messages(dougie))
+    assert not any("example.org/report" in m.content for m in cafe.sim.dm_messages(dougie))
     assert await count(cafe, "report_subscribers") == 0
     assert "sent=2 dms_closed=1" in dict(await audit(cafe, session_id))["report_published"]
     late = await cafe.sim.click(cafe.bot, dougie, offer_dm(cafe, dougie, session_id), REPORT.format(session_id))
