@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
 from typing import Final
 
 SEED_BYTES: Final = 32
@@ -32,14 +31,6 @@ def new_seed() -> str:
 def commitment(seed: str) -> str:
     """What is published before the draw: the SHA-256 of the seed, as hex."""
     return hashlib.sha256(bytes.fromhex(seed)).hexdigest()
-
-
-def combined_seed(seeds: Sequence[str]) -> str:
-    """One seed from several committed ones (a series' cafés), in the order given: each was
-    fixed before its entries existed, so their hash was too."""
-    if len(seeds) == 1:
-        return seeds[0]
-    return hashlib.sha256(b"".join(bytes.fromhex(s) for s in seeds)).hexdigest()
 
 
 class _Stream:
