@@ -407,7 +407,9 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text or "plan"
 
 
-_NESTED_MODELS: Final[Mapping[str, type[BaseModel]]] = {"rounds": Round, "themes": Theme}
+_NESTED_MODELS: Final[Mapping[str, type[BaseModel]]] = {
+    "rounds": Round, "themes": Theme, "feedback": Feedback, "questions": FeedbackQuestion, "prize_draw": PrizeDraw,
+}
 
 _NUMBER_RANGES: Final[Mapping[str, str]] = {
     "minutes": f"must be a whole number of minutes between {MIN_ROUND_MINUTES} and {MAX_ROUND_MINUTES}",
@@ -464,6 +466,9 @@ def _message(error: ErrorDetails) -> str:
         return _NUMBER_RANGES[field] + _shown(error["input"])
     if kind == "too_short" and field in _AT_LEAST_ONE and loc[-1] == field:
         return _AT_LEAST_ONE[field]
+    if kind == "string_too_long" and field != "id":
+        limit = (error.get("ctx") or {}).get("max_length")
+        return f"is too long; keep it to {limit} characters"
     if kind in _MESSAGES:
         return _MESSAGES[kind]
     return error["msg"]
