@@ -10,8 +10,9 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import discord
@@ -19,8 +20,8 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core.clock import Clock, RealClock
-from bot.core.models import GuildConfig
-from bot.core.timeline import ACTIVE_STATES
+from bot.core.models import GuildConfig, Step
+from bot.core.timeline import ACTIVE_STATES, Misfire
 from bot.discord_chat import DiscordChat, intents
 from bot.schedule.scheduler import StepScheduler
 from bot.services.cafes import Cafes
@@ -28,10 +29,13 @@ from bot.services.capture import CaptureService, CatchUp
 from bot.services.closing import ClosingService
 from bot.services.consent import ConsentService
 from bot.services.exports import remove_old_host_copies
+from bot.services.feedback import FeedbackService
 from bot.services.floor import FloorService
 from bot.services.hosts import HostsNotifier
 from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.services.privacy import PrivacyService
+from bot.services.prize_draw import PrizeDrawService
+from bot.services.report_back import ReportBackService
 from bot.services.rsvp import RsvpService
 from bot.services.scheduling import SchedulingService
 from bot.services.servers import ServerSettings
@@ -64,6 +68,9 @@ class Services:
     hosts: HostsNotifier
     steps: StepRunner
     catch_up: CatchUp
+    feedback: FeedbackService
+    prize_draw: PrizeDrawService
+    report_back: ReportBackService
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -127,13 +134,24 @@ class BletherBot(commands.Bot):
         scheduling.register_steps(self.step_kinds)
         floor.register_steps(self.step_kinds, servers.config_for)
         closing.register_steps(self.step_kinds)
+        feedback = FeedbackService(cafes, self._add_step)
+        feedback.register_steps(self.step_kinds)
+        cafes.on_closed.append(feedback.cafe_closed)
         capture = CaptureService(self.db, pseudonym_key)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, rsvp=RsvpService(cafes), floor=floor,
             closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
+            feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
         )
+
+    async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],
+                        session_id: int | None) -> Step:
+        """A feature's durable timer; services are built before the scheduler, so they reach it through here."""
+        if self.scheduler is None:
+            raise RuntimeError("timers can be set only once the scheduler has started")
+        return await self.scheduler.add(kind, due_at, misfire=misfire, payload=payload, session_id=session_id)
 
     async def load_extensions(self, package: str = EXTENSIONS_PACKAGE) -> None:
         """Load every cog; one that fails is logged and left out, so the rest of the café still runs."""

@@ -186,14 +186,18 @@ class DiscordChat:
             sent = await channel.send(text, file=discord.File(io.BytesIO(data), filename=filename))
             return sent.id
 
-    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None) -> bool:
+    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,
+                 offers: Sequence[Offer] = ()) -> bool:
         with _refusals():
             try:
                 user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+                kwargs: dict[str, Any] = {}
                 if filename is not None and data is not None:
-                    await user.send(text, file=discord.File(io.BytesIO(data), filename=filename))
-                else:
-                    await user.send(text)
+                    kwargs["file"] = discord.File(io.BytesIO(data), filename=filename)
+                view = self._view(offers)
+                if view is not None:
+                    kwargs["view"] = view
+                await user.send(text, **kwargs)
             except (discord.Forbidden, discord.NotFound):
                 return False
             return True

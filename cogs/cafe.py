@@ -16,14 +16,15 @@ from bot.services.privacy import ErasureFailed, ErasureScope
 from cogs._common import CafeOption, blether, cafe_here, config_of, facilitators_only, organisers_only, reply
 
 UPLOAD_LIMIT = 10 * 1024 * 1024
-FORMATS = ("csv", "jsonl", "md", "html", "qdpx", "qdc")
+FORMATS = ("csv", "jsonl", "md", "html", "qdpx", "qdc", "feedback")
 FORMAT_CHOICES = [
-    app_commands.Choice(name="Everything (CSV, JSONL, notes, report, QDPX, codebook)", value="all"),
+    app_commands.Choice(name="Everything (CSV, JSONL, notes, report, QDPX, codebook, feedback)", value="all"),
     app_commands.Choice(name="Spreadsheet (CSV)", value="csv"),
     app_commands.Choice(name="Session notes (Markdown)", value="md"),
     app_commands.Choice(name="Report (HTML)", value="html"),
     app_commands.Choice(name="NVivo / ATLAS.ti / MAXQDA (QDPX)", value="qdpx"),
     app_commands.Choice(name="Scripts (JSONL)", value="jsonl"),
+    app_commands.Choice(name="Feedback survey (CSV)", value="feedback"),
 ]
 CAFE_HELP = "The café (default: the one this channel belongs to, or the only one under way)"
 

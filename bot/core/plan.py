@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
@@ -172,7 +172,58 @@ class Round(_StrictModel):
     rotate: bool = Field(default=False, strict=True, description="people move to new rooms for this round")
 
 
-def _duplicate_ids(items: Sequence[Theme | Round], kind: str, field: str) -> None:
+#: Discord's limits for a modal: five inputs, labels and placeholders this long.
+MAX_FEEDBACK_QUESTIONS: Final = 5
+MAX_QUESTION_LABEL: Final = 45
+MAX_PLACEHOLDER: Final = 100
+
+
+class FeedbackQuestion(_StrictModel):
+    """One field of the feedback form. `rating` asks for a number from 1 to 5."""
+
+    id: Slug
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUESTION_LABEL)]
+    kind: Literal["rating", "short", "long"] = "long"
+    required: bool = Field(default=False, strict=True)
+    placeholder: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_PLACEHOLDER)] = ""
+
+
+def default_feedback_questions() -> list[FeedbackQuestion]:
+    return [
+        FeedbackQuestion(id="rating", label="How was the café? (1 = poor, 5 = great)", kind="rating",
+                         required=True, placeholder="A number from 1 to 5"),
+        FeedbackQuestion(id="worked", label="What worked well?"),
+        FeedbackQuestion(id="change", label="What should we change?"),
+        FeedbackQuestion(id="comment", label="Anything else you'd like to tell us?"),
+    ]
+
+
+class PrizeDraw(_StrictModel):
+    """A thank-you draw people may enter after the café (entering never requires answering)."""
+
+    prize: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    winners: int = Field(default=1, ge=1, le=20, strict=True)
+
+
+class Feedback(_StrictModel):
+    """What happens after the café: the feedback form, the optional draw, and report updates."""
+
+    questions: list[FeedbackQuestion] = Field(default_factory=default_feedback_questions, min_length=1,
+                                              max_length=MAX_FEEDBACK_QUESTIONS)
+    days_open: int = Field(default=7, ge=1, le=90, strict=True)
+    prize_draw: PrizeDraw | None = None
+    report_updates: bool = Field(default=True, strict=True, description="offer 'tell me when the report is out'")
+
+    @field_validator("questions")
+    @classmethod
+    def _one_rating_and_unique_ids(cls, questions: list[FeedbackQuestion]) -> list[FeedbackQuestion]:
+        _duplicate_ids(questions, "question", "feedback.questions")
+        if sum(q.kind == "rating" for q in questions) > 1:
+            raise PydanticCustomError("two_ratings", "only one question can be a rating (kind: rating)")
+        return questions
+
+
+def _duplicate_ids(items: Sequence[Theme | Round | FeedbackQuestion], kind: str, field: str) -> None:
     """Refuse repeated ids: exports and timelines refer to rounds and themes by id."""
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
@@ -200,6 +251,7 @@ class Plan(_StrictModel):
     closing: Text
     themes: list[Theme] = Field(min_length=1)
     rounds: list[Round] = Field(min_length=1)
+    feedback: Feedback = Field(default_factory=Feedback)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -355,7 +407,9 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text or "plan"
 
 
-_NESTED_MODELS: Final[Mapping[str, type[BaseModel]]] = {"rounds": Round, "themes": Theme}
+_NESTED_MODELS: Final[Mapping[str, type[BaseModel]]] = {
+    "rounds": Round, "themes": Theme, "feedback": Feedback, "questions": FeedbackQuestion, "prize_draw": PrizeDraw,
+}
 
 _NUMBER_RANGES: Final[Mapping[str, str]] = {
     "minutes": f"must be a whole number of minutes between {MIN_ROUND_MINUTES} and {MAX_ROUND_MINUTES}",
@@ -412,6 +466,9 @@ def _message(error: ErrorDetails) -> str:
         return _NUMBER_RANGES[field] + _shown(error["input"])
     if kind == "too_short" and field in _AT_LEAST_ONE and loc[-1] == field:
         return _AT_LEAST_ONE[field]
+    if kind == "string_too_long" and field != "id":
+        limit = (error.get("ctx") or {}).get("max_length")
+        return f"is too long; keep it to {limit} characters"
     if kind in _MESSAGES:
         return _MESSAGES[kind]
     return error["msg"]

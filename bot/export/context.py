@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.export.request import ExportRequest
 from bot.export.rows import Order, RowMaker, RowStream
@@ -14,6 +15,9 @@ from bot.export.scope import SessionInfo
 from bot.export.scrub import cleaner
 from bot.export.sink import Sink
 from bot.store.db import Row
+
+if TYPE_CHECKING:
+    from bot.export.feedback import FeedbackData
 
 WITHDRAWAL_NOTICE = (
     "This export is a snapshot taken at the time shown. A withdrawal of consent after this export "
@@ -36,6 +40,8 @@ class ExportContext:
     out_dir: Path
     exported_at: datetime
     stream: RowStream
+    #: The feedback survey's answers for these sessions (kept apart from contributions).
+    feedback: FeedbackData | None = None
 
     @property
     def basename(self) -> str:

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from bot.export.charts import Chart, StatsSink, render_charts
 from bot.export.context import WITHDRAWAL_NOTICE, ExportContext, Output
+from bot.export.feedback import summarise
 from bot.export.rows import ExportRow, RowMaker, prompt_for
 from bot.export.scope import RoomInfo, RoundInfo, SessionInfo
 from bot.export.scrub import cleaner
@@ -113,6 +114,7 @@ def _head(ctx: ExportContext, charts: list[Chart]) -> str:
             _toc(ctx),
             charts,
             ctx.sessions,
+            ctx.feedback is not None and bool(ctx.feedback.answers),
         )
     )
 
@@ -129,6 +131,9 @@ async def write_report(ctx: ExportContext) -> list[Output]:
         await asyncio.to_thread(fh.write, _head(ctx, charts))
         rows = await ctx.pump(_ReportSink(ctx, fh, maker.clean), maker, "key_points_first")
         macros: Any = ENV.get_template(_TEMPLATE).module
+        if ctx.feedback is not None and ctx.feedback.answers:
+            # The survey's free text is cleaned as the report cleans contributions.
+            await asyncio.to_thread(fh.write, str(macros.feedback(summarise(ctx.feedback, maker.clean))))
         await asyncio.to_thread(fh.write, str(macros.foot(WITHDRAWAL_NOTICE)))
     finally:
         await asyncio.to_thread(fh.close)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-Format = Literal["csv", "jsonl", "md", "html", "qdpx", "qdc"]
-FORMATS: tuple[Format, ...] = ("csv", "jsonl", "md", "html", "qdpx", "qdc")
+Format = Literal["csv", "jsonl", "md", "html", "qdpx", "qdc", "feedback"]
+FORMATS: tuple[Format, ...] = ("csv", "jsonl", "md", "html", "qdpx", "qdc", "feedback")
 SourcePer = Literal["room_round", "session"]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.export.codebook import write_qdc
 from bot.export.context import ExportContext, Output
+from bot.export.feedback import write_feedback
 from bot.export.notes import write_notes
 from bot.export.qdpx import write_qdpx
 from bot.export.report import write_report
@@ -29,4 +30,5 @@ WRITERS: dict[str, Writer] = {
     "html": Writer(write_report, 2),  # statistics for the charts, then the notes
     "qdpx": Writer(write_qdpx, 2),  # cases by pseudonym, then sources
     "qdc": Writer(write_qdc, 0),
+    "feedback": Writer(write_feedback, 0),  # the survey's answers, not contributions
 }

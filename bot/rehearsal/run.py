@@ -2,8 +2,10 @@
 
 Simulated people press the real buttons and write in the real rooms; café time runs `speed`
 times faster than the wall clock, so the default café takes well under a minute. It ends by
-exporting through the real `/cafe export` and unpacking the zip the bot posted into DIR,
-beside `transcript.jsonl` — the ground truth the export is checked against.
+answering the feedback form, entering the prize draw and asking for the report, then the organiser's
+`/cafe draw` and `/cafe report-published`; and it ends by exporting through the real `/cafe export`
+and unpacking the zip the bot posted into DIR, beside `transcript.jsonl` — the ground truth the
+export (the contributions and the feedback survey) is checked against.
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ class Rehearsal:
                 await self.wait_for(bot, session_id, _round_started(number), f"round {number}")
                 await self.talk_round(bot, session_id, number, plan.rounds[number - 1].minutes)
             await self.wait_for(bot, session_id, lambda s: s.state is SessionState.CLOSED, "the café to close")
+            await self.after_cafe(bot, session_id, organiser, organisers)
             self.tick()
             export = await self.expect(sim.slash(bot, organiser, "cafe export", channel_id=organisers,
                                                  cafe=session_id), "export")
@@ -285,6 +288,56 @@ class Rehearsal:
             self.say(f"{leaver.persona.handle} ▸ /withdraw → erased and no longer recorded")
         await self.sim.settle()
 
+    async def after_cafe(self, bot: BletherBot, session_id: int, organiser: SimMember, organisers: int) -> None:
+        """After the close: some people answer the feedback form from their DM, some enter the draw,
+        some ask to hear about the report; then the organiser draws and publishes the report."""
+        sim = self.sim
+        entered = asked = 0
+        for index, speaker in enumerate(self.speakers):
+            offer = next((m for m in sim.dm_messages(speaker.member)
+                          if any(c.get("custom_id") == f"blether:feedback:{session_id}" for c in m.iter_components())),
+                         None)
+            if offer is None:
+                raise RehearsalError(f"{speaker.persona.handle} was not offered the feedback form")
+            self.tick()
+            if index == 0 or self.rng.random() < 0.7:
+                rating = self.rng.choice((3, 4, 4, 5, 5, 2))
+                fields = {"rating": str(rating), "worked": self.rng.choice(_WORKED),
+                          "change": self.rng.choice(_CHANGE) if self.rng.random() < 0.6 else ""}
+                opened = await sim.click(bot, speaker.member, offer, f"blether:feedback:{session_id}")
+                if opened.modal is None:
+                    raise RehearsalError(f"the feedback form did not open: {opened.content}")
+                saved = await sim.submit_modal(bot, speaker.member, f"blether:feedback-form:{session_id}", fields)
+                if "Thank you" not in saved.content:
+                    raise RehearsalError(f"feedback was not saved: {saved.content}")
+                self.transcript.event(event="feedback", rating=rating, worked=fields["worked"], change=fields["change"])
+                self.say(f"{speaker.persona.handle} ▸ answers the feedback form (rating {rating})")
+            if index == 0 or self.rng.random() < 0.6:
+                await sim.click(bot, speaker.member, offer, f"blether:draw-entry:{session_id}")
+                entered += 1
+            if index == 0 or self.rng.random() < 0.5:
+                await sim.click(bot, speaker.member, offer, f"blether:report-updates:{session_id}")
+                asked += 1
+        self.transcript.event(event="draw_entries", count=entered)
+        self.transcript.event(event="report_requests", count=asked)
+        self.say(f"{entered} people enter the prize draw; {asked} ask to hear when the report is out")
+        self.tick()
+        drawn = await self.expect(sim.slash(bot, organiser, "cafe draw", channel_id=organisers, cafe=session_id),
+                                  "draw")
+        self.say(f"organiser ▸ /cafe draw → {drawn.content}")
+        winners = [s for s in self.speakers if any("You won the prize draw" in m.content
+                                                   for m in sim.dm_messages(s.member))]
+        if len(winners) != 1:
+            raise RehearsalError(f"the draw told {len(winners)} winners by DM")
+        self.speakers[-1].member.dms_open = False  # someone who has since closed their DMs is counted, not chased
+        self.tick()
+        published = await self.expect(sim.slash(bot, organiser, "cafe report-published", channel_id=organisers,
+                                                cafe=session_id, link=REPORT_LINK,
+                                                note="Thank you for everything you shared."), "report-published")
+        self.say(f"organiser ▸ /cafe report-published → {published.content}")
+        told = sum(any(REPORT_LINK in m.content for m in sim.dm_messages(s.member)) for s in self.speakers)
+        self.transcript.event(event="report_dms", count=told)
+
     def unpack_export(self, organisers_channel: int) -> list[str]:
         posted = [m for m in self.sim.messages(organisers_channel) if m.attachments]
         if not posted:
@@ -299,9 +352,10 @@ class Rehearsal:
         print(self.sim.transcript())
 
     def check(self, files: list[str], facilitator: SimMember) -> dict[str, object]:
-        csv_files = sorted(self.out.glob("**/*.csv"))
+        csv_files = sorted(p for p in self.out.glob("**/*.csv") if not p.name.endswith(FEEDBACK_SUFFIX))
         if not csv_files:
             raise RehearsalError("the export has no CSV file")
+        self.check_feedback()
         with csv_files[0].open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         expected = sorted(expected_export(self.transcript.lines).values())
@@ -318,6 +372,29 @@ class Rehearsal:
         print(f"\nRehearsal done: {summary['messages']} messages said, {summary['exported']} consented ones "
               f"exported (checked against transcript.jsonl).\nExports in {self.out}/: " + ", ".join(files))
         return summary
+
+
+    def check_feedback(self) -> None:
+        """The feedback CSV holds exactly the answers given (as a multiset: it keeps no order), and the
+        report has its feedback section."""
+        found = sorted(self.out.glob(f"*{FEEDBACK_SUFFIX}"))
+        if not found:
+            raise RehearsalError("the export has no feedback CSV")
+        with found[0].open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        given = [line for line in self.transcript.lines if line.get("event") == "feedback"]
+        if sorted(int(r["rating"]) for r in rows) != sorted(int(str(g["rating"])) for g in given):
+            raise RehearsalError(f"the feedback CSV holds {len(rows)} answers; {len(given)} were given")
+        report = next(self.out.glob("*-report.html")).read_text(encoding="utf-8")
+        if 'id="feedback"' not in report:
+            raise RehearsalError("the report has no feedback section")
+
+
+_WORKED = ("Small rooms made it easy to talk.", "Hearing from people who've been there.", "The prompts were gentle.",
+           "Being able to pass.")
+_CHANGE = ("More time in the last round.", "A break halfway.", "Start a bit later in the evening.")
+REPORT_LINK = "https://example.org/rehearsal-report"
+FEEDBACK_SUFFIX = "-feedback.csv"
 
 
 def _round_started(number: int) -> Callable[[Session], bool]:

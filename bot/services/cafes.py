@@ -8,6 +8,7 @@ and take the café's lock, so a facilitator's click and the timer can never both
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -22,7 +23,10 @@ from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
 
+log = logging.getLogger(__name__)
+
 TimelineListener = Callable[[int], Awaitable[None]]
+ClosedListener = Callable[[Session], Awaitable[object]]
 
 
 class Cafes:
@@ -36,6 +40,9 @@ class Cafes:
         self.audit = AuditRepo(db)
         self._locks: dict[int, asyncio.Lock] = {}
         self._timeline_listener: TimelineListener | None = None
+        # What other features do once a café has closed (the after-café offers); registered in
+        # the composition root, so closing itself knows nothing of them.
+        self.on_closed: list[ClosedListener] = []
 
     def lock(self, session_id: int) -> asyncio.Lock:
         """One step at a time per café: each step reads the state, talks to Discord, then writes;
@@ -49,6 +56,15 @@ class Cafes:
     async def timeline_changed(self, session_id: int) -> None:
         if self._timeline_listener is not None:
             await self._timeline_listener(session_id)
+
+    async def closed(self, session: Session) -> None:
+        """Tell each listener the café has closed. The café is closed whatever they do: one that
+        fails is logged and the others still run."""
+        for listener in self.on_closed:
+            try:
+                await listener(session)
+            except Exception:
+                log.exception("after closing café #%s, a listener failed", session.id)
 
     async def require(self, session_id: int, guild_id: int | None = None) -> Session:
         """The café, if it exists on this server; the same answer for 'missing' and 'another server's'."""

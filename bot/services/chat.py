@@ -47,6 +47,9 @@ class OfferKind(StrEnum):
     JOIN = "join"
     CONSENT_CHOICES = "consent_choices"
     SUPPORT = "support"
+    FEEDBACK = "feedback"
+    DRAW_ENTRY = "draw_entry"
+    REPORT_UPDATES = "report_updates"
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,9 @@ class Chat(Protocol):
 
     async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int: ...
 
-    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None) -> bool:
-        """Send a direct message; False when the person does not accept DMs."""
+    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,
+                 offers: Sequence[Offer] = ()) -> bool:
+        """Send a direct message (with the offers' buttons); False when the person does not accept DMs."""
         ...
 
     def history_after(self, channel_id: int, after_message_id: int | None) -> AsyncIterator[ChatMessage]:

@@ -45,4 +45,6 @@ class ClosingService:
                 await cafes.chat.lock(channel_id)
             await cafes.audit.record(session.guild_id, session_id, actor_id, "close", "")
             await cafes.timeline_changed(session_id)
-            return await cafes.refreshed(session_id)
+            closed = await cafes.refreshed(session_id)
+            await cafes.closed(closed)
+            return closed

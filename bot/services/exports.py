@@ -25,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from bot.export.context import ExportContext
+from bot.export.feedback import load_feedback
 from bot.export.request import ExportError, ExportRequest
 from bot.export.rows import RowStream
 from bot.export.scope import load_sessions
@@ -32,6 +33,7 @@ from bot.export.writers import WRITERS
 from bot.services.chat import Chat, ChatError
 from bot.store.audit import AuditRepo
 from bot.store.db import Database
+from bot.store.exports import ExportRepo
 
 __all__ = [
     "ExportDelivery", "ExportError", "ExportRequest", "ExportSummary", "KeptBecause", "WrittenFile", "export_zip",
@@ -64,6 +66,8 @@ class ExportSummary:
     scope: str
     made_at: datetime
     export_id: int | None = None
+    #: answers to the feedback survey in the export (a café can have those and no contributions)
+    feedback_answers: int = 0
 
     @property
     def total_bytes(self) -> int:
@@ -171,8 +175,9 @@ async def _write(
     tracker.total = await stream.count(sessions) * sum(WRITERS[f].passes for f in formats)
     await asyncio.to_thread(private_dir, out_dir)
     scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".blether-export-", dir=out_dir))
-    made_at = datetime.now(UTC).replace(microsecond=0)
-    ctx = ExportContext(request, sessions, scratch, made_at, stream)
+    made_at = db.clock.now().replace(microsecond=0)
+    feedback = await load_feedback(db, sessions)
+    ctx = ExportContext(request, sessions, scratch, made_at, stream, feedback)
     written: list[WrittenFile] = []
     try:
         for fmt in formats:
@@ -194,6 +199,7 @@ async def _write(
         sessions=tuple(s.id for s in sessions),
         scope=request.describe(),
         made_at=made_at,
+        feedback_answers=len(feedback.answers),
     )
     return summary, guild_id if guild_id is not None else sessions[0].guild_id
 
@@ -201,19 +207,8 @@ async def _write(
 async def _record(
     db: Database, summary: ExportSummary, request: ExportRequest, guild_id: str | None, location: str
 ) -> ExportSummary:
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT INTO exports (guild_id, scope, formats, rows, made_at, location) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                guild_id,
-                summary.scope,
-                ",".join(dict.fromkeys(request.formats)),
-                summary.rows,
-                summary.made_at.isoformat(),
-                location,
-            ),
-        )
-        export_id = cursor.lastrowid
+    export_id = await ExportRepo(db).record(guild_id, summary.scope, ",".join(dict.fromkeys(request.formats)),
+                                            summary.rows, summary.made_at.isoformat(), location)
     return replace(summary, export_id=export_id)
 
 
@@ -309,7 +304,7 @@ async def send_export(
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"{guild_id}-", dir=exports_dir))
     try:
         zip_path, summary = await export_zip(db, request, folder, guild_id=str(guild_id))
-        if summary.rows == 0:
+        if summary.rows == 0 and summary.feedback_answers == 0:
             raise ExportError("There is nothing to export: no recorded contribution in these cafés "
                               "(none ran, nobody agreed to be recorded, or everyone withdrew).")
     except BaseException:
@@ -340,20 +335,14 @@ async def send_export(
 
 async def _refuse_if_empty(db: Database, session_id: int) -> None:
     """An empty zip helps nobody and reads as "Done": say why there is nothing instead."""
-    row = await db.fetch_one(
-        "SELECT (SELECT COUNT(*) FROM contributions WHERE session_id = ?) AS words, "
-        "(SELECT COUNT(*) FROM rounds WHERE session_id = ? AND started_at IS NOT NULL) AS rounds_run, "
-        "(SELECT COUNT(*) FROM consent_ledger WHERE session_id = ? AND choice = 'record') AS records, "
-        "(SELECT COUNT(*) FROM consent_ledger WHERE session_id = ? AND choice = 'withdraw') AS withdrawals",
-        (session_id,) * 4,
-    )
-    if row is None or row["words"]:
+    held = await ExportRepo(db).recorded(session_id)
+    if held.words or held.feedback_answers:
         return
-    if not row["rounds_run"]:
+    if not held.rounds_run:
         why = "the café never ran (no round started), so nobody's words were recorded"
-    elif not row["records"]:
+    elif not held.records:
         why = "nobody agreed to have their words recorded"
-    elif row["withdrawals"]:
+    elif held.withdrawals:
         why = "everyone who was recorded has since withdrawn, which erased their words"
     else:
         why = "nobody who agreed to be recorded wrote anything while it ran"

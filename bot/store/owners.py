@@ -6,6 +6,7 @@ pseudonyms; the people repository (whose `release_identity` removes the particip
 
 from __future__ import annotations
 
+from bot.store.after_cafe import AfterCafeRepo
 from bot.store.attendance import AttendanceRepo
 from bot.store.audit import AuditRepo
 from bot.store.contributions import ContributionRepo
@@ -13,7 +14,8 @@ from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.personal import PersonalData
 
-OWNER_CLASSES: tuple[type[PersonalData], ...] = (ContributionRepo, AttendanceRepo, AuditRepo, PeopleRepo)
+OWNER_CLASSES: tuple[type[PersonalData], ...] = (ContributionRepo, AttendanceRepo, AfterCafeRepo, AuditRepo,
+                                                 PeopleRepo)
 
 
 def personal_data_owners(db: Database) -> tuple[PersonalData, ...]:

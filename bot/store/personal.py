@@ -31,6 +31,8 @@ IMPERSONAL_TABLES: Mapping[str, str] = {
     "summaries": "facilitators' writing; flagged for review by the contributions owner when it may quote a person",
     "scheduled_steps": "the café's timeline",
     "exports": "what was exported, as counts",
+    "after_cafe": "a café's feedback form period, draw commitment and report sending",
+    "feedback_answers": "feedback answers, stored with no person, pseudonym, order or time finer than the hour",
 }
 
 

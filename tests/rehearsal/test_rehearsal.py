@@ -35,7 +35,7 @@ async def test_a_rehearsal_writes_every_format_and_the_csv_holds_exactly_the_con
     events = {line.get("event") for line in lines}
     assert {"withdrawn", "edited", "deleted"} <= events
 
-    csv_file = next(out.glob("*.csv"))
+    csv_file = next(p for p in out.glob("*.csv") if not p.name.endswith("-feedback.csv"))
     with csv_file.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(comparable(r["text"]) for r in rows) == sorted(
@@ -47,6 +47,23 @@ async def test_a_rehearsal_writes_every_format_and_the_csv_holds_exactly_the_con
     for m in messages:
         assert str(m["author"]) not in exported
         assert str(m["message_id"]) not in exported
+
+
+async def test_a_rehearsal_ends_with_feedback_a_draw_and_the_report_dm(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    await rehearse(plan="whats-next-for-recovery", participants=6, seed=7, speed=FAST, out=out, quiet=True)
+    lines = _transcript(out)
+    given = [line for line in lines if line.get("event") == "feedback"]
+    with next(out.glob("*-feedback.csv")).open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert given and len(rows) == len(given)
+    assert sorted(r["worked"] for r in rows) == sorted(str(g["worked"]) for g in given)
+    assert all(set(r) == {"session", "hour_utc", "rating", "worked", "change", "comment"} for r in rows)
+    counts = {str(line["event"]): int(str(line["count"])) for line in lines if "count" in line}
+    assert counts["draw_entries"] >= 1 and counts["report_requests"] >= 1
+    assert 1 <= counts["report_dms"] <= counts["report_requests"]
+    report = next(out.glob("*-report.html")).read_text(encoding="utf-8")
+    assert 'id="feedback"' in report and f"{len(given)} answer" in report
 
 
 async def test_the_same_seed_gives_the_same_conversation(tmp_path: Path) -> None:

@@ -56,7 +56,8 @@ class FakeChat:
         self.calls.append(("post_file", (channel_id, filename)))
         return self._new_id()
 
-    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None) -> bool:
+    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,
+                 offers: Sequence[Offer] = ()) -> bool:
         self.calls.append(("dm", (user_id, filename)))
         return user_id not in self.dm_refused
 

@@ -37,13 +37,14 @@ async def server_dump(db: Database, guild_id: int) -> dict[str, list[tuple[objec
                                        "AND name NOT LIKE 'sqlite_%' ORDER BY name"):
         columns = {c["name"] for c in await db.fetch_all(f"PRAGMA table_info({table})")}
         if table == "sessions" or "guild_id" in columns:
-            rows = await db.fetch_all(f"SELECT * FROM {table} WHERE guild_id = ? ORDER BY rowid", (str(guild_id),))
+            rows = await db.fetch_all(f"SELECT * FROM {table} WHERE guild_id = ?", (str(guild_id),))
         elif "session_id" in columns:
-            rows = await db.fetch_all(f"SELECT * FROM {table} WHERE session_id IN ({sessions}) ORDER BY rowid",
+            rows = await db.fetch_all(f"SELECT * FROM {table} WHERE session_id IN ({sessions})",
                                       (str(guild_id),))
         else:
-            rows = await db.fetch_all(f"SELECT * FROM {table} ORDER BY rowid")
-        dump[table] = [tuple(r) for r in rows]
+            rows = await db.fetch_all(f"SELECT * FROM {table}")
+        # Sorted here, not by rowid: some tables (the feedback answers) have none, by design.
+        dump[table] = sorted((tuple(r) for r in rows), key=repr)
     return dump
 
 

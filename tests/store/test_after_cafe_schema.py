@@ -1,0 +1,82 @@
+"""Feedback answers cannot be linked to a person or a pseudonym, checked on the schema itself:
+no column that names anyone or that could be joined to contributions, no time finer than the
+hour, no rowid or counter that would give away the order answers came in, and a "has answered"
+marker that holds no time and goes when the form closes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import aiosqlite
+import pytest
+
+from bot.store.after_cafe import AfterCafeRepo, AnswerRefused, hour_of
+from bot.store.db import Database
+from bot.store.people import PeopleRepo
+from tests.store.helpers import count, make_session
+
+# Anything that could name a person or a message, or place an answer finer than the hour.
+LINKABLE = re.compile(r"participant|user|pseudonym|actor|author|member|message|channel|room|round|contribution"
+                      r"|created|recorded|_at$|minute|second|seq|order|position|id$")
+AT = datetime(2030, 1, 5, 20, 47, 13, 123456, tzinfo=UTC)
+
+
+async def _columns(db: Database, table: str) -> dict[str, aiosqlite.Row]:
+    return {r["name"]: r for r in await db.fetch_all(f"PRAGMA table_info({table})")}
+
+
+async def test_the_answers_table_has_no_column_that_could_link_an_answer(db: Database) -> None:
+    columns = await _columns(db, "feedback_answers")
+    assert set(columns) == {"answer_key", "session_id", "hour", "rating", "answers"}
+    assert [c for c in columns if c != "session_id" and LINKABLE.search(c)] == []
+    references = {fk["table"] for fk in await db.fetch_all("PRAGMA foreign_key_list(feedback_answers)")}
+    assert references == {"sessions"}
+    # Nothing in the schema points at an answer either.
+    tables = [r[0] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        assert all(fk["table"] != "feedback_answers" for fk in await db.fetch_all(f"PRAGMA foreign_key_list({table})"))
+
+
+async def test_the_answers_table_keeps_no_order(db: Database) -> None:
+    """No rowid (a WITHOUT ROWID table keyed by a random token), no autoincrement, no counter."""
+    listed = {r["name"]: r for r in await db.fetch_all("PRAGMA table_list")}
+    assert listed["feedback_answers"]["wr"] == 1, "feedback_answers must be WITHOUT ROWID"
+    with pytest.raises(aiosqlite.OperationalError):
+        await db.fetch_all("SELECT rowid FROM feedback_answers")
+    assert await db.fetch_one("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'") is None
+    key = (await _columns(db, "feedback_answers"))["answer_key"]
+    assert key["pk"] == 1 and key["type"] == "TEXT"
+
+
+async def test_answers_keep_the_hour_only(db: Database) -> None:
+    session_id = await make_session(db)
+    assert hour_of(AT) == "2030-01-05T20:00:00+00:00"
+    async with db.transaction() as conn:
+        with pytest.raises(aiosqlite.IntegrityError):
+            await conn.execute("INSERT INTO feedback_answers VALUES (?, ?, ?, NULL, '{}')",
+                               ("a" * 32, session_id, AT.isoformat()))
+
+
+async def test_the_answered_marker_holds_no_time_and_goes_when_the_form_closes(db: Database) -> None:
+    assert set(await _columns(db, "feedback_answered")) == {"session_id", "participant_id"}
+    session_id = await make_session(db)
+    repo = AfterCafeRepo(db)
+    await repo.open(session_id, AT + timedelta(days=7), seed=None, commitment=None)
+    people = [await PeopleRepo(db).rsvp(session_id, user, going=True) for user in (501, 502, 503)]
+    assert len(people) == 3
+    for user, rating in ((501, 5), (502, 3), (503, 4)):
+        await repo.answer(session_id, user, rating, {"worked": f"answer {user}"}, AT)
+    with pytest.raises(AnswerRefused, match="twice"):
+        await repo.answer(session_id, 502, 1, {}, AT)
+    assert await count(db, "feedback_answers") == 3 and await count(db, "feedback_answered") == 3
+
+    answers = await repo.answers_of([session_id])
+    keys = [r[0] for r in await db.fetch_all("SELECT answer_key FROM feedback_answers ORDER BY answer_key")]
+    assert len(set(keys)) == 3 and all(re.fullmatch(r"[0-9a-f]{32}", k) for k in keys)
+    assert {a.hour for a in answers} == {datetime(2030, 1, 5, 20, tzinfo=UTC)}
+
+    assert await repo.close_form(session_id) == 3
+    assert await count(db, "feedback_answered") == 0 and await count(db, "feedback_answers") == 3
+    with pytest.raises(AnswerRefused, match="closed"):
+        await repo.answer(session_id, 501, 2, {}, AT)
