@@ -43,9 +43,11 @@ class ContributionRepo(PersonalData):
                 ) as cur:
                     row = await cur.fetchone()
                 reply_to = int(row[0]) if row else None
-            # A withdrawal recorded after the message was written erases it, even one that landed
-            # while the caller was checking consent: checked here, under the write lock. One in the
-            # same millisecond may have come first, so it erases the message too (ties: not recorded).
+            # Checked again here, under the write lock, against whatever landed while the caller was
+            # checking consent: a withdrawal recorded after the message was written (or in the same
+            # millisecond: ties are not recorded) erases it, and an erasure that removed the ledger
+            # leaves no "record" choice to store it under.
+            written = to_iso(created_at)
             cur = await conn.execute(
                 """
                 INSERT INTO contributions (session_id, room_id, round_number, participant_id, pseudonym, message_id,
@@ -53,10 +55,13 @@ class ContributionRepo(PersonalData):
                 SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
                 WHERE NOT EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = ? AND participant_id = ?
                                   AND choice = 'withdraw' AND recorded_at >= ?)
+                  AND EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = ? AND participant_id = ?
+                              AND choice = 'record' AND recorded_at <= ?)
                 ON CONFLICT (message_id) DO NOTHING
                 """,
                 (session_id, room_id, round_number, participant_id, pseudonym, str(message_id), str(channel_id),
-                 to_iso(created_at), text, reply_to, int(edited), session_id, participant_id, to_iso(created_at)),
+                 written, text, reply_to, int(edited), session_id, participant_id, written,
+                 session_id, participant_id, written),
             )
             return cur.rowcount == 1
 

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.core.consent import Choice, Source
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
@@ -28,6 +29,9 @@ async def _seed(path: Path) -> None:
                 )
                 session_id = int(cur.lastrowid or 0)
             person = await PeopleRepo(db).rsvp(session_id, PERSON, going=True)
+            async with db.transaction() as conn:
+                await PeopleRepo(db).append_consent(conn, session_id, person, Choice.RECORD, "v1", Source.BUTTON,
+                                                    datetime(2029, 12, 31, tzinfo=UTC))
             assert await ContributionRepo(db).add(
                 session_id=session_id, room_id=None, round_number=1, participant_id=person, pseudonym=f"CODE{n}",
                 message_id=n, channel_id=n, created_at=datetime(2030, 1, 1, tzinfo=UTC), text=f"words {n}",
@@ -59,7 +63,7 @@ def test_erase_asks_first_then_removes_every_servers_rows_and_reports_them(tmp_p
     done = _erase(tmp_path, "--yes")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "Removed 5 row(s) (every server): contributions 2, rsvps 2, participants 1."
+    assert done.stdout.strip() == "Removed 7 row(s) (every server): contributions 2, rsvps 2, consent_ledger 2, participants 1."
     assert asyncio.run(_remaining(database)) == [0, 0, 0]
     again = _erase(tmp_path, "--yes")
     assert again.returncode == 0 and "Removed 0 row(s) (every server): nothing." in again.stdout

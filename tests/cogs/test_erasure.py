@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from cafe_harness import Cafe
 
+from bot.core.consent import Choice, Source
 from bot.store.contributions import ContributionRepo
 from bot.store.people import PeopleRepo
 
@@ -32,6 +33,9 @@ async def _words_on_another_server(cafe: Cafe, discord_user_id: int) -> int:
         )
         session_id = int(cur.lastrowid or 0)
     person = await PeopleRepo(db).rsvp(session_id, discord_user_id, going=True)
+    async with db.transaction() as conn:
+        await PeopleRepo(db).append_consent(conn, session_id, person, Choice.RECORD, "v1", Source.BUTTON,
+                                            datetime(2029, 12, 31, tzinfo=UTC))
     assert await ContributionRepo(db).add(
         session_id=session_id, room_id=None, round_number=1, participant_id=person, pseudonym="ELSEWHERE1",
         message_id=1, channel_id=2, created_at=datetime(2030, 1, 1, tzinfo=UTC), text="words elsewhere",

@@ -28,6 +28,10 @@ AT = datetime(2030, 1, 5, 18, 45, tzinfo=UTC)
 
 async def add_contribution(db: Database, session_id: int, person: int, message_id: int, text: str = "hello",
                            reply_to: int | None = None) -> bool:
+    """A contribution by someone who chose to be recorded before they wrote it (the store checks)."""
+    async with db.transaction() as conn:
+        await PeopleRepo(db).append_consent(conn, session_id, person, Choice.RECORD, "v1", Source.BUTTON,
+                                            AT - timedelta(minutes=1))
     return await ContributionRepo(db).add(
         session_id=session_id, room_id=None, round_number=1, participant_id=person, pseudonym="P-TEST",
         message_id=message_id, channel_id=5, created_at=AT, text=text, reply_to_message_id=reply_to,
