@@ -127,8 +127,10 @@ class CaptureService:
 
         Each channel is read from its cursor, and the cursor follows each message once it is
         handled, so a read that fails part-way resumes where it stopped. With `sweep_deletions`
-        (at start-up) it reads each channel from its oldest kept message instead, so a message
-        deleted or edited while the bot was offline is brought in line too.
+        (at start-up) it reads each channel from its beginning instead, so every message deleted
+        or edited while the bot was offline is brought in line too: a held one, and also one not
+        held now whose new words were written while recording (an earlier edit made while not
+        recording had taken it out).
         """
         channels = [(room.channel_id, room.last_seen_message_id) for room in await self.sessions.rooms(session.id)]
         if session.lobby_channel_id is not None:
@@ -138,8 +140,8 @@ class CaptureService:
             if channel_id is None:
                 continue
             kept = await self.sessions.stored_message_ids(channel_id) if sweep_deletions else set()
-            if kept and after is not None:
-                after = min(min(kept) - 1, after)
+            if sweep_deletions:
+                after = None
             present: set[int] = set()
             async for msg in chat.history_after(channel_id, after):
                 seen += 1

@@ -62,15 +62,21 @@ class ConsentService:
         self, session_id: int, discord_user_id: int, choice: Choice, *, source: Source, at: datetime,
         guild_id: int | None = None,
     ) -> ConsentState:
-        """Append one choice to the ledger (never overwrite) and return the person's new standing."""
+        """Append one choice to the ledger (never overwrite) and return the person's new standing. A
+        decline also takes back words stamped from its own millisecond on (see `take_back_since`)."""
         if choice is Choice.WITHDRAW:
             raise ValueError("withdrawal erases data: use withdraw()")
         session = await self._session(session_id, guild_id)
         lifecycle.advance(session.state, Action.CHOOSE_CONSENT, cafe=session_id)
         shown = await consent_text(session)
-        async with self.db.transaction() as conn:
+        stops = choice is Choice.DECLINE
+        async with self.db.transaction(erasing=stops) as conn:
             person = await self.people.ensure_participant(conn, discord_user_id)
             await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
+            if stops:
+                # Words already handled but stamped from this choice's millisecond on were not
+                # written while recording held throughout: they go (ties are not recorded).
+                await self.contributions.take_back_since(conn, session_id, person, at)
         return await self.state(session_id, discord_user_id)
 
     async def state(self, session_id: int, discord_user_id: int, at: datetime | None = None) -> ConsentState:

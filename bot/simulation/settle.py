@@ -58,6 +58,18 @@ class TaskWatcher:
         """Treat every task alive now as long-lived infrastructure, not part of any reaction."""
         self._baseline.update(asyncio.all_tasks())
 
+    async def abandon(self) -> None:
+        """Cancel every watched task (the bot's reactions in flight) and wait until each has
+        unwound, so nothing of them runs on after a crash."""
+        tasks = self._watched()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=self.timeout)
+            if pending:
+                names = ", ".join(sorted(t.get_name() for t in pending))
+                raise SimulationError(f"tasks kept running after being cancelled: {names}")
+
     def _timer_deadlines(self, loop: asyncio.AbstractEventLoop) -> dict[int, float]:
         """Future id -> when a scheduled timer will resolve it (asyncio.sleep, wait_for, tasks.loop)."""
         deadlines: dict[int, float] = {}

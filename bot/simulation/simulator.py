@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -111,6 +112,8 @@ class SimulatedDiscord(InteractionRoutes):
         self._bot: discord.Client | None = None
         self._online = False
         self._adapters: dict[int, _SimWebhookAdapter] = {}
+        #: bots whose process died (``crash``): a dead process makes no more calls
+        self._crashed: weakref.WeakSet[discord.Client] = weakref.WeakSet()
         #: every REST and webhook call, in order
         self.calls: list[RecordedCall] = []
         #: "METHOD template" of every call nobody answers (also raised as UnknownRouteError)
@@ -155,6 +158,8 @@ class SimulatedDiscord(InteractionRoutes):
             reason=reason,
             via=via,
         )
+        if bot is not None and bot in self._crashed:
+            raise SimulationError("a crashed bot made a call: its process is dead, nothing of it may run on")
         self.calls.append(call)
         due_after = await self.faults.before(call)
         handler = ROUTES.get(f"{route.method} {route.path}")
@@ -343,6 +348,21 @@ class SimulatedDiscord(InteractionRoutes):
         self._bot = None
         self._adapters.pop(id(bot), None)
 
+    async def crash(self, bot: discord.Client) -> None:
+        """The bot's process dies. Unlike ``disconnect``, nothing it was doing is waited for: its
+        reactions still in flight are cancelled where they stand (a transaction they had begun
+        rolls back, as SQLite does for a dead process), no event reaches it any more, any call it
+        still tried would raise, and another instance may connect. Its own timers and its
+        database connection are the test's to stop: the simulation cannot tell them apart from
+        the test's own tasks."""
+        if bot is not self._bot:
+            raise SimulationError("that bot is not the one connected to this simulation")
+        self._online = False
+        self._bot = None
+        self._adapters.pop(id(bot), None)
+        self._crashed.add(bot)
+        await self.watcher.abandon()
+
     async def settle(self) -> None:
         """Wait until the bot has finished reacting to everything fed so far."""
         await self.watcher.settle()
@@ -394,15 +414,19 @@ class SimulatedDiscord(InteractionRoutes):
         *,
         reply_to: int | None = None,
         attachments: Sequence[tuple[str, str] | tuple[str, str, bytes]] = (),
+        wait: bool = True,
     ) -> SimMessage:
         """A member posts in a channel; raises SimPermissionError if they can't see or post there.
 
         ``attachments`` are ``(filename, content_type)`` or ``(filename, content_type, data)``.
+        ``wait=False`` returns once the gateway event is delivered, before the bot has reacted,
+        so a ``crash`` can fall between Discord having the message and the bot handling it.
         """
         self._connected(bot)
         message = self._post_as(user, channel_id, text, reply_to, attachments)
         self._emit("MESSAGE_CREATE", self.message_payload(message))
-        await self.settle()
+        if wait:
+            await self.settle()
         return message
 
     def say_offline(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 import aiosqlite
@@ -87,6 +87,19 @@ class ContributionRepo(PersonalData):
         async with self.db.transaction(erasing=True) as conn:
             cur = await conn.execute("DELETE FROM contributions WHERE message_id = ?", (str(message_id),))
             return cur.rowcount == 1
+
+    async def take_back_since(self, conn: aiosqlite.Connection, session_id: int, participant_id: int,
+                              since: datetime) -> int:
+        """Inside the caller's transaction, which saves a choice to stop recording made at `since`:
+        the person's words in this session stamped in that millisecond or later go. They were
+        handled before the choice was saved (a tie within the millisecond, or a message that
+        arrived first), and recording did not hold throughout their millisecond."""
+        start = since - timedelta(microseconds=since.microsecond % 1000)
+        cur = await conn.execute(
+            "DELETE FROM contributions WHERE session_id = ? AND participant_id = ? AND created_at >= ?",
+            (session_id, participant_id, to_iso(start)),
+        )
+        return cur.rowcount
 
     async def set_key_point(self, message_id: int, key_point: bool, theme: str | None) -> bool:
         async with self.db.transaction() as conn:

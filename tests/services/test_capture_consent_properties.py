@@ -156,6 +156,11 @@ class Scenario:
             case Consent(who, choice):
                 await self.consent.choose(self.cafe.session_id, who, choice, source=Source.BUTTON, at=self.now)
                 model.ledgers[who].append(LedgerEntry(choice, self.now, "v"))
+                if choice is Choice.DECLINE:
+                    # Words stamped in this choice's millisecond were not recorded throughout it.
+                    tied = {m.id for m in model.written if m.author_id == who
+                            and m.created_at >= self.now - timedelta(microseconds=self.now.microsecond % 1000)}
+                    model.stored = {mid: tok for mid, tok in model.stored.items() if mid not in tied}
             case Withdraw(who):
                 await self.consent.withdraw(who, session_id=self.cafe.session_id, at=self.now)
                 model.ledgers[who].append(LedgerEntry(Choice.WITHDRAW, self.now, "v"))
@@ -275,5 +280,7 @@ openings = st.tuples(*(st.sampled_from([Choice.RECORD, Choice.RECORD, Choice.DEC
 @given(openings, st.lists(operations, min_size=6, max_size=30))
 # Found by this test: words written while the bot was down, then withdrawn, came back with the backfill.
 @example([Consent(PEOPLE[0], Choice.RECORD, 0)], [GoOffline(0), Say(PEOPLE[0], 0, None, 1), Withdraw(PEOPLE[0], 1)])
+# Found by the end-to-end property test: a decline in the same millisecond after a message left it stored.
+@example([Consent(PEOPLE[0], Choice.RECORD, 0)], [Say(PEOPLE[0], 0, None, 1), Consent(PEOPLE[0], Choice.DECLINE, 0)])
 def test_the_store_holds_exactly_what_consent_allows(opening: list[Consent], ops: list[Operation]) -> None:
     asyncio.run(run([*opening, *ops, Restart(1)]))  # the bot always comes back in the end
