@@ -187,11 +187,12 @@ class BletherBot(commands.Bot):
             log.info("retention: deleted %s export file(s) kept on the host", removed)
 
     def default_config(self) -> GuildConfig:
-        """The host's settings as a server's defaults, until that server runs `/blether setup`."""
+        """The host's settings as a server's defaults, until that server runs `/blether setup`. The
+        role names are only what setup looks for when the admin names no role; nothing is allowed by name."""
         return GuildConfig(
-            guild_id=0, organiser_role=self.settings.organiser_role,
-            facilitator_role=self.settings.facilitator_role, facilitators_channel_id=None,
+            guild_id=0, organiser_role_id=None, facilitator_role_id=None, facilitators_channel_id=None,
             organisers_channel_id=None, timezone=self.settings.timezone, retention_days=self.settings.retention_days,
+            named_roles=(self.settings.organiser_role, self.settings.facilitator_role),
         )
 
     async def close(self) -> None:

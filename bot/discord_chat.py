@@ -101,17 +101,20 @@ class DiscordChat:
         assert isinstance(channel, discord.abc.Messageable)
         return channel
 
-    def _staff(self, guild: discord.Guild, staff_roles: Sequence[str]) -> Overwrites:
+    def _staff(self, guild: discord.Guild, staff_roles: Sequence[int]) -> Overwrites:
+        """Hidden from everyone, open to the bot and the staff roles by id (a role someone
+        creates with the same name as a staff role gets nothing). A role deleted since setup is
+        left out rather than failing the opening."""
         overwrites: Overwrites = {
             guild.default_role: _HIDDEN, guild.me: _BOT,
         }
-        for name in staff_roles:
-            role = discord.utils.get(guild.roles, name=name)
-            if role is not None:
+        for role_id in staff_roles:
+            role = guild.get_role(role_id)
+            if role is not None and not role.is_default():
                 overwrites[role] = _MEMBER
         return overwrites
 
-    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
+    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[int]) -> int:
         with _refusals():
             guild = self._guild(guild_id)
             category = await guild.create_category(name[:100], overwrites=self._staff(guild, staff_roles),
@@ -119,7 +122,7 @@ class DiscordChat:
             return category.id
 
     async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[str],
+        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
         topic: str,
     ) -> int:
         with _refusals():

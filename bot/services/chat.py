@@ -82,12 +82,12 @@ class ChatMessage:
 class Chat(Protocol):
     """Every method raises `ChatError` when the platform refuses."""
 
-    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
+    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[int]) -> int:
         """A category hidden from everyone but the staff roles (and the bot)."""
         ...
 
     async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[str],
+        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
         topic: str,
     ) -> int:
         """A private text channel: visible only to `members`, the staff roles and the bot."""

@@ -106,7 +106,7 @@ class ConsentService:
                 if held is None:
                     continue
                 session = held
-                flagged += await _flag_quoting_summaries(conn, sid, person, session.series)
+                flagged += await _flag_quoting_summaries(conn, session, person)
                 async with conn.execute(
                     "DELETE FROM contributions WHERE session_id = ? AND participant_id = ?", (sid, person)
                 ) as cur:
@@ -117,10 +117,12 @@ class ConsentService:
         return Withdrawal(scope, erased, flagged)
 
 
-async def _flag_quoting_summaries(conn: aiosqlite.Connection, session_id: int, person: int, series: str) -> int:
+async def _flag_quoting_summaries(conn: aiosqlite.Connection, session: Session, person: int) -> int:
     """Flag summaries in the session that contain the person's pseudonym or 24+ characters of theirs."""
+    session_id = session.id
     async with conn.execute(
-        "SELECT code FROM pseudonyms WHERE series = ? AND participant_id = ?", (series, person)
+        "SELECT code FROM pseudonyms WHERE guild_id = ? AND series = ? AND participant_id = ?",
+        (str(session.guild_id), session.series, person),
     ) as cur:
         row = await cur.fetchone()
     needles: list[str] = [row[0]] if row else []

@@ -115,16 +115,18 @@ class ContributionRepo(PersonalData):
         return {"contributions": cur.rowcount, "contributions.text": unnamed, "summaries.needs_review": flagged}
 
     async def _unname_in_others_words(self, conn: aiosqlite.Connection, pid: int, scope: ErasureScope) -> int:
-        async with conn.execute("SELECT series, code FROM pseudonyms WHERE participant_id = ?", (pid,)) as cur:
+        async with conn.execute("SELECT guild_id, series, code FROM pseudonyms WHERE participant_id = ?",
+                                (pid,)) as cur:
             codes = list(await cur.fetchall())
         in_scope, params = scope.sessions("c.session_id")
         changed = 0
-        for series, code in codes:
+        for guild_id, series, code in codes:
             mention = re.compile(rf"{re.escape(code)}(?![0-9A-Z])")
             async with conn.execute(
                 "SELECT c.id, c.text FROM contributions c JOIN sessions s ON s.id = c.session_id "
-                f"WHERE s.series = ? AND c.participant_id != ? AND instr(c.text, ?) > 0 AND {in_scope}",
-                (series, pid, code, *params),
+                "WHERE s.guild_id = ? AND s.series = ? AND c.participant_id != ? AND instr(c.text, ?) > 0 "
+                f"AND {in_scope}",
+                (guild_id, series, pid, code, *params),
             ) as cur:
                 mentioning = list(await cur.fetchall())
             for contribution_id, text in mentioning:

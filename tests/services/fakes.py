@@ -25,12 +25,12 @@ class FakeChat:
         self._next_id += 1
         return self._next_id
 
-    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
+    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[int]) -> int:
         self.calls.append(("create_category", (guild_id, name, tuple(staff_roles))))
         return self._new_id()
 
     async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[str],
+        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
         topic: str,
     ) -> int:
         channel = self._new_id()

@@ -15,7 +15,7 @@ from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
 
-from .cafe_setup import LOBBY, ROOM_CHANNELS, STARTS, RunningCafe, running_cafe
+from .cafe_setup import GUILD, LOBBY, ROOM_CHANNELS, STARTS, RunningCafe, running_cafe
 from .fakes import FakeChat
 
 ANN, BEN, CAL = 100000000000000001, 100000000000000002, 100000000000000003
@@ -45,7 +45,7 @@ async def test_consented_words_are_kept_under_a_pseudonym(db: Database) -> None:
     capture = CaptureService(db, KEY)
     assert await capture.on_message(message(1, ANN, "Peer support kept me going"))
     rows = await ContributionRepo(db).texts(cafe.session_id)
-    pseudonym = await PeopleRepo(db).existing_pseudonym("series", ANN)
+    pseudonym = await PeopleRepo(db).existing_pseudonym(GUILD, "series", ANN)
     assert rows == [(pseudonym, "Peer support kept me going")]
     row = await db.fetch_one("SELECT room_id, round_number, channel_id FROM contributions")
     assert row is not None and tuple(row) == (cafe.room_ids[0], 1, str(ROOM_CHANNELS[0]))
@@ -71,7 +71,7 @@ async def test_mentions_become_pseudonyms_and_attachments_markers(db: Database) 
     cafe = await consented(db, ANN, BEN)
     capture = CaptureService(db, KEY)
     await capture.on_message(message(1, BEN, "hello"))
-    ben = await PeopleRepo(db).existing_pseudonym("series", BEN)
+    ben = await PeopleRepo(db).existing_pseudonym(GUILD, "series", BEN)
     await capture.on_message(message(
         2, ANN, f"I agree with <@{BEN}> and <@!{CAL}>", minutes=11,
         attachments=(Attachment("photo.jpg", "image/jpeg"),),
