@@ -84,7 +84,10 @@ class BletherBot(commands.Bot):
         # Blether never joins voice: discord.py's start-up warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        # No message of Blether's pings anyone unless it says so (`Chat.post(ping_roles=...)`): text
+        # people typed (a series called "@everyone", a role mention) is echoed without notifying.
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none())
         self.settings = settings
         self.clock: Clock = clock or RealClock()
         self.plans_dir = plans_dir

@@ -166,11 +166,18 @@ class DiscordChat:
                     await self.client.http.edit_channel_permissions(
                         channel_id, target.id, str(allow.value), str(deny.value), kind, reason="Blether café closed")
 
-    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int:
+    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
+                   ping_roles: Sequence[int] = ()) -> int:
         with _refusals():
             channel = await self._channel(channel_id)
             view = self._view(offers)
-            sent = await (channel.send(text, view=view) if view else channel.send(text))
+            # The bot's default allows no mentions at all; a message lifts that only for the roles
+            # it means to ping, never for users or @everyone that a typed label might contain.
+            mentions = discord.AllowedMentions(everyone=False, users=False, replied_user=False,
+                                               roles=[discord.Object(id=r) for r in ping_roles]) \
+                if ping_roles else discord.AllowedMentions.none()
+            sent = await (channel.send(text, view=view, allowed_mentions=mentions) if view
+                          else channel.send(text, allowed_mentions=mentions))
             return sent.id
 
     async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int:

@@ -30,6 +30,27 @@ class ConsentText:
 
 
 @dataclass(frozen=True)
+class WithdrawalScope:
+    """Which cafés a withdrawal covers, said outright: one café, or every café (on the server the
+    command came from). Built only through `cafe` and `every_cafe`, so no number stands for "all"."""
+
+    every: bool
+    session_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.every == (self.session_id is not None):
+            raise ValueError("a withdrawal is from one café or from every café")
+
+    @classmethod
+    def cafe(cls, session_id: int) -> WithdrawalScope:
+        return cls(every=False, session_id=session_id)
+
+    @classmethod
+    def every_cafe(cls) -> WithdrawalScope:
+        return cls(every=True)
+
+
+@dataclass(frozen=True)
 class Withdrawal:
     sessions: list[int]
     erased: int
@@ -79,7 +100,7 @@ class ConsentService:
         return state_at(entries, at)
 
     async def withdraw(
-        self, discord_user_id: int, *, session_id: int | None, at: datetime, source: Source = Source.COMMAND,
+        self, discord_user_id: int, scope: WithdrawalScope, *, at: datetime, source: Source = Source.COMMAND,
         guild_id: int | None = None,
     ) -> Withdrawal:
         """Record the withdrawal and erase the person's words, for one session or all, atomically.
@@ -91,17 +112,17 @@ class ConsentService:
         person = await self.people.participant_id(discord_user_id)
         if person is None:
             return Withdrawal([], 0, 0)
-        if session_id is not None:
-            session = await self._session(session_id, guild_id)
-            scope = [session.id]
+        if scope.session_id is not None:
+            session = await self._session(scope.session_id, guild_id)
+            cafes = [session.id]
         else:
-            scope = await self.people.sessions_with_consent(person)
+            cafes = await self.people.sessions_with_consent(person)
             if guild_id is not None:
                 owned = {s.id for s in await self.sessions.list_for_guild(guild_id)}
-                scope = [s for s in scope if s in owned]
+                cafes = [s for s in cafes if s in owned]
         erased = flagged = 0
         async with self.db.transaction() as conn:
-            for sid in scope:
+            for sid in cafes:
                 held = await self.sessions.get(sid)
                 if held is None:
                     continue
@@ -114,7 +135,7 @@ class ConsentService:
                 await self.people.append_consent(
                     conn, sid, person, Choice.WITHDRAW, (await consent_text(session)).version, source, at
                 )
-        return Withdrawal(scope, erased, flagged)
+        return Withdrawal(cafes, erased, flagged)
 
 
 async def _flag_quoting_summaries(conn: aiosqlite.Connection, session: Session, person: int) -> int:

@@ -47,8 +47,9 @@ class FakeChat:
         self.calls.append(("lock", (channel_id,)))
         self.locked.add(channel_id)
 
-    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int:
-        self.calls.append(("post", (channel_id,)))
+    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
+                   ping_roles: Sequence[int] = ()) -> int:
+        self.calls.append(("post", (channel_id, *ping_roles)))
         self.posts.append((channel_id, text, tuple(offers)))
         return self._new_id()
 

@@ -9,7 +9,7 @@ from bot.core.consent import Choice, Source
 from bot.core.timeline import SessionState
 from bot.services.capture import CaptureService
 from bot.services.chat import Attachment, ChatMessage
-from bot.services.consent import ConsentService
+from bot.services.consent import ConsentService, WithdrawalScope
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
@@ -136,7 +136,7 @@ async def test_a_withdrawal_landing_during_capture_still_erases_the_message(db: 
 
     async def ledger_then_withdraw(session_id: int, participant_id: int) -> list:  # type: ignore[type-arg]
         entries = await read_ledger(session_id, participant_id)
-        await ConsentService(db).withdraw(ANN, session_id=cafe.session_id, at=STARTS + timedelta(minutes=11))
+        await ConsentService(db).withdraw(ANN, WithdrawalScope.cafe(cafe.session_id), at=STARTS + timedelta(minutes=11))
         return entries
 
     capture.people.ledger = ledger_then_withdraw  # type: ignore[method-assign]
