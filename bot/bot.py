@@ -31,6 +31,7 @@ from bot.services.exports import remove_old_host_copies
 from bot.services.floor import FloorService
 from bot.services.hosts import HostsNotifier
 from bot.services.plans import DEFAULT_PLANS_DIR
+from bot.services.presses import Presses
 from bot.services.privacy import PrivacyService
 from bot.services.rsvp import RsvpService
 from bot.services.scheduling import SchedulingService
@@ -63,6 +64,7 @@ class Services:
     privacy: PrivacyService
     hosts: HostsNotifier
     steps: StepRunner
+    presses: Presses
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -131,7 +133,7 @@ class BletherBot(commands.Bot):
             cafes=cafes, servers=servers, scheduling=scheduling, rsvp=RsvpService(cafes), floor=floor,
             closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
             capture=CaptureService(self.db, pseudonym_key), privacy=PrivacyService(self.db), hosts=hosts,
-            steps=StepRunner(self.step_kinds, cafes.sessions, hosts),
+            steps=StepRunner(self.step_kinds, cafes.sessions, hosts), presses=Presses(),
         )
 
     async def load_extensions(self) -> None:

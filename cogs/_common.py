@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import BletherBot
+from bot.core.cooldown import Cooldown
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig, Session
 from bot.core.timeline import ACTIVE_STATES, FINAL_STATES
@@ -212,6 +213,21 @@ async def reply(interaction: discord.Interaction, text: str, *, view: discord.ui
         await interaction.followup.send(text[:2000], **kwargs)
     else:
         await interaction.response.send_message(text[:2000], **kwargs)
+
+
+async def pressed_too_soon(interaction: discord.Interaction, button: str, session_id: int, cooldown: Cooldown,
+                           already: str) -> bool:
+    """Per person, button and café: a press inside the button's cooldown does nothing new and is
+    answered with `already` and when a press will act again. Timed by Discord's clock (the
+    interaction's own timestamp), so every press is measured the same way."""
+    verdict = blether(interaction).services.presses.press(button, session_id, interaction.user.id, cooldown,
+                                                          interaction.created_at)
+    if verdict.allowed:
+        return False
+    seconds = max(1, int(verdict.retry_after.total_seconds() + 0.999))
+    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    await reply(interaction, f"{already} (Nothing new was done; this button works again in about {wait}.)")
+    return True
 
 
 async def safely(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core import cooldown
 from bot.core.consent import Choice, ConsentState, Source
 from bot.core.errors import UserError
 from bot.core.models import Session
@@ -22,7 +23,7 @@ from bot.services.chat import OfferKind
 from bot.services.consent import WithdrawalScope
 from bot.services.hosts import Audience
 from bot.services.messages import message_async
-from cogs._common import CafeOption, add_buttons, blether, reply, safely
+from cogs._common import CafeOption, add_buttons, blether, pressed_too_soon, reply, safely
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,10 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
+            if await pressed_too_soon(interaction, "choose", self.session_id, cooldown.CONSENT,
+                                      "That's a lot of changes in a short time, so this one wasn't saved. "
+                                      "Your earlier choice stands; `/consent` shows it."):
+                return
             await blether(interaction).services.consent.choose(
                 self.session_id, interaction.user.id, self.choice, source=Source.BUTTON,
                 at=interaction.created_at, guild_id=interaction.guild_id,
@@ -120,6 +125,9 @@ class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
+            if await pressed_too_soon(interaction, "withdraw", self.scope.session_id or 0, cooldown.WITHDRAW,
+                                      "Your withdrawal was done a moment ago."):
+                return
             bot = blether(interaction)
             result = await bot.services.consent.withdraw(
                 interaction.user.id, self.scope, at=interaction.created_at,

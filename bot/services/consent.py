@@ -12,7 +12,15 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core import lifecycle
-from bot.core.consent import Choice, ConsentState, Source, consent_version, state_at
+from bot.core.consent import (
+    QUOTE_CHOICES,
+    RECORDING_CHOICES,
+    Choice,
+    ConsentState,
+    Source,
+    consent_version,
+    state_at,
+)
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
@@ -83,15 +91,21 @@ class ConsentService:
         self, session_id: int, discord_user_id: int, choice: Choice, *, source: Source, at: datetime,
         guild_id: int | None = None,
     ) -> ConsentState:
-        """Append one choice to the ledger (never overwrite) and return the person's new standing."""
+        """Append one choice to the ledger (never overwrite) and return the person's new standing.
+
+        A choice that repeats the person's standing one (the latest of its pair: record/decline,
+        quote/no-quote) adds no row: the ledger records changes of mind, not button presses."""
         if choice is Choice.WITHDRAW:
             raise ValueError("withdrawal erases data: use withdraw()")
         session = await self._session(session_id, guild_id)
         lifecycle.advance(session.state, Action.CHOOSE_CONSENT, cafe=session_id)
         shown = await consent_text(session)
+        pair = RECORDING_CHOICES if choice in RECORDING_CHOICES else QUOTE_CHOICES
         async with self.db.transaction() as conn:
             person = await self.people.ensure_participant(conn, discord_user_id)
-            await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
+            standing = [e for e in await self.people.ledger_in(conn, session_id, person) if e.choice in pair]
+            if not standing or standing[-1].choice is not choice or standing[-1].text_version != shown.version:
+                await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
         return await self.state(session_id, discord_user_id)
 
     async def state(self, session_id: int, discord_user_id: int, at: datetime | None = None) -> ConsentState:

@@ -127,6 +127,16 @@ class PeopleRepo(PersonalData):
             (session_id, participant_id, text_version, choice.value, source.value, to_iso(at)),
         )
 
+    async def ledger_in(self, conn: aiosqlite.Connection, session_id: int, participant_id: int) -> list[LedgerEntry]:
+        """The ledger read inside the caller's transaction (to decide on a row under the write lock)."""
+        async with conn.execute(
+            "SELECT choice, recorded_at, text_version FROM consent_ledger "
+            "WHERE session_id = ? AND participant_id = ? ORDER BY id",
+            (session_id, participant_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [LedgerEntry(Choice(r[0]), from_iso(r[1]), r[2]) for r in rows]
+
     async def ledger(self, session_id: int, participant_id: int) -> list[LedgerEntry]:
         rows = await self.db.fetch_all(
             "SELECT choice, recorded_at, text_version FROM consent_ledger "
