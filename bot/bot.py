@@ -33,6 +33,7 @@ from bot.services.feedback import FeedbackService
 from bot.services.floor import FloorService
 from bot.services.hosts import HostsNotifier
 from bot.services.plans import DEFAULT_PLANS_DIR
+from bot.services.presses import Presses
 from bot.services.privacy import PrivacyService
 from bot.services.prize_draw import PrizeDrawService
 from bot.services.report_back import ReportBackService
@@ -71,6 +72,7 @@ class Services:
     feedback: FeedbackService
     prize_draw: PrizeDrawService
     report_back: ReportBackService
+    presses: Presses
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -92,7 +94,10 @@ class BletherBot(commands.Bot):
         # Blether never joins voice: discord.py's start-up warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None)
+        # No message of Blether's pings anyone unless it says so (`Chat.post(ping_roles=...)`): text
+        # people typed (a series called "@everyone", a role mention) is echoed without notifying.
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none())
         self.settings = settings
         self.clock: Clock = clock or RealClock()
         self.plans_dir = plans_dir
@@ -144,6 +149,7 @@ class BletherBot(commands.Bot):
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
+            presses=Presses(),
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],
@@ -213,11 +219,12 @@ class BletherBot(commands.Bot):
             log.info("retention: deleted %s export file(s) kept on the host", removed)
 
     def default_config(self) -> GuildConfig:
-        """The host's settings as a server's defaults, until that server runs `/blether setup`."""
+        """The host's settings as a server's defaults, until that server runs `/blether setup`. The
+        role names are only what setup looks for when the admin names no role; nothing is allowed by name."""
         return GuildConfig(
-            guild_id=0, organiser_role=self.settings.organiser_role,
-            facilitator_role=self.settings.facilitator_role, facilitators_channel_id=None,
+            guild_id=0, organiser_role_id=None, facilitator_role_id=None, facilitators_channel_id=None,
             organisers_channel_id=None, timezone=self.settings.timezone, retention_days=self.settings.retention_days,
+            named_roles=(self.settings.organiser_role, self.settings.facilitator_role),
         )
 
     async def close(self) -> None:

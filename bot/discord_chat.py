@@ -111,17 +111,20 @@ class DiscordChat:
         assert isinstance(channel, discord.abc.Messageable)
         return channel
 
-    def _staff(self, guild: discord.Guild, staff_roles: Sequence[str]) -> Overwrites:
+    def _staff(self, guild: discord.Guild, staff_roles: Sequence[int]) -> Overwrites:
+        """Hidden from everyone, open to the bot and the staff roles by id (a role someone
+        creates with the same name as a staff role gets nothing). A role deleted since setup is
+        left out rather than failing the opening."""
         overwrites: Overwrites = {
             guild.default_role: _HIDDEN, guild.me: _BOT,
         }
-        for name in staff_roles:
-            role = discord.utils.get(guild.roles, name=name)
-            if role is not None:
+        for role_id in staff_roles:
+            role = guild.get_role(role_id)
+            if role is not None and not role.is_default():
                 overwrites[role] = _MEMBER
         return overwrites
 
-    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
+    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[int]) -> int:
         with _refusals(needs=_MAKE_CHANNELS):
             guild = self._guild(guild_id)
             category = await guild.create_category(name[:100], overwrites=self._staff(guild, staff_roles),
@@ -129,7 +132,7 @@ class DiscordChat:
             return category.id
 
     async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[str],
+        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
         topic: str,
     ) -> int:
         with _refusals(category_id, _MAKE_CHANNELS):
@@ -173,11 +176,18 @@ class DiscordChat:
                     await self.client.http.edit_channel_permissions(
                         channel_id, target.id, str(allow.value), str(deny.value), kind, reason="Blether café closed")
 
-    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int:
+    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
+                   ping_roles: Sequence[int] = ()) -> int:
         with _refusals(channel_id, _POST):
             channel = await self._channel(channel_id)
             view = self._view(offers)
-            sent = await (channel.send(text, view=view) if view else channel.send(text))
+            # The bot's default allows no mentions at all; a message lifts that only for the roles
+            # it means to ping, never for users or @everyone that a typed label might contain.
+            mentions = discord.AllowedMentions(everyone=False, users=False, replied_user=False,
+                                               roles=[discord.Object(id=r) for r in ping_roles]) \
+                if ping_roles else discord.AllowedMentions.none()
+            sent = await (channel.send(text, view=view, allowed_mentions=mentions) if view
+                          else channel.send(text, allowed_mentions=mentions))
             return sent.id
 
     async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int:

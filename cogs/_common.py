@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.bot import BletherBot
+from bot.core.cooldown import Cooldown
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig, Session
 from bot.core.timeline import ACTIVE_STATES, FINAL_STATES
@@ -71,18 +72,37 @@ def config_of(interaction: discord.Interaction) -> GuildConfig:
     return config
 
 
-def _role_names(member: discord.abc.User) -> set[str]:
-    return {role.name for role in getattr(member, "roles", [])}
+def _role_ids(member: discord.abc.User) -> set[int]:
+    return {role.id for role in getattr(member, "roles", [])}
 
 
 def is_organiser(member: discord.abc.User, config: GuildConfig) -> bool:
-    """The organiser role, or anyone who can manage the server."""
+    """The organiser role (by id: a look-alike role with the same name is nobody), or anyone who
+    can manage the server."""
     permissions = getattr(member, "guild_permissions", None)
-    return config.organiser_role in _role_names(member) or bool(permissions and permissions.manage_guild)
+    if permissions is not None and permissions.manage_guild:
+        return True
+    return config.organiser_role_id is not None and config.organiser_role_id in _role_ids(member)
 
 
 def is_facilitator(member: discord.abc.User, config: GuildConfig) -> bool:
-    return config.facilitator_role in _role_names(member) or is_organiser(member, config)
+    role_id = config.facilitator_role_id
+    return (role_id is not None and role_id in _role_ids(member)) or is_organiser(member, config)
+
+
+def role_label(interaction: discord.Interaction, role_id: int | None) -> str:
+    """A role as people read it: its current name (renaming keeps its powers, so the name shown
+    follows the role), never a mention."""
+    role = interaction.guild.get_role(role_id) if interaction.guild is not None and role_id is not None else None
+    return f"**{discord.utils.escape_markdown(role.name)}**" if role is not None else "(a role that no longer exists)"
+
+
+def _roles_by_id_hint(config: GuildConfig) -> str:
+    names = f" (it looks for the roles called **{config.named_roles[0]}** and **{config.named_roles[1]}** " \
+            "if none is given)" if config.named_roles else ""
+    return ("Blether now recognises the organiser and facilitator roles by their id rather than their name, so a "
+            "role someone creates with the same name gets no powers. A server admin (Manage Server) must run "
+            f"`/blether setup` once more{names}.")
 
 
 def organisers_only() -> Callable[[T], T]:
@@ -91,8 +111,11 @@ def organisers_only() -> Callable[[T], T]:
     async def predicate(interaction: discord.Interaction) -> bool:
         config = await _server_config(interaction)
         if not is_organiser(interaction.user, config):
-            raise NotAllowed(f"Only organisers can do this: people with the **{config.organiser_role}** role "
-                             "or the Manage Server permission.")
+            if config.organiser_role_id is None:
+                raise NotAllowed(_roles_by_id_hint(config))
+            raise NotAllowed(f"Only organisers can do this: people with the "
+                             f"{role_label(interaction, config.organiser_role_id)} role or the Manage Server "
+                             "permission.")
         interaction.extras["config"] = config
         return True
 
@@ -105,8 +128,11 @@ def facilitators_only() -> Callable[[T], T]:
     async def predicate(interaction: discord.Interaction) -> bool:
         config = await _server_config(interaction)
         if not is_facilitator(interaction.user, config):
+            if config.facilitator_role_id is None:
+                raise NotAllowed(_roles_by_id_hint(config))
             raise NotAllowed(f"Only facilitators and organisers can do this: people with the "
-                             f"**{config.facilitator_role}** or **{config.organiser_role}** role.")
+                             f"{role_label(interaction, config.facilitator_role_id)} or "
+                             f"{role_label(interaction, config.organiser_role_id)} role.")
         interaction.extras["config"] = config
         return True
 
@@ -190,6 +216,21 @@ async def reply(interaction: discord.Interaction, text: str, *, view: discord.ui
         await interaction.followup.send(text[:2000], **kwargs)
     else:
         await interaction.response.send_message(text[:2000], **kwargs)
+
+
+async def pressed_too_soon(interaction: discord.Interaction, button: str, session_id: int, cooldown: Cooldown,
+                           already: str) -> bool:
+    """Per person, button and café: a press inside the button's cooldown does nothing new and is
+    answered with `already` and when a press will act again. Timed by Discord's clock (the
+    interaction's own timestamp), so every press is measured the same way."""
+    verdict = blether(interaction).services.presses.press(button, session_id, interaction.user.id, cooldown,
+                                                          interaction.created_at)
+    if verdict.allowed:
+        return False
+    seconds = max(1, int(verdict.retry_after.total_seconds() + 0.999))
+    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    await reply(interaction, f"{already} (Nothing new was done; this button works again in about {wait}.)")
+    return True
 
 
 async def safely(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:

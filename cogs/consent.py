@@ -15,14 +15,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core import cooldown
 from bot.core.consent import Choice, ConsentState, Source
 from bot.core.errors import UserError
 from bot.core.models import Session
 from bot.core.timeline import FINAL_STATES
 from bot.services.chat import OfferKind
+from bot.services.consent import WithdrawalScope
 from bot.services.hosts import Audience
 from bot.services.messages import message_async
-from cogs._common import CafeOption, add_buttons, blether, reply, safely
+from cogs._common import CafeOption, add_buttons, blether, pressed_too_soon, reply, safely
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,10 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
+            if await pressed_too_soon(interaction, "choose", self.session_id, cooldown.CONSENT,
+                                      "That's a lot of changes in a short time, so this one wasn't saved. "
+                                      "Your earlier choice stands; `/consent` shows it."):
+                return
             await blether(interaction).services.consent.choose(
                 self.session_id, interaction.user.id, self.choice, source=Source.BUTTON,
                 at=interaction.created_at, guild_id=interaction.guild_id,
@@ -109,25 +115,31 @@ class ChoiceButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
 
 class WithdrawButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
-                     template=r"blether:withdraw:(?P<session>\d+)"):
-    """Session 0 means every café; the confirm step is this button itself."""
+                     template=r"blether:withdraw:(?P<scope>all|\d+)"):
+    """The confirm step is this button itself; its id says the scope outright: `all` for every
+    café on this server, else the café's number."""
 
-    def __init__(self, session_id: int) -> None:
+    def __init__(self, scope: WithdrawalScope) -> None:
         super().__init__(discord.ui.Button(label="Yes, withdraw and erase my words",
-                                           custom_id=f"blether:withdraw:{session_id}",
+                                           custom_id=f"blether:withdraw:{'all' if scope.every else scope.session_id}",
                                            style=discord.ButtonStyle.danger))
-        self.session_id = session_id
+        self.scope = scope
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> WithdrawButton:
-        return cls(int(match["session"]))
+        if match["scope"] == "all":
+            return cls(WithdrawalScope.every_cafe())
+        return cls(WithdrawalScope.cafe(int(match["scope"])))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
+            if await pressed_too_soon(interaction, "withdraw", self.scope.session_id or 0, cooldown.WITHDRAW,
+                                      "Your withdrawal was done a moment ago."):
+                return
             bot = blether(interaction)
             result = await bot.services.consent.withdraw(
-                interaction.user.id, session_id=self.session_id or None, at=interaction.created_at,
+                interaction.user.id, self.scope, at=interaction.created_at,
                 guild_id=interaction.guild_id,
             )
             text = await message_async("withdrawn", result=result)
@@ -172,10 +184,11 @@ class Consent(commands.Cog):
     @app_commands.guild_only()
     async def withdraw(self, interaction: discord.Interaction, scope: str = "cafe",
                        cafe: CafeOption | None = None) -> None:
-        session_id = 0 if scope == "all" else await self._session_for(interaction, cafe)
+        chosen = WithdrawalScope.every_cafe() if scope == "all" else \
+            WithdrawalScope.cafe(await self._session_for(interaction, cafe))
         view = discord.ui.View(timeout=None)
-        view.add_item(WithdrawButton(session_id))
-        await reply(interaction, await message_async("withdraw_confirm", session_id=session_id), view=view)
+        view.add_item(WithdrawButton(chosen))
+        await reply(interaction, await message_async("withdraw_confirm", scope=chosen), view=view)
 
     @app_commands.command(name="mydata", description="Get a copy of everything Blether holds about you, by DM")
     async def mydata(self, interaction: discord.Interaction) -> None:

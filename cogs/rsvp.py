@@ -8,8 +8,9 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.core import cooldown
 from bot.services.chat import OfferKind
-from cogs._common import add_buttons, blether, safely
+from cogs._common import add_buttons, blether, pressed_too_soon, safely
 from cogs.consent import show_panel
 
 
@@ -26,6 +27,9 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blet
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
+            if await pressed_too_soon(interaction, "rsvp", self.session_id, cooldown.JOIN,
+                                      "You're already on the list for this café."):
+                return
             joined = await blether(interaction).services.rsvp.rsvp(self.session_id, interaction.user.id,
                                                                    interaction.guild_id)
             prefix = f"You're on the list for café #{joined.session.id}. "

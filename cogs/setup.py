@@ -9,17 +9,17 @@ from discord.ext import commands
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig
 from bot.core.when import TimezoneError, valid_timezone
-from cogs._common import blether, reply
+from cogs._common import blether, reply, role_label
 
 
-def describe_config(config: GuildConfig) -> str:
+def describe_config(interaction: discord.Interaction, config: GuildConfig) -> str:
     def channel(channel_id: int | None) -> str:
         return f"<#{channel_id}>" if channel_id else "not set"
 
     return (
         "**Blether is set up on this server**\n"
-        f"• Organiser role: **{config.organiser_role}** (plus anyone with Manage Server)\n"
-        f"• Facilitator role: **{config.facilitator_role}**\n"
+        f"• Organiser role: {role_label(interaction, config.organiser_role_id)} (plus anyone with Manage Server)\n"
+        f"• Facilitator role: {role_label(interaction, config.facilitator_role_id)}\n"
         f"• Facilitators' channel (support calls): {channel(config.facilitators_channel_id)}\n"
         f"• Organisers' channel (exports): {channel(config.organisers_channel_id)}\n"
         f"• Time zone: **{config.timezone}**\n"
@@ -64,14 +64,17 @@ class Setup(commands.Cog):
             zone = valid_timezone((timezone or current.timezone).strip())
         except TimezoneError as exc:
             raise UserError(str(exc)) from exc
-        organiser = organiser_role.name if organiser_role else current.organiser_role
-        facilitator = facilitator_role.name if facilitator_role else current.facilitator_role
+        guild = interaction.guild
+        assert guild is not None
+        named = current.named_roles or (None, None)
+        organiser = _staff_role(guild, "organiser_role", organiser_role, current.organiser_role_id, named[0])
+        facilitator = _staff_role(guild, "facilitator_role", facilitator_role, current.facilitator_role_id, named[1])
         if organiser == facilitator:
             raise UserError("The organiser and facilitator roles must be different roles.")
         config = GuildConfig(
             guild_id=interaction.guild_id,
-            organiser_role=organiser,
-            facilitator_role=facilitator,
+            organiser_role_id=organiser,
+            facilitator_role_id=facilitator,
             facilitators_channel_id=facilitators_channel.id if facilitators_channel
             else current.facilitators_channel_id,
             organisers_channel_id=organisers_channel.id if organisers_channel else current.organisers_channel_id,
@@ -79,7 +82,32 @@ class Setup(commands.Cog):
             retention_days=retention_days or current.retention_days,
         )
         await bot.services.servers.save(config, member.id)
-        await reply(interaction, describe_config(config))
+        await reply(interaction, describe_config(interaction, config))
+
+
+def _staff_role(guild: discord.Guild, option: str, given: discord.Role | None, kept: int | None,
+                name: str | None) -> int:
+    """The id of the role an admin chose; else the one already set, if it still exists; else the
+    one role called by the old or default name (resolved here, once, while an admin is present).
+
+    A role every member has cannot single anyone out: @everyone, and roles Discord manages
+    (bots', boosters', integrations') are refused."""
+    role = given or (guild.get_role(kept) if kept is not None else None)
+    if role is None and name is not None:
+        called = [r for r in guild.roles if r.name == name]
+        if len(called) > 1:
+            raise UserError(f"More than one role is called **{discord.utils.escape_markdown(name)}**: choose "
+                            f"the right one in the `{option}` option.")
+        role = called[0] if called else None
+    if role is None:
+        raise UserError(f"Choose a role in the `{option}` option (no role is set for it yet).")
+    if role.is_default():
+        raise UserError(f"`{option}` cannot be @everyone: every member has it, so it would give everyone "
+                        "these powers. Choose a role only some people have.")
+    if role.managed:
+        raise UserError(f"`{option}` cannot be **{discord.utils.escape_markdown(role.name)}**: Discord manages "
+                        "that role for a bot, boosters or an integration. Choose a role your admins give to people.")
+    return role.id
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.core import cooldown
 from bot.services.chat import OfferKind
-from cogs._common import add_buttons, blether, reply, safely
+from cogs._common import add_buttons, blether, pressed_too_soon, reply, safely
 
 
 class SupportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:support:(?P<session>\d+)"):
@@ -26,6 +27,10 @@ class SupportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"b
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
+            if await pressed_too_soon(interaction, "support", self.session_id, cooldown.SUPPORT,
+                                      "The facilitators were told a moment ago that you asked for support; "
+                                      "someone will reach out to you privately."):
+                return
             answer = await blether(interaction).services.support.ask(
                 self.session_id, interaction.user.id, interaction.channel_id, interaction.guild_id)
             await reply(interaction, answer.text)

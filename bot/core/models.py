@@ -10,13 +10,25 @@ from bot.core.timeline import Misfire, SessionState, StepPayload
 
 @dataclass(frozen=True)
 class GuildConfig:
+    """A server's settings. Roles are held by id: a name proves nothing, since anyone who may
+    manage roles can create a second role with the same name. The ids are None only for a server
+    set up before roles went by id, or the host's defaults; `named_roles` then holds the role names
+    (that server's old choice, or the host's default names), so the server can be told to run
+    `/blether setup` again and setup can resolve the names to ids there, once, with an admin present."""
+
     guild_id: int
-    organiser_role: str
-    facilitator_role: str
+    organiser_role_id: int | None
+    facilitator_role_id: int | None
     facilitators_channel_id: int | None
     organisers_channel_id: int | None
     timezone: str
     retention_days: int
+    named_roles: tuple[str, str] | None = None
+
+    @property
+    def staff_role_ids(self) -> tuple[int, ...]:
+        """The roles that see every room of a café (organisers and facilitators)."""
+        return tuple(r for r in (self.organiser_role_id, self.facilitator_role_id) if r is not None)
 
 
 @dataclass(frozen=True)

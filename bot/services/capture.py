@@ -95,7 +95,7 @@ class CaptureService:
             await self.contributions.update_text(msg.id, text, edited=msg.edited_at is not None)
             return False
         room = await self.sessions.room_by_channel(msg.channel_id)
-        pseudonym = await self.people.pseudonym(session.series, person, msg.author_id, self.key)
+        pseudonym = await self.people.pseudonym(session.guild_id, session.series, person, msg.author_id, self.key)
         return await self.contributions.add(
             session_id=session.id,
             room_id=room.id if room else None,
@@ -113,7 +113,7 @@ class CaptureService:
     async def _clean(self, session: Session, msg: ChatMessage) -> str:
         known: dict[int, str | None] = {}
         for user_id in mentioned_user_ids(msg.content):
-            known[user_id] = await self.people.existing_pseudonym(session.series, user_id)
+            known[user_id] = await self.people.existing_pseudonym(session.guild_id, session.series, user_id)
         parts = [clean_contribution(msg.content, known.get).strip()]
         parts.extend(attachment_marker(a.content_type, a.filename) for a in msg.attachments)
         return " ".join(p for p in parts if p)

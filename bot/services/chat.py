@@ -93,12 +93,12 @@ class ChatMessage:
 class Chat(Protocol):
     """Every method raises `ChatError` when the platform refuses."""
 
-    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
+    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[int]) -> int:
         """A category hidden from everyone but the staff roles (and the bot)."""
         ...
 
     async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[str],
+        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
         topic: str,
     ) -> int:
         """A private text channel: visible only to `members`, the staff roles and the bot."""
@@ -110,7 +110,11 @@ class Chat(Protocol):
         """Participants can still read, but no longer write."""
         ...
 
-    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int: ...
+    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
+                   ping_roles: Sequence[int] = ()) -> int:
+        """Post a message. Nothing in it pings anyone (user, role, @everyone, whatever the text
+        says) except the roles in `ping_roles`, which the text must mention itself."""
+        ...
 
     async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int: ...
 

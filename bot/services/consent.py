@@ -10,7 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core import lifecycle
-from bot.core.consent import Choice, ConsentState, Source, consent_version, state_at
+from bot.core.consent import (
+    QUOTE_CHOICES,
+    RECORDING_CHOICES,
+    Choice,
+    ConsentState,
+    Source,
+    consent_version,
+    state_at,
+)
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
@@ -26,6 +34,27 @@ from bot.store.sessions import SessionRepo
 class ConsentText:
     text: str
     version: str
+
+
+@dataclass(frozen=True)
+class WithdrawalScope:
+    """Which cafés a withdrawal covers, said outright: one café, or every café (on the server the
+    command came from). Built only through `cafe` and `every_cafe`, so no number stands for "all"."""
+
+    every: bool
+    session_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.every == (self.session_id is not None):
+            raise ValueError("a withdrawal is from one café or from every café")
+
+    @classmethod
+    def cafe(cls, session_id: int) -> WithdrawalScope:
+        return cls(every=False, session_id=session_id)
+
+    @classmethod
+    def every_cafe(cls) -> WithdrawalScope:
+        return cls(every=True)
 
 
 @dataclass(frozen=True)
@@ -62,17 +91,22 @@ class ConsentService:
         self, session_id: int, discord_user_id: int, choice: Choice, *, source: Source, at: datetime,
         guild_id: int | None = None,
     ) -> ConsentState:
-        """Append one choice to the ledger (never overwrite) and return the person's new standing. A
-        decline also takes back words stamped from its own millisecond on (see `take_back_since`)."""
+        """Append one choice to the ledger (never overwrite) and return the person's new standing.
+
+        A choice that repeats the person's standing one (the latest of its pair: record/decline,
+        quote/no-quote) adds no row: the ledger records changes of mind, not button presses."""
         if choice is Choice.WITHDRAW:
             raise ValueError("withdrawal erases data: use withdraw()")
         session = await self._session(session_id, guild_id)
         lifecycle.advance(session.state, Action.CHOOSE_CONSENT, cafe=session_id)
         shown = await consent_text(session)
+        pair = RECORDING_CHOICES if choice in RECORDING_CHOICES else QUOTE_CHOICES
         stops = choice is Choice.DECLINE
         async with self.db.transaction(erasing=stops) as conn:
             person = await self.people.ensure_participant(conn, discord_user_id)
-            await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
+            standing = [e for e in await self.people.ledger_in(conn, session_id, person) if e.choice in pair]
+            if not standing or standing[-1].choice is not choice or standing[-1].text_version != shown.version:
+                await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
             if stops:
                 # Words already handled but stamped from this choice's millisecond on were not
                 # written while recording held throughout: they go (ties are not recorded).
@@ -85,7 +119,7 @@ class ConsentService:
         return state_at(entries, at)
 
     async def withdraw(
-        self, discord_user_id: int, *, session_id: int | None, at: datetime, source: Source = Source.COMMAND,
+        self, discord_user_id: int, scope: WithdrawalScope, *, at: datetime, source: Source = Source.COMMAND,
         guild_id: int | None = None,
     ) -> Withdrawal:
         """Record the withdrawal and erase the person's words, for one session or all, atomically.
@@ -97,25 +131,26 @@ class ConsentService:
         person = await self.people.participant_id(discord_user_id)
         if person is None:
             return Withdrawal([], 0, 0)
-        if session_id is not None:
-            session = await self._session(session_id, guild_id)
-            scope = [session.id]
+        if scope.session_id is not None:
+            session = await self._session(scope.session_id, guild_id)
+            cafes = [session.id]
         else:
-            scope = await self.people.sessions_with_consent(person)
+            cafes = await self.people.sessions_with_consent(person)
             if guild_id is not None:
                 owned = {s.id for s in await self.sessions.list_for_guild(guild_id)}
-                scope = [s for s in scope if s in owned]
+                cafes = [s for s in cafes if s in owned]
         erased = flagged = 0
         async with self.db.transaction(erasing=True) as conn:
-            for sid in scope:
+            for sid in cafes:
                 held = await self.sessions.get(sid)
                 if held is None:
                     continue
                 session = held
-                words, summaries = await self.contributions.withdraw_words(conn, sid, person, session.series)
+                words, summaries = await self.contributions.withdraw_words(conn, sid, person, session.guild_id,
+                                                                           session.series)
                 erased += words
                 flagged += summaries
                 await self.people.append_consent(
                     conn, sid, person, Choice.WITHDRAW, (await consent_text(session)).version, source, at
                 )
-        return Withdrawal(scope, erased, flagged)
+        return Withdrawal(cafes, erased, flagged)

@@ -61,7 +61,7 @@ class FloorService:
         going = await cafes.people.going(session.id)
         split = allocate([p for p, _ in going], room_count(len(going), session.room_size))
         discord_of = dict(going)
-        staff = [config.organiser_role, config.facilitator_role]
+        staff = config.staff_role_ids
         category = await cafes.chat.create_category(
             session.guild_id, f"☕ {facts.plan.title} · {facts.local_start:%d %b %H:%M}", staff_roles=staff)
         lobby = await cafes.chat.create_room(

@@ -40,8 +40,15 @@ class HostsNotifier:
         self.guilds = guilds
         self.chat = chat
 
-    async def tell(self, guild_id: int, text: str, audience: Audience = Audience.ALL) -> Delivery:
+    async def tell(self, guild_id: int, text: str, audience: Audience = Audience.ALL, *,
+                   ping_facilitators: bool = False) -> Delivery:
+        """Post to the hosts' channels. With `ping_facilitators` the facilitator role (by id) is
+        mentioned and notified; nothing else in the text ever pings."""
         config = await self.guilds.get(guild_id)
+        ping: tuple[int, ...] = ()
+        if ping_facilitators and config is not None and config.facilitator_role_id is not None:
+            ping = (config.facilitator_role_id,)
+            text = f"<@&{config.facilitator_role_id}> {text}"
         delivery = Delivery()
         targets: list[tuple[Audience, int | None]] = []
         if Audience.FACILITATORS in audience:
@@ -55,7 +62,7 @@ class HostsNotifier:
                 continue
             else:
                 try:
-                    await self.chat.post(channel_id, text)
+                    await self.chat.post(channel_id, text, ping_roles=ping)
                     delivery.sent.append(channel_id)
                 except ChatError:
                     log.exception("a notice to the hosts of server %s could not be posted", guild_id)

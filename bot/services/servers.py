@@ -24,9 +24,9 @@ class ServerSettings:
 
     def defaults(self, guild_id: int) -> GuildConfig:
         d = self._defaults
-        return GuildConfig(guild_id=guild_id, organiser_role=d.organiser_role, facilitator_role=d.facilitator_role,
+        return GuildConfig(guild_id=guild_id, organiser_role_id=None, facilitator_role_id=None,
                            facilitators_channel_id=None, organisers_channel_id=None, timezone=d.timezone,
-                           retention_days=d.retention_days)
+                           retention_days=d.retention_days, named_roles=d.named_roles)
 
     async def save(self, config: GuildConfig, actor_id: int) -> None:
         await self.guilds.save(config)

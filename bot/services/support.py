@@ -39,7 +39,7 @@ class SupportService:
             session.guild_id,
             await message_async("support_alert", session=session, user_id=discord_user_id,
                                 room=room.name if room else None),
-            Audience.FACILITATORS,
+            Audience.FACILITATORS, ping_facilitators=True,
         )
         signposting = await self.cafes.signposting(self.cafes.facts(session))
         return SupportAnswer(await message_async("support_reply", signposting=signposting, alerted=delivery.delivered),

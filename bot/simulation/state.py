@@ -132,6 +132,12 @@ class GuildState:
         self.roles[role_id]["permissions"] = str(permissions)
         self._emit("GUILD_ROLE_UPDATE", {"guild_id": str(self.guild_id), "role": self.roles[role_id]})
 
+    def rename_role(self, role: int | str, name: str) -> None:
+        """Rename a role (its id, and so what it may do in Blether, stays)."""
+        role_id = self.role_id(role)
+        self.roles[role_id]["name"] = name
+        self._emit("GUILD_ROLE_UPDATE", {"guild_id": str(self.guild_id), "role": self.roles[role_id]})
+
     def role_id(self, role: int | str) -> int:
         """A role's id from its id or its name."""
         if isinstance(role, int):

@@ -141,16 +141,18 @@ class ContributionRepo(PersonalData):
         return {"contributions": cur.rowcount, "contributions.text": unnamed, "summaries.needs_review": flagged}
 
     async def _unname_in_others_words(self, conn: aiosqlite.Connection, pid: int, scope: ErasureScope) -> int:
-        async with conn.execute("SELECT series, code FROM pseudonyms WHERE participant_id = ?", (pid,)) as cur:
+        async with conn.execute("SELECT guild_id, series, code FROM pseudonyms WHERE participant_id = ?",
+                                (pid,)) as cur:
             codes = list(await cur.fetchall())
         in_scope, params = scope.sessions("c.session_id")
         changed = 0
-        for series, code in codes:
+        for guild_id, series, code in codes:
             mention = re.compile(rf"{re.escape(code)}(?![0-9A-Z])")
             async with conn.execute(
                 "SELECT c.id, c.text FROM contributions c JOIN sessions s ON s.id = c.session_id "
-                f"WHERE s.series = ? AND c.participant_id != ? AND instr(c.text, ?) > 0 AND {in_scope}",
-                (series, pid, code, *params),
+                "WHERE s.guild_id = ? AND s.series = ? AND c.participant_id != ? AND instr(c.text, ?) > 0 "
+                f"AND {in_scope}",
+                (guild_id, series, pid, code, *params),
             ) as cur:
                 mentioning = list(await cur.fetchall())
             for contribution_id, text in mentioning:
@@ -210,21 +212,22 @@ class ContributionRepo(PersonalData):
                 await conn.execute("DELETE FROM summaries WHERE session_id = ?", (session_id,))
         return deleted
 
-    async def withdraw_words(self, conn: aiosqlite.Connection, session_id: int, person: int,
+    async def withdraw_words(self, conn: aiosqlite.Connection, session_id: int, person: int, guild_id: int,
                              series: str) -> tuple[int, int]:
         """A withdrawal from one café: flag the summaries that may quote the person, then delete their
         words. Returns (words deleted, summaries flagged)."""
-        flagged = await self._flag_quoting_summaries(conn, session_id, person, series)
+        flagged = await self._flag_quoting_summaries(conn, session_id, person, guild_id, series)
         async with conn.execute(
             "DELETE FROM contributions WHERE session_id = ? AND participant_id = ?", (session_id, person)
         ) as cur:
             return cur.rowcount, flagged
 
     async def _flag_quoting_summaries(self, conn: aiosqlite.Connection, session_id: int, person: int,
-                                      series: str) -> int:
+                                      guild_id: int, series: str) -> int:
         """Flag summaries in the session that contain the person's pseudonym or 24+ characters of theirs."""
         async with conn.execute(
-            "SELECT code FROM pseudonyms WHERE series = ? AND participant_id = ?", (series, person)
+            "SELECT code FROM pseudonyms WHERE guild_id = ? AND series = ? AND participant_id = ?",
+            (str(guild_id), series, person),
         ) as cur:
             row = await cur.fetchone()
         needles: list[str] = [row[0]] if row else []

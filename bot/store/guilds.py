@@ -18,24 +18,29 @@ class GuildRepo:
             return None
         return GuildConfig(
             guild_id=int(row["guild_id"]),
-            organiser_role=row["organiser_role"],
-            facilitator_role=row["facilitator_role"],
+            organiser_role_id=_opt_int(row["organiser_role_id"]),
+            facilitator_role_id=_opt_int(row["facilitator_role_id"]),
             facilitators_channel_id=_opt_int(row["facilitators_channel_id"]),
             organisers_channel_id=_opt_int(row["organisers_channel_id"]),
             timezone=row["timezone"],
             retention_days=int(row["retention_days"]),
+            named_roles=(row["legacy_organiser_role"], row["legacy_facilitator_role"])
+            if row["legacy_organiser_role"] is not None and row["legacy_facilitator_role"] is not None else None,
         )
 
     async def save(self, config: GuildConfig) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
                 """
-                INSERT INTO guild_config (guild_id, organiser_role, facilitator_role, facilitators_channel_id,
+                INSERT INTO guild_config (guild_id, organiser_role_id, facilitator_role_id, legacy_organiser_role,
+                                          legacy_facilitator_role, facilitators_channel_id,
                                           organisers_channel_id, timezone, retention_days, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (guild_id) DO UPDATE SET
-                    organiser_role = excluded.organiser_role,
-                    facilitator_role = excluded.facilitator_role,
+                    organiser_role_id = excluded.organiser_role_id,
+                    facilitator_role_id = excluded.facilitator_role_id,
+                    legacy_organiser_role = excluded.legacy_organiser_role,
+                    legacy_facilitator_role = excluded.legacy_facilitator_role,
                     facilitators_channel_id = excluded.facilitators_channel_id,
                     organisers_channel_id = excluded.organisers_channel_id,
                     timezone = excluded.timezone,
@@ -44,8 +49,10 @@ class GuildRepo:
                 """,
                 (
                     str(config.guild_id),
-                    config.organiser_role,
-                    config.facilitator_role,
+                    _opt_str(config.organiser_role_id),
+                    _opt_str(config.facilitator_role_id),
+                    config.named_roles[0] if config.named_roles else None,
+                    config.named_roles[1] if config.named_roles else None,
                     _opt_str(config.facilitators_channel_id),
                     _opt_str(config.organisers_channel_id),
                     config.timezone,

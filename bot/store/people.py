@@ -79,37 +79,37 @@ class PeopleRepo(PersonalData):
         )
         return row is not None
 
-    async def pseudonym(self, series: str, participant_id: int, discord_user_id: int, key: bytes) -> str:
-        """The person's pseudonym in a series: given once, then always the same."""
-        row = await self.db.fetch_one(
-            "SELECT code FROM pseudonyms WHERE series = ? AND participant_id = ?", (series, participant_id)
-        )
+    async def pseudonym(self, guild_id: int, series: str, participant_id: int, discord_user_id: int,
+                        key: bytes) -> str:
+        """The person's pseudonym in a server's series: given once, then always the same."""
+        where = "guild_id = ? AND series = ? AND participant_id = ?"
+        identity = (str(guild_id), series, participant_id)
+        row = await self.db.fetch_one(f"SELECT code FROM pseudonyms WHERE {where}", identity)
         if row:
             return str(row["code"])
         async with self.db.transaction() as conn:
             # Read again under the write lock: a concurrent first message may have given it already.
-            async with conn.execute(
-                "SELECT code FROM pseudonyms WHERE series = ? AND participant_id = ?", (series, participant_id)
-            ) as cur:
+            async with conn.execute(f"SELECT code FROM pseudonyms WHERE {where}", identity) as cur:
                 given = await cur.fetchone()
             if given:
                 return str(given[0])
-            for code in pseudonym_candidates(key, series, discord_user_id):
+            for code in pseudonym_candidates(key, guild_id, series, discord_user_id):
                 cur = await conn.execute(
-                    "INSERT INTO pseudonyms (series, participant_id, code) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    (series, participant_id, code),
+                    "INSERT INTO pseudonyms (guild_id, series, participant_id, code) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (*identity, code),
                 )
                 if cur.rowcount == 1:
                     return code
         raise RuntimeError("no free pseudonym")  # 12 symbols of HMAC: unreachable in practice
 
-    async def existing_pseudonym(self, series: str, discord_user_id: int) -> str | None:
+    async def existing_pseudonym(self, guild_id: int, series: str, discord_user_id: int) -> str | None:
         row = await self.db.fetch_one(
             """
             SELECT ps.code FROM pseudonyms ps JOIN participants p ON p.id = ps.participant_id
-            WHERE ps.series = ? AND p.discord_user_id = ?
+            WHERE ps.guild_id = ? AND ps.series = ? AND p.discord_user_id = ?
             """,
-            (series, str(discord_user_id)),
+            (str(guild_id), series, str(discord_user_id)),
         )
         return str(row["code"]) if row else None
 
@@ -126,6 +126,16 @@ class PeopleRepo(PersonalData):
             "VALUES (?, ?, ?, ?, ?, ?)",
             (session_id, participant_id, text_version, choice.value, source.value, to_iso(at)),
         )
+
+    async def ledger_in(self, conn: aiosqlite.Connection, session_id: int, participant_id: int) -> list[LedgerEntry]:
+        """The ledger read inside the caller's transaction (to decide on a row under the write lock)."""
+        async with conn.execute(
+            "SELECT choice, recorded_at, text_version FROM consent_ledger "
+            "WHERE session_id = ? AND participant_id = ? ORDER BY id",
+            (session_id, participant_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [LedgerEntry(Choice(r[0]), from_iso(r[1]), r[2]) for r in rows]
 
     async def ledger(self, session_id: int, participant_id: int) -> list[LedgerEntry]:
         rows = await self.db.fetch_all(
@@ -176,8 +186,8 @@ class PeopleRepo(PersonalData):
         pid = person.participant_id
         marks = ",".join("?" for _ in held)
         cur = await conn.execute(
-            "DELETE FROM pseudonyms WHERE participant_id = ? AND series NOT IN "
-            f"(SELECT series FROM sessions WHERE id IN ({marks}))",
+            "DELETE FROM pseudonyms WHERE participant_id = ? AND (guild_id, series) NOT IN "
+            f"(SELECT guild_id, series FROM sessions WHERE id IN ({marks}))",
             (pid, *held),
         )
         counts = {"pseudonyms": cur.rowcount}
@@ -196,14 +206,14 @@ class PeopleRepo(PersonalData):
             return {}
         pid = person.participant_id
         in_scope, params = scope.sessions("session_id")
-        # A pseudonym belongs to a series; on one server, the series its cafés ran under.
+        # A pseudonym belongs to one server's series.
         series_scope, series_params = ("1 = 1", ()) if scope.guild_id is None else (
-            "series IN (SELECT series FROM sessions WHERE guild_id = ?)", (str(scope.guild_id),))
+            "guild_id = ?", (str(scope.guild_id),))
         rows: Rows = {
             "participants": [dict(r) for r in await self.db.fetch_all(
                 "SELECT * FROM participants WHERE id = ?", (pid,))],
             "pseudonyms": [dict(r) for r in await self.db.fetch_all(
-                f"SELECT * FROM pseudonyms WHERE participant_id = ? AND {series_scope} ORDER BY series",
+                f"SELECT * FROM pseudonyms WHERE participant_id = ? AND {series_scope} ORDER BY guild_id, series",
                 (pid, *series_params),
             )],
         }

@@ -23,7 +23,7 @@ from bot.store.db import Database
 # so a new table has to be classified here or claimed by an owner).
 IMPERSONAL_TABLES: Mapping[str, str] = {
     "app_secrets": "the pseudonym key; no person's data",
-    "guild_config": "server settings: role names and channel ids",
+    "guild_config": "server settings: role ids (and names from before ids) and channel ids",
     "sessions": "a café's plan, times and channels",
     "rooms": "breakout rooms of a café",
     "rounds": "the rounds of a café",

@@ -63,7 +63,8 @@ def test_erase_asks_first_then_removes_every_servers_rows_and_reports_them(tmp_p
     done = _erase(tmp_path, "--yes")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "Removed 7 row(s) (every server): contributions 2, rsvps 2, consent_ledger 2, participants 1."
+    assert done.stdout.strip() == ("Removed 7 row(s) (every server): contributions 2, rsvps 2, consent_ledger 2, "
+                                   "participants 1.")
     assert asyncio.run(_remaining(database)) == [0, 0, 0]
     again = _erase(tmp_path, "--yes")
     assert again.returncode == 0 and "Removed 0 row(s) (every server): nothing." in again.stdout

@@ -144,3 +144,17 @@ async def test_an_erasure_request_runs_every_cogs_hook_and_leaves_no_row(cafe: C
     for table in ("participants", "contributions", "consent_ledger", "rsvps", "pseudonyms", "assignments"):
         row = await cafe.bot.db.fetch_one(f"SELECT COUNT(*) FROM {table}")
         assert row is not None and row[0] == 0, table
+
+
+async def test_withdrawing_from_every_cafe_says_all_outright(cafe: Cafe) -> None:
+    first, room = await _open_cafe(cafe, {0: "record"})
+    leaver = cafe.people[0]
+    await cafe.sim.say(cafe.bot, leaver, room, "words in the first café")
+    confirm = await cafe.sim.slash(cafe.bot, leaver, "withdraw", channel_id=room, scope="all")
+    assert "every café on this server" in confirm.content
+    ids = [str(b["custom_id"]) for b in confirm.buttons()]
+    assert ids == ["blether:withdraw:all"]  # no magic café number stands for "every café"
+    done = await cafe.sim.click(cafe.bot, leaver, confirm.messages[-1], ids[0])
+    assert "erased" in done.content
+    assert await ContributionRepo(cafe.bot.db).count(first) == 0
+

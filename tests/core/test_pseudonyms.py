@@ -19,7 +19,7 @@ snowflakes = st.integers(min_value=10**16, max_value=2**63 - 1)
 @settings(max_examples=100)
 @given(snowflakes)
 def test_candidates_are_readable_codes_that_lengthen(user_id: int) -> None:
-    codes = pseudonym_candidates(KEY, "series", user_id)
+    codes = pseudonym_candidates(KEY, 1, "series", user_id)
     assert len(codes[0]) == len("P-") + SHORT_LENGTH
     assert all(CODE.fullmatch(code) for code in codes)
     assert [len(c) for c in codes] == list(range(len(codes[0]), len(codes[0]) + len(codes)))
@@ -30,12 +30,12 @@ def test_candidates_are_readable_codes_that_lengthen(user_id: int) -> None:
 @settings(max_examples=100)
 @given(snowflakes)
 def test_same_key_series_and_person_give_the_same_codes(user_id: int) -> None:
-    assert pseudonym_candidates(KEY, "s", user_id) == pseudonym_candidates(KEY, "s", str(user_id))
+    assert pseudonym_candidates(KEY, 1, "s", user_id) == pseudonym_candidates(KEY, 1, "s", str(user_id))
 
 
 @settings(max_examples=100)
 @given(snowflakes)
 def test_codes_differ_across_series_and_keys(user_id: int) -> None:
-    base = pseudonym_candidates(KEY, "series-a", user_id)[-1]
-    assert pseudonym_candidates(KEY, "series-b", user_id)[-1] != base
-    assert pseudonym_candidates(bytes(32), "series-a", user_id)[-1] != base
+    base = pseudonym_candidates(KEY, 1, "series-a", user_id)[-1]
+    assert pseudonym_candidates(KEY, 1, "series-b", user_id)[-1] != base
+    assert pseudonym_candidates(bytes(32), 1, "series-a", user_id)[-1] != base

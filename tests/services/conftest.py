@@ -31,4 +31,4 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def config() -> GuildConfig:
-    return GuildConfig(GUILD, "Café organiser", "Café facilitator", None, None, "Europe/London", 180)
+    return GuildConfig(GUILD, 901, 902, None, None, "Europe/London", 180)

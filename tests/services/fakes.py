@@ -25,12 +25,12 @@ class FakeChat:
         self._next_id += 1
         return self._next_id
 
-    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[str]) -> int:
+    async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[int]) -> int:
         self.calls.append(("create_category", (guild_id, name, tuple(staff_roles))))
         return self._new_id()
 
     async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[str],
+        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
         topic: str,
     ) -> int:
         channel = self._new_id()
@@ -47,8 +47,9 @@ class FakeChat:
         self.calls.append(("lock", (channel_id,)))
         self.locked.add(channel_id)
 
-    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = ()) -> int:
-        self.calls.append(("post", (channel_id,)))
+    async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
+                   ping_roles: Sequence[int] = ()) -> int:
+        self.calls.append(("post", (channel_id, *ping_roles)))
         self.posts.append((channel_id, text, tuple(offers)))
         return self._new_id()
 

@@ -125,7 +125,7 @@ async def test_open_makes_a_private_category_lobby_and_even_rooms(
 ) -> None:
     session_id = await opened(db, chat, clock, config)
     assert len(chat.named("create_category")) == 1
-    assert chat.named("create_category")[0][2] == (config.organiser_role, config.facilitator_role)
+    assert chat.named("create_category")[0][2] == (config.organiser_role_id, config.facilitator_role_id)
     rooms = chat.named("create_room")
     assert [r[2] for r in rooms] == ["lobby", "room-1", "room-2", "room-3"]
     assert sorted(rooms[0][3]) == PEOPLE

@@ -9,13 +9,13 @@ from bot.core.consent import Choice, Source
 from bot.core.timeline import SessionState
 from bot.services.capture import CaptureService
 from bot.services.chat import Attachment, ChatMessage
-from bot.services.consent import ConsentService
+from bot.services.consent import ConsentService, WithdrawalScope
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
 
-from .cafe_setup import LOBBY, ROOM_CHANNELS, STARTS, RunningCafe, running_cafe
+from .cafe_setup import GUILD, LOBBY, ROOM_CHANNELS, STARTS, RunningCafe, running_cafe
 from .fakes import FakeChat
 
 ANN, BEN, CAL = 100000000000000001, 100000000000000002, 100000000000000003
@@ -45,7 +45,7 @@ async def test_consented_words_are_kept_under_a_pseudonym(db: Database) -> None:
     capture = CaptureService(db, KEY)
     assert await capture.on_message(message(1, ANN, "Peer support kept me going"))
     rows = await ContributionRepo(db).texts(cafe.session_id)
-    pseudonym = await PeopleRepo(db).existing_pseudonym("series", ANN)
+    pseudonym = await PeopleRepo(db).existing_pseudonym(GUILD, "series", ANN)
     assert rows == [(pseudonym, "Peer support kept me going")]
     row = await db.fetch_one("SELECT room_id, round_number, channel_id FROM contributions")
     assert row is not None and tuple(row) == (cafe.room_ids[0], 1, str(ROOM_CHANNELS[0]))
@@ -71,7 +71,7 @@ async def test_mentions_become_pseudonyms_and_attachments_markers(db: Database) 
     cafe = await consented(db, ANN, BEN)
     capture = CaptureService(db, KEY)
     await capture.on_message(message(1, BEN, "hello"))
-    ben = await PeopleRepo(db).existing_pseudonym("series", BEN)
+    ben = await PeopleRepo(db).existing_pseudonym(GUILD, "series", BEN)
     await capture.on_message(message(
         2, ANN, f"I agree with <@{BEN}> and <@!{CAL}>", minutes=11,
         attachments=(Attachment("photo.jpg", "image/jpeg"),),
@@ -156,7 +156,7 @@ async def test_a_withdrawal_landing_during_capture_still_erases_the_message(db: 
 
     async def ledger_then_withdraw(session_id: int, participant_id: int) -> list:  # type: ignore[type-arg]
         entries = await read_ledger(session_id, participant_id)
-        await ConsentService(db).withdraw(ANN, session_id=cafe.session_id, at=STARTS + timedelta(minutes=11))
+        await ConsentService(db).withdraw(ANN, WithdrawalScope.cafe(cafe.session_id), at=STARTS + timedelta(minutes=11))
         return entries
 
     capture.people.ledger = ledger_then_withdraw  # type: ignore[method-assign]

@@ -22,7 +22,7 @@ from bot.core.clock import from_iso
 from bot.core.consent import Choice, LedgerEntry, Source, state_at
 from bot.services.capture import CaptureService
 from bot.services.chat import ChatMessage
-from bot.services.consent import ConsentService
+from bot.services.consent import ConsentService, WithdrawalScope
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 
@@ -162,7 +162,7 @@ class Scenario:
                             and m.created_at >= self.now - timedelta(microseconds=self.now.microsecond % 1000)}
                     model.stored = {mid: tok for mid, tok in model.stored.items() if mid not in tied}
             case Withdraw(who):
-                await self.consent.withdraw(who, session_id=self.cafe.session_id, at=self.now)
+                await self.consent.withdraw(who, WithdrawalScope.cafe(self.cafe.session_id), at=self.now)
                 model.ledgers[who].append(LedgerEntry(Choice.WITHDRAW, self.now, "v"))
                 authors = {m.id: m.author_id for m in model.written}
                 model.stored = {mid: tok for mid, tok in model.stored.items() if authors[mid] != who}

@@ -11,7 +11,7 @@ from bot.core.errors import UserError
 from bot.core.timeline import SessionState
 from bot.services.capture import CaptureService
 from bot.services.chat import ChatMessage
-from bot.services.consent import ConsentService, consent_text
+from bot.services.consent import ConsentService, WithdrawalScope, consent_text
 from bot.store.db import Database
 from bot.store.sessions import SessionRepo
 
@@ -74,7 +74,7 @@ async def test_withdrawing_from_one_cafe_erases_only_its_words(db: Database) -> 
     second = await running_cafe(db, [ANN], channel_shift=10)
     await recorded(db, second, ANN)
     await say(db, second, 3, ANN, "ann in the second cafe")
-    result = await ConsentService(db).withdraw(ANN, session_id=first.session_id, at=AT + timedelta(hours=1))
+    result = await ConsentService(db).withdraw(ANN, WithdrawalScope.cafe(first.session_id), at=AT + timedelta(hours=1))
     assert (result.sessions, result.erased) == ([first.session_id], 1)
     assert await stored_by(db, first.session_id) == ["ben in the first cafe"]
     assert await stored_by(db, second.session_id) == ["ann in the second cafe"]
@@ -87,18 +87,19 @@ async def test_withdrawing_everywhere_erases_every_cafe_of_this_server(db: Datab
     await say(db, first, 1, ANN, "first")
     second = await running_cafe(db, [ANN], channel_shift=10)
     await recorded(db, second, ANN)
-    result = await ConsentService(db).withdraw(ANN, session_id=None, at=AT + timedelta(hours=1), guild_id=GUILD)
+    result = await ConsentService(db).withdraw(ANN, WithdrawalScope.every_cafe(), at=AT + timedelta(hours=1),
+                                               guild_id=GUILD)
     assert sorted(result.sessions) == [first.session_id, second.session_id]
     assert result.erased == 1
     assert await db.fetch_all("SELECT * FROM contributions") == []
     withdrawals = await db.fetch_all("SELECT session_id FROM consent_ledger WHERE choice = 'withdraw'")
     assert sorted(r[0] for r in withdrawals) == [first.session_id, second.session_id]
-    elsewhere = await ConsentService(db).withdraw(ANN, session_id=None, at=AT, guild_id=GUILD + 1)
+    elsewhere = await ConsentService(db).withdraw(ANN, WithdrawalScope.every_cafe(), at=AT, guild_id=GUILD + 1)
     assert elsewhere.sessions == []
 
 
 async def test_withdrawing_when_unknown_changes_nothing(db: Database) -> None:
-    result = await ConsentService(db).withdraw(ANN, session_id=None, at=AT)
+    result = await ConsentService(db).withdraw(ANN, WithdrawalScope.every_cafe(), at=AT)
     assert (result.sessions, result.erased, result.summaries_flagged) == ([], 0, 0)
     assert await db.fetch_all("SELECT * FROM participants") == []
 
@@ -115,7 +116,15 @@ async def test_summaries_quoting_the_person_are_flagged_not_rewritten(db: Databa
                 "INSERT INTO summaries (session_id, room_id, round_number, text, updated_at) VALUES (?, ?, ?, ?, 'x')",
                 (cafe.session_id, cafe.room_ids[0], n, text),
             )
-    result = await ConsentService(db).withdraw(ANN, session_id=cafe.session_id, at=AT + timedelta(hours=1))
+    result = await ConsentService(db).withdraw(ANN, WithdrawalScope.cafe(cafe.session_id), at=AT + timedelta(hours=1))
     assert result.summaries_flagged == 1
     rows = await db.fetch_all("SELECT text, needs_review FROM summaries ORDER BY round_number")
     assert [tuple(r) for r in rows] == [(summaries[0], 1), (summaries[1], 0), (summaries[2], 0)]
+
+
+def test_a_withdrawal_scope_is_one_cafe_or_every_cafe_never_both_or_neither() -> None:
+    assert WithdrawalScope.every_cafe().session_id is None
+    assert WithdrawalScope.cafe(7) == WithdrawalScope(every=False, session_id=7)
+    for every, session_id in ((True, 7), (False, None)):
+        with pytest.raises(ValueError, match="one café or from every café"):
+            WithdrawalScope(every=every, session_id=session_id)

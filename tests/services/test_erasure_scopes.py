@@ -51,13 +51,17 @@ async def server_dump(db: Database, guild_id: int) -> dict[str, list[tuple[objec
 async def test_a_server_erasure_leaves_the_other_server_byte_for_byte(db: Database) -> None:
     a, b = await two_servers(db)
     b_before = await server_dump(db, SERVER_B)
-    code = await PeopleRepo(db).existing_pseudonym("series", ANN)
+    code = await PeopleRepo(db).existing_pseudonym(SERVER_A, "series", ANN)
     assert code is not None
 
     erasure = await PrivacyService(db).erase_person(ANN, ErasureScope.server(SERVER_A))
 
     assert await server_dump(db, SERVER_B) == b_before
-    assert erasure.identity_kept and "participants" not in erasure.removed and "pseudonyms" not in erasure.removed
+    # Server A's pseudonym is A's alone (pseudonyms are per server), so it goes; B's stays in B's dump.
+    assert erasure.identity_kept and "participants" not in erasure.removed and erasure.removed["pseudonyms"] == 1
+    assert await PeopleRepo(db).existing_pseudonym(SERVER_A, "series", ANN) is None
+    b_code = await PeopleRepo(db).existing_pseudonym(SERVER_B, "series", ANN)
+    assert b_code is not None and b_code != code
     assert erasure.cafe_rows == {"contributions": 1, "assignments": 1, "support_requests": 1, "rsvps": 1,
                                  "consent_ledger": 1}
     ann = a.participants[ANN]
@@ -69,7 +73,7 @@ async def test_a_server_erasure_leaves_the_other_server_byte_for_byte(db: Databa
     assert str(ANN) not in json.dumps({t: a_now[t] for t in ("audit", "support_requests")}, default=str)
     assert [r[0] for r in await db.fetch_all(
         "SELECT text FROM contributions WHERE session_id = ?", (a.session_id,))] == ["words of ben [participant]"]
-    assert code in json.dumps(b_before["contributions"])  # still named on B, where she was not erased
+    assert b_code in json.dumps(b_before["contributions"])  # still named on B, where she was not erased
     flagged = await db.fetch_all("SELECT session_id, needs_review FROM summaries ORDER BY session_id")
     assert [tuple(r) for r in flagged] == [(a.session_id, 1), (b.session_id, 0)]
 
@@ -89,13 +93,13 @@ async def test_a_pseudonym_of_a_series_left_behind_goes_while_others_stay(db: Da
     await cafe_with_words(db, shift=10, guild_id=SERVER_B, series="autumn")
     erasure = await PrivacyService(db).erase_person(ANN, ErasureScope.server(SERVER_A))
     assert erasure.removed["pseudonyms"] == 1 and erasure.identity_kept
-    assert await PeopleRepo(db).existing_pseudonym("spring", ANN) is None
-    assert await PeopleRepo(db).existing_pseudonym("autumn", ANN) is not None
+    assert await PeopleRepo(db).existing_pseudonym(SERVER_A, "spring", ANN) is None
+    assert await PeopleRepo(db).existing_pseudonym(SERVER_B, "autumn", ANN) is not None
 
 
 async def test_the_hosts_erasure_removes_both_servers(db: Database) -> None:
     await two_servers(db)
-    code = await PeopleRepo(db).existing_pseudonym("series", ANN)
+    code = await PeopleRepo(db).existing_pseudonym(SERVER_A, "series", ANN)
     erasure = await PrivacyService(db).erase_person(ANN, ErasureScope.everywhere())
     assert erasure.removed["contributions"] == 2 and erasure.removed["participants"] == 1
     assert erasure.changed["audit.actor_id"] == 2 and erasure.changed["support_requests.handled_by"] == 2

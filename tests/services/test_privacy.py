@@ -70,7 +70,7 @@ async def every_cell(db: Database) -> list[tuple[str, str, object]]:
 async def test_erasing_a_person_leaves_no_row_about_them_anywhere(db: Database) -> None:
     cafe = await cafe_with_words(db)
     ann, ben = cafe.participants[ANN], cafe.participants[BEN]
-    ann_code = await PeopleRepo(db).existing_pseudonym("series", ANN)
+    ann_code = await PeopleRepo(db).existing_pseudonym(GUILD, "series", ANN)
     assert ann_code is not None
     ben_before = json.loads(await PrivacyService(db).my_data(BEN))
 
@@ -100,7 +100,7 @@ async def test_my_data_holds_the_persons_rows_and_nobody_elses(db: Database) -> 
     cafe = await cafe_with_words(db)
     report = json.loads(await PrivacyService(db).my_data(BEN))
     assert [r["text"] for r in report["contributions"]] == [
-        f"words of ben {await PeopleRepo(db).existing_pseudonym('series', ANN)}"
+        f"words of ben {await PeopleRepo(db).existing_pseudonym(GUILD, 'series', ANN)}"
     ]
     assert {r["choice"] for r in report["consent_ledger"]} == {"record"}
     assert [(r["id"], r["discord_user_id"]) for r in report["participants"]] == [(cafe.participants[BEN], str(BEN))]
@@ -172,7 +172,7 @@ async def test_purge_before_deletes_only_older_cafes(db: Database) -> None:
 
 
 async def test_retention_sweep_follows_each_servers_period(db: Database) -> None:
-    await GuildRepo(db).save(GuildConfig(GUILD, "Org", "Fac", None, None, "Europe/London", 10))
+    await GuildRepo(db).save(GuildConfig(GUILD, 901, 902, None, None, "Europe/London", 10))
     cafe = await cafe_with_words(db)
     now = STARTS + timedelta(days=10)
     assert await PrivacyService(db).retention_sweep(now, default_days=1) == 0

@@ -105,11 +105,11 @@ async def test_a_pseudonym_is_given_once_and_kept(db: Database) -> None:
     people = PeopleRepo(db)
     async with db.transaction() as conn:
         person = await people.ensure_participant(conn, 42)
-    code = await people.pseudonym("series", person, 42, KEY)
-    assert code == pseudonym_candidates(KEY, "series", 42)[0]
-    assert await people.pseudonym("series", person, 42, bytes(32)) == code  # stored, not recomputed
-    assert await people.existing_pseudonym("series", 42) == code
-    assert await people.existing_pseudonym("other", 42) is None
+    code = await people.pseudonym(GUILD, "series", person, 42, KEY)
+    assert code == pseudonym_candidates(KEY, GUILD, "series", 42)[0]
+    assert await people.pseudonym(GUILD, "series", person, 42, bytes(32)) == code  # stored, not recomputed
+    assert await people.existing_pseudonym(GUILD, "series", 42) == code
+    assert await people.existing_pseudonym(GUILD, "other", 42) is None
 
 
 async def test_a_colliding_pseudonym_is_lengthened(db: Database) -> None:
@@ -117,19 +117,19 @@ async def test_a_colliding_pseudonym_is_lengthened(db: Database) -> None:
     async with db.transaction() as conn:
         other = await people.ensure_participant(conn, 7)
         person = await people.ensure_participant(conn, 42)
-        short, longer = pseudonym_candidates(KEY, "series", 42)[:2]
-        await conn.execute("INSERT INTO pseudonyms (series, participant_id, code) VALUES ('series', ?, ?)",
-                           (other, short))
-    assert await people.pseudonym("series", person, 42, KEY) == longer
-    assert await people.pseudonym("series", other, 7, KEY) == short
+        short, longer = pseudonym_candidates(KEY, GUILD, "series", 42)[:2]
+        await conn.execute("INSERT INTO pseudonyms (guild_id, series, participant_id, code) VALUES (?, 'series', ?, ?)",
+                           (str(GUILD), other, short))
+    assert await people.pseudonym(GUILD, "series", person, 42, KEY) == longer
+    assert await people.pseudonym(GUILD, "series", other, 7, KEY) == short
 
 
 async def test_concurrent_first_messages_share_one_pseudonym(db: Database) -> None:
     people = PeopleRepo(db)
     async with db.transaction() as conn:
         person = await people.ensure_participant(conn, 42)
-    codes = await asyncio.gather(*(people.pseudonym("series", person, 42, KEY) for _ in range(5)))
-    assert set(codes) == {pseudonym_candidates(KEY, "series", 42)[0]}
+    codes = await asyncio.gather(*(people.pseudonym(GUILD, "series", person, 42, KEY) for _ in range(5)))
+    assert set(codes) == {pseudonym_candidates(KEY, GUILD, "series", 42)[0]}
     assert await count(db, "pseudonyms") == 1
 
 
@@ -248,10 +248,10 @@ async def test_mark_seen_only_moves_the_cursor_forward(db: Database) -> None:
 
 async def test_guild_config_round_trips_and_updates(db: Database) -> None:
     repo = GuildRepo(db)
-    config = GuildConfig(GUILD, "Org", "Fac", None, 22, "Europe/Dublin", 30)
+    config = GuildConfig(GUILD, 901, 902, None, 22, "Europe/Dublin", 30)
     await repo.save(config)
     assert await repo.get(GUILD) == config
-    changed = GuildConfig(GUILD, "Org", "Fac", 21, None, "Europe/London", 60)
+    changed = GuildConfig(GUILD, 903, 902, 21, None, "Europe/London", 60)
     await repo.save(changed)
     assert await repo.all() == [changed]
     assert await repo.get(1) is None
