@@ -78,7 +78,7 @@ async def test_a_posted_export_leaves_no_copy_on_the_host(db: Database, tmp_path
     assert channel == ORGANISERS and filename == delivery.zip_name and len(data) == delivery.size
     assert "pseudonymous" in text and "session 1" in text
     with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:
-        assert len(archive.namelist()) == 2
+        assert len(archive.namelist()) == 3
     assert mode(exports) == 0o700
     assert list(exports.iterdir()) == []
 

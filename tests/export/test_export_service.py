@@ -113,13 +113,15 @@ async def test_export_is_recorded_with_progress(db: Database, tmp_path: Path) ->
     assert dict(row) | {"made_at": None} == {
         "scope": "session 1",
         "formats": "csv,html",
-        "rows": 11,
+        "rows": 12,
         "made_at": None,
         "location": str(tmp_path),
         "guild_id": "912345678901234567",
     }
-    assert summary.export_id is not None and summary.rows == 11
-    assert [f.path.name for f in summary.files] == ["blether-S1.csv", "blether-S1-report.html"]
+    assert summary.export_id is not None and summary.rows == 12
+    assert [f.path.name for f in summary.files] == [
+        "blether-S1.csv", "blether-S1-summaries.csv", "blether-S1-report.html"
+    ]
     assert all(f.bytes == f.path.stat().st_size for f in summary.files)
     leftovers = await asyncio.to_thread(lambda: [p for p in tmp_path.iterdir() if p.name.startswith(".")])
     assert leftovers == []  # no scratch folder left behind
@@ -158,7 +160,7 @@ async def test_cli(db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     assert await run_export_cli(args, db) == 0
     out, err = capsys.readouterr()
-    assert "exported 2 contributions to 2 files" in out and "exporting: 100%" in err
+    assert "exported 2 contributions to 3 files" in out and "exporting: 100%" in err
     bad = parser.parse_args(["export", "--session", "7", "--out", str(tmp_path)])
     assert await run_export_cli(bad, db) == 2
     assert "there is no session 7" in capsys.readouterr().err
