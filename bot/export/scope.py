@@ -151,7 +151,10 @@ async def load_sessions(db: Database, request: ExportRequest, guild_id: str | No
             f"SELECT {columns} FROM sessions WHERE id = ?{guild_sql}", [request.session_id, *guild_params]
         )
         if not rows:
-            raise ExportError(f"there is no session {request.session_id}: check the id with the session list")
+            raise ExportError(
+                f"there is no session {request.session_id}{' on this server' if guild_id is not None else ''}: "
+                "find its id with `blether cafes` on the host (or `/cafe list` in Discord)"
+            )
     else:
         rows = await db.fetch_all(
             f"SELECT {columns} FROM sessions WHERE series = ?{guild_sql} ORDER BY starts_at, id",
