@@ -10,7 +10,7 @@ from discord.ext import commands
 from bot.core.errors import UserError
 from bot.core.models import Session
 from bot.core.timeline import SessionState
-from bot.export.request import DEFAULT_FORMATS, parse_day, parse_numbers, parse_words
+from bot.export.request import DEFAULT_FORMATS, FORMATS, parse_day, parse_numbers, parse_words
 from bot.services.exports import ExportDelivery, ExportError, ExportRequest, KeptBecause, send_export
 from bot.services.plans import list_plans
 from bot.services.privacy import ErasureFailed, ErasureScope
@@ -20,6 +20,7 @@ from cogs._common import CafeOption, blether, cafe_here, config_of, facilitators
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 FORMAT_CHOICES = [
     app_commands.Choice(name="Default: CSV, JSONL, notes, report and QDPX", value="default"),
+    app_commands.Choice(name="Everything: the default and the codebook (QDC)", value="all"),
     app_commands.Choice(name="Codebook only (QDC: rounds and themes as codes)", value="qdc"),
     app_commands.Choice(name="Spreadsheet (CSV)", value="csv"),
     app_commands.Choice(name="Session notes (Markdown)", value="md"),
@@ -27,6 +28,7 @@ FORMAT_CHOICES = [
     app_commands.Choice(name="NVivo / ATLAS.ti / MAXQDA (QDPX)", value="qdpx"),
     app_commands.Choice(name="Scripts (JSONL)", value="jsonl"),
 ]
+FORMAT_SETS = {"default": DEFAULT_FORMATS, "all": FORMATS}
 SCRUB_CHOICES = [
     app_commands.Choice(name="Default: only in the HTML report", value="default"),
     app_commands.Choice(name="Scrub every format", value="yes"),
@@ -173,7 +175,7 @@ class Cafe(commands.Cog):
         try:
             request = ExportRequest(
                 session_id=cafe.id if cafe is not None else None, series=series,
-                formats=DEFAULT_FORMATS if formats == "default" else (formats,), quotes_only=quotes_only,
+                formats=FORMAT_SETS.get(formats, (formats,)), quotes_only=quotes_only,
                 key_points_only=key_points_only, rounds=parse_numbers(rounds or ""), rooms=parse_numbers(rooms or ""),
                 date_from=parse_day(date_from) if date_from else None, date_to=parse_day(date_to) if date_to else None,
                 scrub=SCRUB_VALUES[scrub], redact=parse_words(redact or ""),

@@ -151,7 +151,7 @@ class Rehearsal:
             await self.wait_for(bot, session_id, lambda s: s.state is SessionState.CLOSED, "the café to close")
             self.tick()
             export = await self.expect(sim.slash(bot, organiser, "cafe export", channel_id=organisers,
-                                                 cafe=session_id), "export")
+                                                 cafe=session_id, formats="all"), "export")
             self.say(f"organiser ▸ /cafe export → {export.content}")
             files = self.unpack_export(organisers)
         finally:
@@ -299,7 +299,7 @@ class Rehearsal:
         print(self.sim.transcript())
 
     def check(self, files: list[str], facilitator: SimMember) -> dict[str, object]:
-        csv_files = sorted(self.out.glob("**/*.csv"))
+        csv_files = sorted(p for p in self.out.glob("**/*.csv") if not p.name.endswith("-summaries.csv"))
         if not csv_files:
             raise RehearsalError("the export has no CSV file")
         with csv_files[0].open(encoding="utf-8-sig", newline="") as handle:
