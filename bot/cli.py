@@ -1,4 +1,4 @@
-"""`blether …` on the host: run the bot, rehearse a café, check plans, export, purge, upgrade.
+"""`blether …` on the host: run the bot, rehearse a café, check plans, list cafés, export, purge, upgrade.
 
 Every failure a person can cause ends in one readable message and a non-zero exit code,
 never a traceback.
@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import parser as date_parser
 
@@ -23,6 +23,7 @@ from bot.export.cli import add_export_parser, run_export_cli
 from bot.services.plans import DEFAULT_PLANS_DIR, check_path, format_check_report
 from bot.services.privacy import ErasureFailed, ErasureScope, PrivacyService
 from bot.store.db import Database
+from bot.store.overview import list_cafes
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--plans", type=_plans_folder, metavar="DIR",
                         help="a folder of plans, as given to rehearse and run (default: the shipped plans)")
 
+    cafes = commands.add_parser("cafes", help="list the cafés: id, server, series, plan, start, state, counts")
+    cafes.add_argument("--server", type=int, metavar="ID", help="only this server's cafés (its Discord id)")
+
     add_export_parser(commands)
 
     purge = commands.add_parser("purge", help="organisers: delete the words of cafés that started before a date")
@@ -157,6 +161,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "db":
             print(f"Database {settings.database_path} is at schema version {await db.schema_version()}.")
             return 0
+        if args.command == "cafes":
+            return await _cafes(db, args.server)
         if args.command == "export":
             return await run_export_cli(args, db)
         if args.command == "purge":
@@ -164,6 +170,35 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "erase":
             return await _erase(db, args)
     return 2
+
+
+async def _cafes(db: Database, server: int | None) -> int:
+    """A table for the host: the ids `blether export --session` takes, and what each café holds."""
+    cafes = await list_cafes(db, str(server) if server is not None else None)
+    if not cafes:
+        print("No cafés" + (f" on server {server}." if server is not None else " yet."))
+        return 0
+    header = ("id", "server", "series", "plan", "start", "state", "people", "contributions")
+    lines = [header] + [
+        (str(c.id), c.guild_id, c.series, c.plan_title, _local_start(c.starts_at, c.timezone), c.state,
+         str(c.people), str(c.contributions))
+        for c in cafes
+    ]
+    widths = [min(max(len(line[i]) for line in lines), 40) for i in range(len(header))]
+    for line in lines:
+        print("  ".join(cell[:40].ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+    return 0
+
+
+def _local_start(starts_at: str, zone: str) -> str:
+    """The start in the café's own time zone, as its organisers set it."""
+    moment = datetime.fromisoformat(starts_at)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
 async def _run(settings: Settings, plans_dir: Path) -> int:

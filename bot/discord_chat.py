@@ -9,7 +9,7 @@ from typing import Any, Final, Literal
 
 import discord
 
-from bot.services.chat import Attachment, ChatError, ChatMessage, Offer, OfferKind
+from bot.services.chat import Attachment, ChatError, ChatMessage, FileUpload, Offer, OfferKind
 
 #: Builds the Discord item for an offer of one café; each cog registers its own.
 OfferItem = Callable[[int], discord.ui.Item[Any]]
@@ -190,10 +190,11 @@ class DiscordChat:
                           else channel.send(text, allowed_mentions=mentions))
             return sent.id
 
-    async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int:
+    async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         with _refusals(channel_id, _POST_FILE):
             channel = await self._channel(channel_id)
-            sent = await channel.send(text, file=discord.File(io.BytesIO(data), filename=filename))
+            attached = [discord.File(io.BytesIO(f.data), filename=f.filename) for f in files]
+            sent = await channel.send(text, files=attached)
             return sent.id
 
     async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,

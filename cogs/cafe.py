@@ -10,21 +10,35 @@ from discord.ext import commands
 from bot.core.errors import UserError
 from bot.core.models import Session
 from bot.core.timeline import SessionState
+from bot.export.request import DEFAULT_FORMATS, FORMATS, parse_day, parse_numbers, parse_words
 from bot.services.exports import ExportDelivery, ExportError, ExportRequest, KeptBecause, send_export
 from bot.services.plans import list_plans
 from bot.services.privacy import ErasureFailed, ErasureScope
 from cogs._common import CafeOption, blether, cafe_here, config_of, facilitators_only, organisers_only, reply
 
-UPLOAD_LIMIT = 10 * 1024 * 1024
-FORMATS = ("csv", "jsonl", "md", "html", "qdpx", "qdc", "feedback")
+#: Discord's upload limit for a server without boosts, for an interaction that carries no guild.
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 FORMAT_CHOICES = [
-    app_commands.Choice(name="Everything (CSV, JSONL, notes, report, QDPX, codebook, feedback)", value="all"),
+    app_commands.Choice(name="Default: CSV, JSONL, notes, report, QDPX and feedback", value="default"),
+    app_commands.Choice(name="Everything: the default and the codebook (QDC)", value="all"),
+    app_commands.Choice(name="Codebook only (QDC: rounds and themes as codes)", value="qdc"),
     app_commands.Choice(name="Spreadsheet (CSV)", value="csv"),
     app_commands.Choice(name="Session notes (Markdown)", value="md"),
     app_commands.Choice(name="Report (HTML)", value="html"),
     app_commands.Choice(name="NVivo / ATLAS.ti / MAXQDA (QDPX)", value="qdpx"),
     app_commands.Choice(name="Scripts (JSONL)", value="jsonl"),
     app_commands.Choice(name="Feedback survey (CSV)", value="feedback"),
+]
+FORMAT_SETS = {"default": DEFAULT_FORMATS, "all": FORMATS}
+SCRUB_CHOICES = [
+    app_commands.Choice(name="Default: only in the HTML report", value="default"),
+    app_commands.Choice(name="Scrub every format", value="yes"),
+    app_commands.Choice(name="Scrub no format", value="no"),
+]
+SCRUB_VALUES: dict[str, bool | None] = {"default": None, "yes": True, "no": False}
+SOURCE_CHOICES = [
+    app_commands.Choice(name="One source per room and round (default)", value="room_round"),
+    app_commands.Choice(name="One source per café", value="session"),
 ]
 CAFE_HELP = "The café (default: the one this channel belongs to, or the only one under way)"
 
@@ -137,46 +151,83 @@ class Cafe(commands.Cog):
                                  "to replace them.")
 
     @group.command(name="export", description="Organisers: export a café's consented contributions")
-    @app_commands.describe(cafe="The café to export (see /cafe list)", series="Or: every café in a series",
-                           formats="What to export", quotes_only="Only people who allowed quoting",
-                           key_points_only="Only contributions marked as key points")
-    @app_commands.choices(formats=FORMAT_CHOICES)
+    @app_commands.describe(
+        cafe="The café to export (see /cafe list)", series="Or: every café in a series",
+        formats="What to export (default: CSV, JSONL, notes, report and QDPX)",
+        quotes_only="Only people who allowed quoting (default: everyone who consented)",
+        key_points_only="Only contributions marked as key points (default: all)",
+        rounds="Only these rounds, e.g. 1,3 (default: all)", rooms="Only these room numbers, e.g. 2 (default: all)",
+        date_from="Only cafés on or after this date, e.g. 2026-06-30", date_to="Only cafés on or before this date",
+        scrub="Replace e-mails, phone numbers and links (default: in the HTML report only)",
+        redact="Words or names to replace by [redacted], separated by commas",
+        qdpx_sources="QDPX: one source per room and round (default) or per café",
+    )
+    @app_commands.rename(date_from="from", date_to="to")
+    @app_commands.choices(formats=FORMAT_CHOICES, scrub=SCRUB_CHOICES, qdpx_sources=SOURCE_CHOICES)
     @organisers_only()
     async def export(self, interaction: discord.Interaction, cafe: CafeOption | None = None,
-                     series: str | None = None, formats: str = "all", quotes_only: bool = False,
-                     key_points_only: bool = False) -> None:
+                     series: str | None = None, formats: str = "default", quotes_only: bool = False,
+                     key_points_only: bool = False, rounds: str | None = None, rooms: str | None = None,
+                     date_from: str | None = None, date_to: str | None = None, scrub: str = "default",
+                     redact: str | None = None, qdpx_sources: str = "room_round") -> None:
         config = config_of(interaction)
         if (cafe is None) == (series is None):
             raise UserError("Choose either a café (`cafe`) or a `series` to export, not both.")
+        try:
+            request = ExportRequest(
+                session_id=cafe.id if cafe is not None else None, series=series,
+                formats=FORMAT_SETS.get(formats, (formats,)), quotes_only=quotes_only,
+                key_points_only=key_points_only, rounds=parse_numbers(rounds or ""), rooms=parse_numbers(rooms or ""),
+                date_from=parse_day(date_from) if date_from else None, date_to=parse_day(date_to) if date_to else None,
+                scrub=SCRUB_VALUES[scrub], redact=parse_words(redact or ""),
+                qdpx_source_per="session" if qdpx_sources == "session" else "room_round",
+            )
+            request.validate()
+        except ExportError as exc:
+            raise UserError(f"That export can't be made: {exc}.") from exc
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot = blether(interaction)
-        request = ExportRequest(
-            session_id=cafe.id if cafe is not None else None, series=series,
-            formats=FORMATS if formats == "all" else (formats,), quotes_only=quotes_only,
-            key_points_only=key_points_only,
-        )
+        limit = interaction.guild.filesize_limit if interaction.guild is not None else DEFAULT_UPLOAD_LIMIT
         try:
             delivery = await send_export(
                 bot.db, bot.chat, request, exports_dir=bot.settings.exports_dir, guild_id=config.guild_id,
-                channel_id=config.organisers_channel_id, upload_limit=UPLOAD_LIMIT, actor_id=interaction.user.id)
+                channel_id=config.organisers_channel_id, upload_limit=limit, actor_id=interaction.user.id)
         except ExportError as exc:
             raise UserError(str(exc)) from exc
         await reply(interaction, _delivered(delivery, config.organisers_channel_id))
 
 
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB" if size >= 1024 * 1024 else f"{max(size // 1024, 1)} KiB"
+
+
 def _delivered(delivery: ExportDelivery, channel_id: int | None) -> str:
     rows = f"{delivery.summary.rows} contribution(s)"
-    if delivery.sent:
+    if delivery.sent and not delivery.split:
         return f"Done: {rows} exported to <#{channel_id}>."
-    where = f"It was saved on the bot's host as `{delivery.zip_name}` (private to the bot's account)"
-    if delivery.kept_because is KeptBecause.TOO_LARGE:
-        return (f"Exported {rows}, but the zip is {delivery.size / 1024 / 1024:.1f} MiB, over Discord's upload "
-                f"limit. {where}; ask the bot's host for it.")
-    if delivery.kept_because is KeptBecause.NO_CHANNEL:
-        return (f"Exported {rows}, but there is no organisers' channel to post it in. {where}. Set one with "
-                "`/blether setup organisers_channel:` and export again.")
-    return (f"Exported {rows}, but Discord refused the upload to <#{channel_id}>. {where}. Check that Blether may "
-            "send messages and attach files there, then export again.")
+    parts = [f"Exported {rows}."]
+    if delivery.split:
+        parts.append(f"The zip ({_size(delivery.size)}) is over this server's upload limit "
+                     f"({_size(delivery.upload_limit)}), so the files went separately.")
+    if delivery.posted:
+        messages = len(delivery.message_ids)
+        names = ", ".join(f"`{p.name}`" for p in delivery.posted)
+        parts.append(f"Posted to <#{channel_id}> in {messages} message{'s' if messages != 1 else ''}: {names}.")
+    kept = delivery.kept
+    if kept:
+        names = ", ".join(f"`{k.name}` ({_size(k.size)})" for k in kept)
+        parts.append(f"Not posted, kept on the bot's host (private to the bot's account): {names}.")
+        because = {k.because for k in kept}
+        if KeptBecause.NO_CHANNEL in because:
+            parts.append("There is no organisers' channel to post in: set one with "
+                         "`/blether setup organisers_channel:` and export again.")
+        if KeptBecause.TOO_LARGE in because:
+            parts.append("A file over the upload limit on its own can only come from the host: ask the bot's host "
+                         "for it, or export fewer formats, rounds or rooms at a time.")
+        if KeptBecause.UPLOAD_FAILED in because:
+            parts.append(f"Discord refused the upload to <#{channel_id}>: check that Blether may send messages and "
+                         "attach files there, then export again.")
+    return " ".join(parts)
 
 
 async def setup(bot: commands.Bot) -> None:

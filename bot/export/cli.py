@@ -10,29 +10,38 @@ import argparse
 import asyncio
 import sys
 import tempfile
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
-from bot.export.request import FORMATS, ExportError, ExportRequest
+from bot.export.request import (
+    DEFAULT_FORMATS,
+    FORMATS,
+    ExportError,
+    ExportRequest,
+    parse_day,
+    parse_formats,
+    parse_numbers,
+)
 from bot.services.exports import export_zip, human_size, private_dir, run_export
 from bot.store.db import Database
 
 _BAR_WIDTH = 30
-#: No café has more rounds or rooms than this; a bigger number is a typo.
-_MAX_NUMBER = 1000
+T = TypeVar("T")
 #: Folders that look writable but are the kernel's, not a place for files.
 _SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
 
-def _numbers(text: str) -> tuple[int, ...]:
-    try:
-        numbers = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, like 1,3 (got {text!r})") from None
-    if len(numbers) > _MAX_NUMBER or any(not 1 <= n <= _MAX_NUMBER for n in numbers):
-        raise argparse.ArgumentTypeError(f"expected numbers from 1 to {_MAX_NUMBER}, like 1,3 (got {text[:40]!r})")
-    return numbers
+def _argument(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """The request's own parser as an argparse type: its message becomes argparse's."""
+
+    def parsed(text: str) -> T:
+        try:
+            return parse(text)
+        except ExportError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parsed
 
 
 class _OutError(Exception):
@@ -55,17 +64,6 @@ def _prepare_out(out: Path) -> None:
                         ) from None
 
 
-def _formats(text: str) -> tuple[str, ...]:
-    return tuple(part.strip().lower() for part in text.split(",") if part.strip())
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2024-06-30 (got {text!r})") from None
-
-
 def add_export_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add the ``export`` sub-command and return its parser."""
     parser = subparsers.add_parser(
@@ -78,15 +76,16 @@ def add_export_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     scope.add_argument("--series", metavar="NAME", help="every session of a series")
     parser.add_argument(
         "--format",
-        type=_formats,
-        default=("csv", "jsonl", "md", "html", "qdpx"),
+        type=_argument(parse_formats),
+        default=DEFAULT_FORMATS,
         metavar="LIST",
         help="comma-separated formats (default: csv,jsonl,md,html,qdpx)",
     )
-    parser.add_argument("--from", dest="date_from", type=_day, metavar="DATE", help="first session date")
-    parser.add_argument("--to", dest="date_to", type=_day, metavar="DATE", help="last session date")
-    parser.add_argument("--rounds", type=_numbers, default=(), metavar="1,2", help="only these rounds")
-    parser.add_argument("--rooms", type=_numbers, default=(), metavar="1,3", help="only these room numbers")
+    day, numbers = _argument(parse_day), _argument(parse_numbers)
+    parser.add_argument("--from", dest="date_from", type=day, metavar="DATE", help="first session date")
+    parser.add_argument("--to", dest="date_to", type=day, metavar="DATE", help="last session date")
+    parser.add_argument("--rounds", type=numbers, default=(), metavar="1,2", help="only these rounds")
+    parser.add_argument("--rooms", type=numbers, default=(), metavar="1,3", help="only these room numbers")
     parser.add_argument("--key-points", action="store_true", help="only contributions marked as key points")
     parser.add_argument("--quotes-only", action="store_true", help="only authors who allowed quoting")
     parser.add_argument(

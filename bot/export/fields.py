@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.export.request import ExportRequest
 from bot.export.rows import ExportRow
 from bot.export.scope import SessionInfo
 
@@ -26,11 +27,22 @@ FIELDS: tuple[str, ...] = (
     "edited",
     "quote_permitted",
     "theme",
+    "theme_name",
 )
 
 
-def contribution_record(row: ExportRow) -> dict[str, Any]:
-    """The contribution's fields in the export's column order; times carry the display-zone offset."""
+#: The room summaries' CSV: one row per summary a facilitator wrote (per round, or for the session).
+SUMMARY_FIELDS: tuple[str, ...] = (
+    "session", "series", "date", "room", "round_id", "round_title", "covers", "needs_review", "text",
+)
+
+
+def contribution_record(row: ExportRow, theme_name: str = "") -> dict[str, Any]:
+    """The contribution's fields in the export's column order; times carry the display-zone offset.
+
+    ``theme`` is the id a facilitator tagged (stable across plans), ``theme_name`` its name in
+    the session's plan, so a spreadsheet reads without the codebook.
+    """
     return {
         "session": row.session,
         "series": row.series,
@@ -49,11 +61,33 @@ def contribution_record(row: ExportRow) -> dict[str, Any]:
         "edited": row.edited,
         "quote_permitted": row.quote_permitted,
         "theme": row.theme,
+        "theme_name": theme_name,
     }
 
 
-def session_record(s: SessionInfo, exported_at: str, notice: str, clean: Callable[[str], str]) -> dict[str, Any]:
-    """What an analyst needs to read the session's contributions: plan, rooms, rounds, consent."""
+def summary_records(s: SessionInfo, request: ExportRequest, clean: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The session's room summaries the request's room and round filters keep, cleaned like the words."""
+    records = []
+    for room, number, found in s.summaries_for(request):
+        rnd = s.round(number) if number is not None else None
+        records.append({
+            "session": s.id,
+            "series": s.series,
+            "date": s.local_date.isoformat(),
+            "room": s.room(room).name,
+            "round_id": rnd.key if rnd else "",
+            "round_title": rnd.title if rnd else "",
+            "covers": "round" if rnd else "session",
+            "needs_review": found.needs_review,
+            "text": clean(found.text),
+        })
+    return records
+
+
+def session_record(
+    s: SessionInfo, request: ExportRequest, exported_at: str, notice: str, clean: Callable[[str], str]
+) -> dict[str, Any]:
+    """What an analyst needs to read the session's contributions: plan, rooms, rounds, summaries, consent."""
     return {
         "session": s.id,
         "series": s.series,
@@ -76,6 +110,10 @@ def session_record(s: SessionInfo, exported_at: str, notice: str, clean: Callabl
         "rooms": [
             {"number": m.number, "name": m.name, "topic": clean(m.topic or "")}
             for m in (s.rooms[n] for n in sorted(s.rooms))
+        ],
+        "summaries": [
+            {key: value for key, value in record.items() if key not in ("session", "series", "date")}
+            for record in summary_records(s, request, clean)
         ],
         "attendance": s.attendance,
         "consent": {

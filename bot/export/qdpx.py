@@ -247,7 +247,7 @@ class _SourcesSink(SectionedSink):
     def session_closed(self, session: SessionInfo) -> None:
         if not self._per_session:
             return
-        notes = [_note_guid(session.id, room, rnd) for room, rnd in _summaries_in_scope(self._ctx, session)]
+        notes = [_note_guid(session.id, room, rnd) for room, rnd, _ in session.summaries_for(self._ctx.request)]
         values = [("Session", session.ref), ("Series", session.series), ("Date", session.local_date.isoformat())]
         self._close_source(session, notes, values)
 
@@ -256,15 +256,6 @@ class _SourcesSink(SectionedSink):
             self._text.close()
         if self._opened:
             self._project.write("  </Sources>\n")
-
-
-def _summaries_in_scope(ctx: ExportContext, s: SessionInfo) -> list[tuple[int, int | None]]:
-    request = ctx.request
-    return [
-        (room, rnd)
-        for room, rnd in sorted(s.summaries, key=lambda k: (k[0], -1 if k[1] is None else k[1]))
-        if (not request.rooms or room in request.rooms) and (rnd is None or not request.rounds or rnd in request.rounds)
-    ]
 
 
 def _head(ctx: ExportContext, book: Codebook) -> str:
@@ -285,8 +276,7 @@ def _head(ctx: ExportContext, book: Codebook) -> str:
 def _tail(ctx: ExportContext, clean: Callable[[str], str]) -> str:
     notes = ET.Element("Notes")
     for s in ctx.sessions:
-        for room, rnd in _summaries_in_scope(ctx, s):
-            found = s.summaries[(room, rnd)]
+        for room, rnd, found in s.summaries_for(ctx.request):
             when = "whole session" if rnd is None else f"round {rnd}"
             title = f"Summary {s.ref} {s.room(room).name}, {when}"
             note = ET.SubElement(notes, "Note", guid=_note_guid(s.id, room, rnd), name=xml_text(title))

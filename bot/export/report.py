@@ -96,10 +96,11 @@ def _toc(ctx: ExportContext) -> list[tuple[SessionInfo, list[tuple[RoundInfo, li
 
 
 def _title(ctx: ExportContext) -> str:
+    """What the report is, then whose: a plan title may end in any punctuation ("… recovery?")."""
     if ctx.request.session_id is not None:
         s = ctx.sessions[0]
-        return f"{s.plan_title}: café report ({s.ref}, {s.local_date.isoformat()})"
-    return f"{ctx.request.series}: café report ({len(ctx.sessions)} sessions)"
+        return f"Café report — {s.plan_title} ({s.ref}, {s.local_date.isoformat()})"
+    return f"Café report — {ctx.request.series} ({len(ctx.sessions)} sessions)"
 
 
 def _head(ctx: ExportContext, charts: list[Chart]) -> str:

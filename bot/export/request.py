@@ -12,11 +12,47 @@ from typing import Literal
 
 Format = Literal["csv", "jsonl", "md", "html", "qdpx", "qdc", "feedback"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "md", "html", "qdpx", "qdc", "feedback")
+#: What an export writes unless told otherwise, on the host and in Discord alike.
+DEFAULT_FORMATS: tuple[str, ...] = ("csv", "jsonl", "md", "html", "qdpx", "feedback")
 SourcePer = Literal["room_round", "session"]
+#: No café has more rounds or rooms than this; a bigger number is a typo.
+MAX_NUMBER = 1000
 
 
 class ExportError(ValueError):
     """A request the exporter cannot honour; the message tells the organiser what to change."""
+
+
+# The choices as people type them, parsed the same way for `blether export` and `/cafe export`.
+
+
+def parse_numbers(text: str) -> tuple[int, ...]:
+    """Round or room numbers like ``1,3``."""
+    try:
+        numbers = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ExportError(f"expected numbers separated by commas, like 1,3 (got {text[:40]!r})") from None
+    if len(numbers) > MAX_NUMBER or any(not 1 <= n <= MAX_NUMBER for n in numbers):
+        raise ExportError(f"expected numbers from 1 to {MAX_NUMBER}, like 1,3 (got {text[:40]!r})")
+    return numbers
+
+
+def parse_day(text: str) -> date:
+    """A session date like ``2024-06-30``."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ExportError(f"expected a date like 2024-06-30 (got {text[:40]!r})") from None
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """Formats like ``csv,html``; unknown ones are reported by ``ExportRequest.validate``."""
+    return tuple(part.strip().lower() for part in text.split(",") if part.strip())
+
+
+def parse_words(text: str) -> tuple[str, ...]:
+    """Words or names to redact, separated by commas (a name may have spaces: ``Mary Ann, Bob``)."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +74,7 @@ class ExportRequest:
     quotes_only: bool = False
     scrub: bool | None = None
     redact: tuple[str, ...] = ()
-    formats: tuple[str, ...] = ("csv", "jsonl", "md", "html", "qdpx")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     qdpx_source_per: SourcePer = "room_round"
 
     def validate(self) -> None:

@@ -116,6 +116,18 @@ class SessionInfo:
             return RoundInfo(number, f"round-{number}", f"Round {number}", 0, "", None)
         return found
 
+    def summaries_for(self, request: ExportRequest) -> list[tuple[int, int | None, Summary]]:
+        """(room, round or None for the whole session, summary) the round and room filters keep.
+
+        Ordered by room, then the whole-session summary before the rounds', as every format lists them.
+        """
+        return [
+            (room, rnd, self.summaries[(room, rnd)])
+            for room, rnd in sorted(self.summaries, key=lambda k: (k[0], -1 if k[1] is None else k[1]))
+            if (not request.rooms or room in request.rooms)
+            and (rnd is None or not request.rounds or rnd in request.rounds)
+        ]
+
     def blocks(self, request: ExportRequest) -> list[tuple[int, int]]:
         """(round, room) pairs in export order, after the round and room filters."""
         rounds = [n for n in sorted(self.rounds) if not request.rounds or n in request.rounds]
@@ -139,7 +151,10 @@ async def load_sessions(db: Database, request: ExportRequest, guild_id: str | No
             f"SELECT {columns} FROM sessions WHERE id = ?{guild_sql}", [request.session_id, *guild_params]
         )
         if not rows:
-            raise ExportError(f"there is no session {request.session_id}: check the id with the session list")
+            raise ExportError(
+                f"there is no session {request.session_id}{' on this server' if guild_id is not None else ''}: "
+                "find its id with `blether cafes` on the host (or `/cafe list` in Discord)"
+            )
     else:
         rows = await db.fetch_all(
             f"SELECT {columns} FROM sessions WHERE series = ?{guild_sql} ORDER BY starts_at, id",

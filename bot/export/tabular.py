@@ -9,17 +9,17 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.export.context import WITHDRAWAL_NOTICE, ExportContext, Output
-from bot.export.fields import FIELDS, contribution_record, session_record
+from bot.export.fields import FIELDS, SUMMARY_FIELDS, contribution_record, session_record, summary_records
 from bot.export.rows import ExportRow
 from bot.export.scope import SessionInfo
 from bot.export.sink import Sink
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_GUARDED = ("series", "room", "room_topic", "round_title", "prompt", "text")
+_GUARDED = ("series", "room", "room_topic", "round_title", "prompt", "text", "theme_name")
 
 
 def guard_formula(value: str) -> str:
@@ -36,10 +36,15 @@ class _CsvSink(Sink):
         self._fh = path.open("w", encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._fh)
         self._csv.writerow(FIELDS)
+        self._session: SessionInfo | None = None
+
+    def start_session(self, session: SessionInfo) -> None:
+        self._session = session
 
     def feed(self, rows: Sequence[ExportRow]) -> None:
+        assert self._session is not None
         for row in rows:
-            record = contribution_record(row)
+            record = contribution_record(row, self._session.theme_name(row.theme or None) or "")
             for key in _GUARDED:
                 record[key] = guard_formula(record[key])
             for key in ("key_point", "edited", "quote_permitted"):
@@ -53,16 +58,25 @@ class _CsvSink(Sink):
 class _JsonlSink(Sink):
     def __init__(self, path: Path, ctx: ExportContext) -> None:
         self._fh = path.open("w", encoding="utf-8", newline="\n")
+        self._request = ctx.request
         self._exported_at = ctx.exported_at.isoformat(timespec="seconds")
         self._clean = ctx.maker("jsonl").clean
+        self._session: SessionInfo | None = None
 
     def start_session(self, session: SessionInfo) -> None:
-        record = {"record": "session"} | session_record(session, self._exported_at, WITHDRAWAL_NOTICE, self._clean)
+        self._session = session
+        record = {"record": "session"} | session_record(
+            session, self._request, self._exported_at, WITHDRAWAL_NOTICE, self._clean
+        )
         self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def feed(self, rows: Sequence[ExportRow]) -> None:
+        assert self._session is not None
+        theme = self._session.theme_name
         self._fh.writelines(
-            json.dumps({"record": "contribution"} | contribution_record(row), ensure_ascii=False) + "\n" for row in rows
+            json.dumps({"record": "contribution"} | contribution_record(row, theme(row.theme or None) or ""),
+                       ensure_ascii=False) + "\n"
+            for row in rows
         )
 
     def close(self) -> None:
@@ -70,14 +84,30 @@ class _JsonlSink(Sink):
 
 
 async def write_csv(ctx: ExportContext) -> list[Output]:
-    """One CSV for the whole run, one row per contribution."""
+    """One CSV for the whole run, one row per contribution; a second with the room summaries."""
     path = ctx.out_dir / f"{ctx.basename}.csv"
+    maker = ctx.maker("csv")
     sink = await asyncio.to_thread(_CsvSink, path)
     try:
-        rows = await ctx.pump(sink, ctx.maker("csv"), "time")
+        rows = await ctx.pump(sink, maker, "time")
     finally:
         await asyncio.to_thread(sink.close)
-    return [Output(path, rows)]
+    summaries = ctx.out_dir / f"{ctx.basename}-summaries.csv"
+    await asyncio.to_thread(_write_summaries, summaries, ctx, maker.clean)
+    return [Output(path, rows), Output(summaries, 0)]
+
+
+def _write_summaries(path: Path, ctx: ExportContext, clean: Callable[[str], str]) -> None:
+    """Summaries are few (one per room and round at most), so they are written in one go."""
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(SUMMARY_FIELDS)
+        for s in ctx.sessions:
+            for record in summary_records(s, ctx.request, clean):
+                record["needs_review"] = "yes" if record["needs_review"] else "no"
+                for key in ("series", "room", "round_title", "text"):
+                    record[key] = guard_formula(record[key])
+                out.writerow(record.values())
 
 
 async def write_jsonl(ctx: ExportContext) -> list[Output]:

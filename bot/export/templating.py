@@ -1,7 +1,9 @@
 """The jinja2 environments for the notes and the report, and the filters both templates use.
 
-HTML templates autoescape every value (participants' words are untrusted text); Markdown
-templates escape with ``md`` instead, because HTML escaping would litter plain-text notes.
+HTML templates autoescape every value (participants' words are untrusted text) and render
+Discord's Markdown with ``markdown``; Markdown templates escape labels with ``md`` and quote
+prompts and contributions with ``md_quote``, which keeps their Markdown but not what would break
+the notes' structure (see ``bot/export/markdown.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from jinja2 import PackageLoader, select_autoescape
 
 from bot.core import templating
+from bot.export.markdown import keep_markdown, to_html
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 _MD_LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)", re.MULTILINE)
@@ -24,8 +27,8 @@ def md_escape(text: str) -> str:
 
 
 def md_quote(text: str) -> str:
-    """A block quote of escaped text, one ``>`` per line, keeping the author's line breaks."""
-    return "\n".join("> " + line if line else ">" for line in md_escape(text).splitlines() or [""])
+    """A block quote of the text's own Markdown, one ``>`` per line, keeping the author's line breaks."""
+    return "\n".join("> " + line if line else ">" for line in keep_markdown(text).split("\n"))
 
 
 def clock(moment: datetime) -> str:
@@ -47,7 +50,7 @@ def _environment() -> templating.BoundedSandbox:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(md=md_escape, md_quote=md_quote, clock=clock, long_date=long_date)
+    env.filters.update(md=md_escape, md_quote=md_quote, markdown=to_html, clock=clock, long_date=long_date)
     return env
 
 

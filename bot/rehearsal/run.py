@@ -154,7 +154,7 @@ class Rehearsal:
             await self.after_cafe(bot, session_id, organiser, organisers)
             self.tick()
             export = await self.expect(sim.slash(bot, organiser, "cafe export", channel_id=organisers,
-                                                 cafe=session_id), "export")
+                                                 cafe=session_id, formats="all"), "export")
             self.say(f"organiser ▸ /cafe export → {export.content}")
             files = self.unpack_export(organisers)
         finally:
@@ -352,7 +352,8 @@ class Rehearsal:
         print(self.sim.transcript())
 
     def check(self, files: list[str], facilitator: SimMember) -> dict[str, object]:
-        csv_files = sorted(p for p in self.out.glob("**/*.csv") if not p.name.endswith(FEEDBACK_SUFFIX))
+        csv_files = sorted(p for p in self.out.glob("**/*.csv")
+                           if not p.name.endswith((FEEDBACK_SUFFIX, "-summaries.csv")))
         if not csv_files:
             raise RehearsalError("the export has no CSV file")
         self.check_feedback()

@@ -14,6 +14,8 @@ from typing import Protocol
 
 MISSING_PERMISSIONS = 50013
 MISSING_ACCESS = 50001
+#: Discord takes at most this many files in one message.
+MAX_FILES_PER_MESSAGE = 10
 
 
 class ChatError(Exception):
@@ -73,6 +75,14 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class FileUpload:
+    """A file to post: its name as people will see it, and its bytes."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     """A message as capture sees it: no names, only ids that never leave the store."""
 
@@ -116,7 +126,10 @@ class Chat(Protocol):
         says) except the roles in `ping_roles`, which the text must mention itself."""
         ...
 
-    async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int: ...
+    async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
+        """One message with the files attached: at most `MAX_FILES_PER_MESSAGE`, together no larger
+        than the server's upload limit (the platform refuses more)."""
+        ...
 
     async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,
                  offers: Sequence[Offer] = ()) -> bool:

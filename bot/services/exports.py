@@ -6,7 +6,8 @@ in the ``exports`` table: organisers can see what left the system, when and wher
 
 Exports hold people's words: every folder made here is 0700 and every file 0600, whatever the
 host's umask. A zip posted to the organisers' channel is deleted from the host once Discord
-has it; one that could not be posted is kept (0600) until the retention job removes it.
+has it; one over the server's upload limit is posted file by file instead, and only what
+could not be posted is kept (0600) until the retention job removes it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -30,14 +31,14 @@ from bot.export.request import ExportError, ExportRequest
 from bot.export.rows import RowStream
 from bot.export.scope import load_sessions
 from bot.export.writers import WRITERS
-from bot.services.chat import Chat, ChatError
+from bot.services.chat import MAX_FILES_PER_MESSAGE, Chat, ChatError, FileUpload
 from bot.store.audit import AuditRepo
 from bot.store.db import Database
 from bot.store.exports import ExportRepo
 
 __all__ = [
-    "ExportDelivery", "ExportError", "ExportRequest", "ExportSummary", "KeptBecause", "WrittenFile", "export_zip",
-    "remove_old_host_copies", "run_export", "send_export",
+    "ExportDelivery", "ExportError", "ExportRequest", "ExportSummary", "KeptBecause", "KeptFile", "PostedFile",
+    "WrittenFile", "export_zip", "pack_uploads", "remove_old_host_copies", "run_export", "send_export",
 ]
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ def _zip(paths: list[Path], zip_path: Path) -> None:
 
 
 class KeptBecause(StrEnum):
-    """Why a zip stayed on the host instead of being posted."""
+    """Why a file stayed on the host instead of being posted."""
 
     TOO_LARGE = "too_large"
     NO_CHANNEL = "no_channel"
@@ -253,21 +254,52 @@ class KeptBecause(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PostedFile:
+    name: str
+    size: int
+    #: The message in the organisers' channel that holds it.
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeptFile:
+    """A file left on the host (0600) because it could not be posted, and why."""
+
+    name: str
+    size: int
+    path: Path
+    because: KeptBecause
+
+
+@dataclass(frozen=True, slots=True)
 class ExportDelivery:
-    """What :func:`send_export` did: the cog only has to put this into words."""
+    """What :func:`send_export` did: the cog only has to put this into words.
+
+    Either the zip was posted whole (``posted`` is the zip), or, when the zip was over the
+    upload limit, its files were posted one by one across as many messages as needed; a file
+    that could not go is in ``kept``.
+    """
 
     summary: ExportSummary
     zip_name: str
     size: int
-    #: The message in the organisers' channel holding the zip, when it was posted.
-    message_id: int | None = None
-    #: The host copy left behind (0600), when it was not posted.
-    kept_at: Path | None = None
-    kept_because: KeptBecause | None = None
+    upload_limit: int
+    posted: tuple[PostedFile, ...] = ()
+    kept: tuple[KeptFile, ...] = ()
 
     @property
     def sent(self) -> bool:
-        return self.message_id is not None
+        """Everything reached the channel."""
+        return bool(self.posted) and not self.kept
+
+    @property
+    def split(self) -> bool:
+        """The zip was too large, so its files went separately."""
+        return any(p.name != self.zip_name for p in self.posted) or any(k.name != self.zip_name for k in self.kept)
+
+    @property
+    def message_ids(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(p.message_id for p in self.posted))
 
 
 def export_caption(summary: ExportSummary) -> str:
@@ -276,6 +308,26 @@ def export_caption(summary: ExportSummary) -> str:
         f"Export of {summary.scope}: {summary.rows} contribution(s), pseudonymous. A later withdrawal cannot "
         "recall this file; a newer export supersedes it."
     )
+
+
+def pack_uploads(sizes: Sequence[tuple[str, int]], limit: int) -> tuple[list[list[str]], list[str]]:
+    """Group files into messages of at most ten files and ``limit`` bytes, keeping their order.
+
+    Returns the groups and the files that are over the limit on their own (they cannot go).
+    """
+    groups: list[list[str]] = []
+    too_large: list[str] = []
+    used = 0
+    for name, size in sizes:
+        if size > limit:
+            too_large.append(name)
+            continue
+        if not groups or len(groups[-1]) >= MAX_FILES_PER_MESSAGE or used + size > limit:
+            groups.append([])
+            used = 0
+        groups[-1].append(name)
+        used += size
+    return groups, too_large
 
 
 async def send_export(
@@ -289,22 +341,26 @@ async def send_export(
     upload_limit: int,
     actor_id: int,
 ) -> ExportDelivery:
-    """Export ``request`` for ``guild_id`` as a zip and post it to the organisers' channel.
+    """Export ``request`` for ``guild_id`` and post it to the organisers' channel.
 
-    The zip is built off the event loop in a private folder under ``exports_dir``. Once it is
-    posted the host copy is deleted, because the channel now holds it and a second copy on
-    the host is one more place people's words could leak from. It is kept (0600) only when it
-    cannot be posted: larger than ``upload_limit`` bytes, no organisers' channel
-    (``channel_id`` is None), or the upload failed. Raises ExportError, before writing
-    anything, when the request cannot be honoured.
+    ``upload_limit`` is the server's own limit in bytes. The zip is built off the event loop
+    in a private folder under ``exports_dir`` and posted whole when it fits. When it does not,
+    its files are posted separately, as few to a message as the limit and Discord's ten files
+    per message allow; only a file over the limit on its own stays on the host (0600). What
+    was posted is deleted from the host, because the channel now holds it and a second copy
+    is one more place people's words could leak from. Everything stays when there is no
+    organisers' channel (``channel_id`` is None); what an upload failure stops stays too.
+    Raises ExportError, before writing anything, when the request cannot be honoured.
     """
-    if request.session_id is not None:
+    # A codebook is the plan's rounds and themes: it holds no one's words, so it is never "empty".
+    wants_words = bool(set(request.formats) - {"qdc"})
+    if request.session_id is not None and wants_words:
         await _refuse_if_empty(db, request.session_id)
     await asyncio.to_thread(private_dir, exports_dir)
     folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f"{guild_id}-", dir=exports_dir))
     try:
         zip_path, summary = await export_zip(db, request, folder, guild_id=str(guild_id))
-        if summary.rows == 0 and summary.feedback_answers == 0:
+        if wants_words and summary.rows == 0 and summary.feedback_answers == 0:
             raise ExportError("There is nothing to export: no recorded contribution in these cafés "
                               "(none ran, nobody agreed to be recorded, or everyone withdrew).")
     except BaseException:
@@ -313,24 +369,57 @@ async def send_export(
     size = (await asyncio.to_thread(zip_path.stat)).st_size
     await AuditRepo(db).record(guild_id, request.session_id, actor_id, "export",
                                f"formats={','.join(request.formats)} rows={summary.rows}")
-
-    def kept(because: KeptBecause) -> ExportDelivery:
-        log.info("export %s kept on the host (%s)", summary.export_id, because)
-        return ExportDelivery(summary, zip_path.name, size, kept_at=zip_path, kept_because=because)
-
-    if size > upload_limit:
-        return kept(KeptBecause.TOO_LARGE)
+    delivery = ExportDelivery(summary, zip_path.name, size, upload_limit)
     if channel_id is None:
-        return kept(KeptBecause.NO_CHANNEL)
-    data = await asyncio.to_thread(zip_path.read_bytes)
-    try:
-        message_id = await chat.post_file(channel_id, export_caption(summary), zip_path.name, data)
-    except ChatError as exc:
-        log.warning("export %s could not be posted (Discord said %s); kept on the host", summary.export_id,
-                    exc.status)
-        return kept(KeptBecause.UPLOAD_FAILED)
-    await asyncio.to_thread(shutil.rmtree, folder, True)
-    return ExportDelivery(summary, zip_path.name, size, message_id=message_id)
+        log.info("export %s kept on the host (no organisers' channel)", summary.export_id)
+        return replace(delivery, kept=(KeptFile(zip_path.name, size, zip_path, KeptBecause.NO_CHANNEL),))
+    if size <= upload_limit:
+        files = [zip_path]
+    else:
+        files = await asyncio.to_thread(_unzip_private, zip_path, folder)
+        await asyncio.to_thread(zip_path.unlink)
+    sizes = [(path.name, (await asyncio.to_thread(path.stat)).st_size) for path in files]
+    paths = {path.name: path for path in files}
+    lengths = dict(sizes)
+    groups, too_large = pack_uploads(sizes, upload_limit)
+    posted: list[PostedFile] = []
+    kept = [KeptFile(name, lengths[name], paths[name], KeptBecause.TOO_LARGE) for name in too_large]
+    caption = export_caption(summary)
+    for number, group in enumerate(groups, start=1):
+        if len(groups) > 1:
+            caption = f"{export_caption(summary)} Part {number} of {len(groups)}." if number == 1 else \
+                f"Export of {summary.scope}, part {number} of {len(groups)}."
+        uploads = [FileUpload(name, await asyncio.to_thread(paths[name].read_bytes)) for name in group]
+        try:
+            message_id = await chat.post_files(channel_id, caption, uploads)
+        except ChatError as exc:
+            log.warning("export %s: %d file(s) could not be posted (Discord said %s); kept on the host",
+                        summary.export_id, sum(len(g) for g in groups[number - 1:]), exc.status)
+            kept += [KeptFile(name, lengths[name], paths[name], KeptBecause.UPLOAD_FAILED)
+                     for rest in groups[number - 1:] for name in rest]
+            break
+        posted += [PostedFile(name, lengths[name], message_id) for name in group]
+        for name in group:
+            await asyncio.to_thread(paths[name].unlink)
+    if not kept:
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+    else:
+        log.info("export %s: %d file(s) kept on the host", summary.export_id, len(kept))
+    return replace(delivery, posted=tuple(posted), kept=tuple(kept))
+
+
+def _unzip_private(zip_path: Path, folder: Path) -> list[Path]:
+    """The zip's files, written beside it as private files (0600), in the zip's order."""
+    out = []
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            target = folder / Path(info.filename).name
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            os.fchmod(fd, PRIVATE_FILE)
+            with os.fdopen(fd, "wb") as raw, archive.open(info) as member:
+                shutil.copyfileobj(member, raw)
+            out.append(target)
+    return out
 
 
 async def _refuse_if_empty(db: Database, session_id: int) -> None:

@@ -23,6 +23,29 @@ Path = Sequence[str | int]
 
 # -- messages -----------------------------------------------------------------------------
 MAX_CONTENT = 2000
+#: Files one message may carry.
+MAX_FILES = 10
+#: The upload limit by server boost level ("Uploading Files" in the API reference): 10 MiB,
+#: 50 MiB from level 2, 100 MiB at level 3. It bounds the files of one request together.
+_UPLOAD_LIMITS = {0: 10 * 1024 * 1024, 1: 10 * 1024 * 1024, 2: 50 * 1024 * 1024, 3: 100 * 1024 * 1024}
+
+
+def upload_limit(premium_tier: int) -> int:
+    return _UPLOAD_LIMITS[premium_tier]
+
+
+def check_files(files: Sequence[tuple[int, str, bytes]], limit: int) -> None:
+    """The files of one message: at most ten, and together within the server's upload limit.
+
+    Too many files is a form error; too many bytes is refused before the form is read, with
+    HTTP 413 and code 40005, as Discord answers an oversized request.
+    """
+    errors = FormErrors()
+    if len(files) > MAX_FILES:
+        errors.add(["files"], "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_FILES} or fewer in length.")
+    if sum(len(data) for _, _, data in files) > limit:
+        raise http_error(413, 40005, "Request entity too large")
+    errors.raise_if_any()
 MAX_EMBEDS = 10
 MAX_EMBED_TOTAL = 6000
 EMBED_TITLE = 256

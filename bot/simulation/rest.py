@@ -381,6 +381,7 @@ class RestRoutes(GuildState):
         reference_id = int(reference["message_id"]) if reference.get("message_id") else None
         self._check_bot_can_post(channel_id, files=bool(ctx.files), reply=reference_id is not None)
         self._validate_message_body(body)
+        limits.check_files(ctx.files, limits.upload_limit(self.premium_tier))
         if not (body.get("content") or body.get("embeds") or ctx.files or body.get("components")):
             raise http_error(400, 50006, "Cannot send an empty message")
         if reference_id is not None:
@@ -487,6 +488,7 @@ class RestRoutes(GuildState):
             message.embeds = list(body["embeds"] or [])
         if "components" in body:
             message.components = list(body["components"] or [])
+        limits.check_files(ctx.files, limits.upload_limit(self.premium_tier))
         if "attachments" in body or ctx.files:
             message.attachments = self._attachments_from(message.channel_id, body, ctx.files, message.attachments)
         if "flags" in body and body["flags"] is not None:

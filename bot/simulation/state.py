@@ -43,6 +43,8 @@ class GuildState:
         self._emit = emit
         self.guild_id: int = self.clock.snowflake()
         self.guild_name = guild_name
+        #: The server's boost level: it sets the upload limit (see ``limits.upload_limit``).
+        self.premium_tier = 0
         self.roles: dict[int, dict[str, Any]] = {}
         self.members: dict[int, SimMember] = {}
         self.channels: dict[int, dict[str, Any]] = {}
@@ -466,7 +468,7 @@ class GuildState:
             "public_updates_channel_id": None,
             "safety_alerts_channel_id": None,
             "vanity_url_code": None,
-            "premium_tier": 0,
+            "premium_tier": self.premium_tier,
             "premium_subscription_count": 0,
             "premium_progress_bar_enabled": False,
             "preferred_locale": "en-GB",

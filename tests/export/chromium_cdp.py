@@ -38,6 +38,8 @@ class PageReport:
     errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     screenshot: bytes = b""
+    #: What the ``probe`` expression returned, read from the rendered page (JSON values).
+    probe: Any = None
 
 
 class _Pipe:
@@ -88,8 +90,22 @@ class _Pipe:
                 return
 
 
-def load_page(chromium: str, url: str, *, width: int = 1200, height: int = 1600, timeout: float = 60) -> PageReport:
-    """Open ``url`` headless, wait for load, screenshot the viewport, and report errors and requests."""
+def load_page(
+    chromium: str,
+    url: str,
+    *,
+    width: int = 1200,
+    height: int = 1600,
+    timeout: float = 60,
+    probe: str | None = None,
+    full_page: bool = False,
+) -> PageReport:
+    """Open ``url`` headless, wait for load, screenshot, and report errors and requests.
+
+    ``probe`` is a JavaScript expression evaluated in the loaded page (its value comes back as
+    JSON), so a test can ask the browser what it actually rendered: computed styles, elements.
+    ``full_page`` screenshots the whole page at ``width`` instead of the viewport.
+    """
     to_browser_r, to_browser_w = os.pipe()
     from_browser_r, from_browser_w = os.pipe()
 
@@ -145,8 +161,19 @@ def load_page(chromium: str, url: str, *, width: int = 1200, height: int = 1600,
                 {"expression": "document.fonts.ready.then(() => true)", "awaitPromise": True},
                 session=session,
             )
-            shot = pipe.call("Page.captureScreenshot", {"format": "png"}, session=session, timeout=timeout)
-            report = PageReport(screenshot=base64.b64decode(shot["data"]))
+            probed = None
+            if probe is not None:
+                result = pipe.call("Runtime.evaluate", {"expression": probe, "returnByValue": True}, session=session)
+                if "exceptionDetails" in result:
+                    raise RuntimeError(f"probe failed: {result['exceptionDetails']}")
+                probed = result["result"].get("value")
+            shot_params: dict[str, Any] = {"format": "png"}
+            if full_page:
+                shot_params["captureBeyondViewport"] = True
+                metrics = pipe.call("Page.getLayoutMetrics", session=session)["cssContentSize"]
+                shot_params["clip"] = {"x": 0, "y": 0, "width": width, "height": metrics["height"], "scale": 1}
+            shot = pipe.call("Page.captureScreenshot", shot_params, session=session, timeout=timeout)
+            report = PageReport(screenshot=base64.b64decode(shot["data"]), probe=probed)
             for event in pipe.events:
                 method, params = event.get("method"), event.get("params", {})
                 if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):

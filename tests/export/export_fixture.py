@@ -34,7 +34,7 @@ USERNAMES = ["alice_wonder", "bob.the.builder", "carol#4321"]
 
 PLAN = {
     "id": "whats-next",
-    "title": "What's next for recovery",
+    "title": "What's next for recovery?",
     "description": "A café about recovery",
     "version": 3,
     "room_size": 4,
@@ -48,7 +48,13 @@ PLAN = {
         {"id": "services", "name": "Services", "description": "Experiences of services"},
     ],
     "rounds": [
-        {"id": "arrive", "title": "Arriving", "prompt": "How are you arriving today?", "minutes": 10, "rotate": False},
+        {
+            "id": "arrive",
+            "title": "Arriving",
+            "prompt": "**Round 1 of 3** · How are you *arriving* today?",  # Markdown, as posted to Discord
+            "minutes": 10,
+            "rotate": False,
+        },
         {"id": "share", "title": "What helped", "prompt": "What helped your recovery?", "minutes": 20, "rotate": True},
         {"id": "next", "title": "What next", "prompt": "What should change next?", "minutes": 15, "rotate": False},
     ],
@@ -75,6 +81,11 @@ FORMULA = "=SUM(A1:A2) is how my week added up"
 NAMED = "My nurse Alice said ALICE's door is open; Alicent is someone else"
 WITHDRAWN = "This must never appear in an export"
 HTMLISH = "<script>alert('x')</script> & <b>bold</b> # not a heading"
+#: Discord's Markdown as a participant types it: shown formatted in the report, kept in the notes.
+FORMATTED = (
+    "**Peer support** helped me most, *honestly*\n- groups\n- a walk\n> what my nurse said\n"
+    "||not ready to share|| and `meds` and ~~never~~\n# a heading in a message\n<img src=x onerror=alert(1)>"
+)
 
 # (id, session, room number or None, round, person, minute offset, text, reply_to, key_point, theme, edited)
 CONTRIBUTIONS = [
@@ -91,6 +102,7 @@ CONTRIBUTIONS = [
     (11, 1, 1, 3, 2, 33, NAMED, None, 0, "services", 0),
     (12, 1, 2, 3, 1, 34, HTMLISH, None, 0, None, 0),
     (13, 1, None, 3, 5, 40, "Thanks all, see you next time", None, 0, None, 0),
+    (16, 1, 1, 3, 1, 35, FORMATTED, None, 0, None, 0),
     (14, 2, 1, 1, 1, 3, "Second café, first words", None, 0, None, 0),
     (15, 2, 1, 2, 2, 16, "Second café, a key point about hope", None, 1, "hope", 0),
 ]

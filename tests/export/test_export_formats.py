@@ -26,6 +26,8 @@ from export_fixture import (
     USERNAMES,
     WITHDRAWN,
 )
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from bot.services.exports import ExportRequest, ExportSummary, run_export
 from bot.store.db import Database
@@ -40,7 +42,7 @@ async def export(db: Database, out: Path, **request: object) -> ExportSummary:
 
 
 def one(summary: ExportSummary, fmt: str) -> Path:
-    (found,) = [f.path for f in summary.files if f.format == fmt]
+    (found,) = [f.path for f in summary.files if f.format == fmt and not f.path.name.endswith("-summaries.csv")]
     return found
 
 
@@ -68,6 +70,7 @@ async def test_csv_opens_cleanly_and_round_trips_tricky_text(db: Database, tmp_p
         "edited",
         "quote_permitted",
         "theme",
+        "theme_name",
     ]
     by_ref = {row["contribution"]: row for row in rows}
     for ref, text in {
@@ -83,15 +86,29 @@ async def test_csv_opens_cleanly_and_round_trips_tricky_text(db: Database, tmp_p
     assert by_ref["S1-C10"]["text"] == "'" + FORMULA  # guarded against formula injection
     assert by_ref["S1-C2"]["reply_to"] == "S1-C1"
     assert by_ref["S1-C2"]["edited"] == "yes"
-    assert by_ref["S1-C8"].items() >= {"key_point": "yes", "theme": "hope", "round_id": "share", "room": "Oak"}.items()
+    assert by_ref["S1-C8"].items() >= {
+        "key_point": "yes", "theme": "hope", "theme_name": "Hope", "round_id": "share", "room": "Oak"
+    }.items()
     assert by_ref["S1-C1"]["time"] == "2024-06-04T18:32:00+01:00"  # Europe/London in summer
-    assert by_ref["S1-C1"]["prompt"] == "Oak: How are you arriving today?"
+    assert by_ref["S1-C1"]["prompt"] == "Oak: **Round 1 of 3** · How are you *arriving* today?"  # as posted
     assert by_ref["S1-C1"]["room_topic"] == "Hope & home <b>"
     assert by_ref["S1-C1"]["quote_permitted"] == "yes"
     assert by_ref["S1-C3"]["quote_permitted"] == "no"  # quote, then no_quote: latest wins
     assert by_ref["S1-C13"]["room"] == "Lobby"
     assert "S1-C5" not in by_ref and "S1-C4" not in by_ref  # withdrawn and declined people
-    assert len(rows) == 11
+    assert len(rows) == 12
+
+
+async def test_csv_room_summaries_beside_the_contributions(db: Database, tmp_path: Path) -> None:
+    summary = await export(db, tmp_path, formats=("csv",), rooms=(1,))
+    (path,) = [f.path for f in summary.files if f.path.name == "blether-S1-summaries.csv"]
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["room"], r["covers"], r["round_id"], r["needs_review"]) for r in rows] == [
+        ("Oak", "session", "", "no"),
+        ("Oak", "round", "arrive", "no"),
+    ]  # Birch's summary is outside the selection
+    assert rows[1]["text"] == "People arrived tired but hopeful. Contact: jo.bloggs@example.org"
 
 
 async def test_jsonl_session_record_then_contributions(db: Database, tmp_path: Path) -> None:
@@ -109,6 +126,13 @@ async def test_jsonl_session_record_then_contributions(db: Database, tmp_path: P
     texts = {r["contribution"]: r["text"] for r in body}
     assert texts["S1-C10"] == FORMULA and texts["S1-C2"] == MULTILINE and texts["S1-C7"] == EMOJI
     assert body[0]["key_point"] is False and isinstance(body[0]["session"], int)
+    key_point = next(r for r in body if r["contribution"] == "S1-C8")
+    assert key_point["key_point"] is True and (key_point["theme"], key_point["theme_name"]) == ("hope", "Hope")
+    assert [(s["room"], s["covers"], s["round_id"], s["needs_review"]) for s in head["summaries"]] == [
+        ("Oak", "session", "", False),
+        ("Oak", "round", "arrive", False),
+        ("Birch", "round", "share", True),
+    ]
 
 
 async def test_markdown_notes(db: Database, tmp_path: Path) -> None:
@@ -127,8 +151,38 @@ async def test_markdown_notes(db: Database, tmp_path: Path) -> None:
     assert "theme: Hope" in oak_round_2
     assert "> People arrived tired but hopeful." in notes
     assert "(draft: needs review)" in notes
-    assert "\\<script\\>" in notes  # markup in a contribution is shown, not rendered
+    assert "\\<script>" in notes  # raw HTML in a contribution is shown, not rendered
     assert WITHDRAWN not in notes
+
+
+def _inline_text(tokens: list[Token]) -> str:
+    return "".join(t.content for t in tokens if t.type == "inline")
+
+
+async def test_notes_keep_markdown_and_parse_as_commonmark(db: Database, tmp_path: Path) -> None:
+    notes = one(await export(db, tmp_path, formats=("md",)), "md").read_text(encoding="utf-8")
+    assert "# Session notes — What's next for recovery? (S1)" in notes  # no "?:" in the title
+    assert "> Oak: **Round 1 of 3** · How are you *arriving* today?" in notes  # the prompt's Markdown kept
+    assert "> **Peer support** helped me most, *honestly*" in notes  # and the participant's
+    tokens = MarkdownIt("commonmark").parse(notes)
+    # No raw HTML anywhere: a CommonMark renderer shows participants' tags as text.
+    assert not [t for t in tokens if t.type == "html_block"]
+    assert not [c for t in tokens if t.children for c in t.children if c.type == "html_inline"]
+    # The notes' outline is the notes' own: a heading typed in a message stays inside its quote.
+    headings = [_inline_text(tokens[i + 1 : i + 2]) for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert headings[0] == "Session notes — What's next for recovery? (S1)"
+    assert all(h.startswith(("Round ", "Key points", "Conversation")) for h in headings[1:]), headings
+    assert not [t for t in tokens if t.type == "heading_open" and t.level > 0]
+    # The formatted contribution: a quote inside a list item holding bold, a list, a nested quote, code.
+    start = next(i for i, t in enumerate(tokens) if t.type == "inline" and "Peer support" in t.content)
+    quote = max(i for i, t in enumerate(tokens[:start]) if t.type == "blockquote_open")
+    end = next(i for i in range(quote, len(tokens)) if tokens[i].type == "blockquote_close"
+               and tokens[i].level == tokens[quote].level)
+    inside = tokens[quote:end]
+    kinds = {t.type for t in inside} | {c.type for t in inside if t.children for c in t.children}
+    assert {"strong_open", "em_open", "bullet_list_open", "code_inline", "hardbreak"} <= kinds
+    assert sum(t.type == "blockquote_open" for t in inside) == 2  # the participant's own quote, nested
+    assert "# a heading in a message" in _inline_text(inside)  # shown as typed
 
 
 def _check_project(archive: zipfile.ZipFile) -> ET.Element:
@@ -224,10 +278,42 @@ async def test_qdc_codebook(db: Database, tmp_path: Path) -> None:
     xmlschema.XMLSchema(xsd).validate(str(path))
 
 
+#: Asked of the rendered report: what the browser made of the Markdown and of the raw HTML.
+_PROBE = """(() => {
+  const prompt = document.querySelector('#S1-r1-m1 .prompt');
+  const strongInPrompt = prompt.querySelector('strong');
+  const item = document.getElementById('S1-C16').querySelector('.text');
+  const bold = [...item.querySelectorAll('strong')].find(e => e.textContent === 'Peer support');
+  const spoiler = item.querySelector('.spoiler');
+  const html = document.getElementById('S1-C12').querySelector('.text');
+  return {
+    title: document.title,
+    h1: document.querySelector('h1').textContent,
+    promptText: prompt.textContent.trim(),
+    promptBold: strongInPrompt ? [strongInPrompt.textContent, getComputedStyle(strongInPrompt).fontWeight] : null,
+    promptItalic: getComputedStyle(prompt.querySelector('em')).fontStyle,
+    bold: bold ? getComputedStyle(bold).fontWeight : null,
+    italic: getComputedStyle(item.querySelector('em')).fontStyle,
+    list: [...item.querySelectorAll('ul > li')].map(li => [li.textContent, getComputedStyle(li).display]),
+    quote: item.querySelector('blockquote') ? item.querySelector('blockquote').textContent.trim() : null,
+    code: item.querySelector('code') ? item.querySelector('code').textContent : null,
+    strike: item.querySelector('s') ? getComputedStyle(item.querySelector('s')).textDecorationLine : null,
+    spoiler: spoiler ? [spoiler.textContent, getComputedStyle(spoiler).color] : null,
+    headingLike: item.querySelector('h1, h2, h3') === null,
+    itemText: item.textContent,
+    imgs: document.querySelectorAll('img').length,
+    htmlText: html.textContent,
+    htmlBold: html.querySelectorAll('b, script').length,
+    headings: [...document.querySelectorAll('h1')].length,
+  };
+})()"""
+
+
 async def test_html_report_in_headless_chromium(db: Database, tmp_path: Path) -> None:
     path = one(await export(db, tmp_path, formats=("html",)), "html")
     html = path.read_text(encoding="utf-8")
     assert "<script" not in html and "&lt;script&gt;" in html  # user text escaped, no scripts of ours
+    assert "<img" not in html and "&lt;img src=x" in html
     assert "http://" not in html.replace("http://www.w3.org/", "") and "https://" not in html
     assert "[email]" in html and "jo.bloggs@example.org" not in html  # scrubbed by default
     assert 'id="S1-r2-m1"' in html and 'href="#S1-r2-m1"' in html and html.count("<svg") == 3
@@ -235,8 +321,21 @@ async def test_html_report_in_headless_chromium(db: Database, tmp_path: Path) ->
     chromium = find_chromium()
     if chromium is None:
         pytest.skip("chromium is not installed: run scripts/install-chromium.sh (or set BLETHER_CHROMIUM)")
-    report = load_page(chromium, path.as_uri())
+    report = load_page(chromium, path.as_uri(), probe=_PROBE)
     assert report.errors == []
+    seen = report.probe
+    assert seen["title"] == seen["h1"] == "Café report — What's next for recovery? (S1, 2024-06-04)"
+    assert seen["promptText"] == "Oak: Round 1 of 3 · How are you arriving today?"  # no raw asterisks
+    assert seen["promptBold"] == ["Round 1 of 3", "700"] and seen["promptItalic"] == "italic"
+    assert seen["bold"] == "700" and seen["italic"] == "italic"
+    assert seen["list"] == [["groups", "list-item"], ["a walk", "list-item"]]
+    assert seen["quote"] == "what my nurse said" and seen["code"] == "meds" and seen["strike"] == "line-through"
+    assert seen["spoiler"][0] == "not ready to share" and seen["spoiler"][1] == "rgba(0, 0, 0, 0)"  # hidden
+    assert seen["headingLike"] and "# a heading" not in seen["itemText"] and "a heading in a message" in seen[
+        "itemText"]
+    assert "<img src=x onerror=alert(1)>" in seen["itemText"] and seen["imgs"] == 0  # raw HTML shown as text
+    assert "<script>alert('x')</script>" in seen["htmlText"] and "<b>bold</b>" in seen["htmlText"]
+    assert seen["htmlBold"] == 0 and seen["headings"] == 1
     assert all(url.startswith(("file:", "data:")) for url in report.requests), report.requests
     assert report.screenshot.startswith(b"\x89PNG") and len(report.screenshot) > 20_000
     (tmp_path / "report.png").write_bytes(report.screenshot)

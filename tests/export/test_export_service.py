@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
-from export_fixture import CONTACTS, NAMED
+from export_fixture import CONTACTS, GUILD, NAMED, seed
 
+from bot.cli import main
 from bot.export.cli import add_export_parser, run_export_cli
 from bot.services.exports import ExportError, ExportRequest, export_zip, run_export
 from bot.store.db import Database
@@ -113,13 +115,15 @@ async def test_export_is_recorded_with_progress(db: Database, tmp_path: Path) ->
     assert dict(row) | {"made_at": None} == {
         "scope": "session 1",
         "formats": "csv,html",
-        "rows": 11,
+        "rows": 12,
         "made_at": None,
         "location": str(tmp_path),
         "guild_id": "912345678901234567",
     }
-    assert summary.export_id is not None and summary.rows == 11
-    assert [f.path.name for f in summary.files] == ["blether-S1.csv", "blether-S1-report.html"]
+    assert summary.export_id is not None and summary.rows == 12
+    assert [f.path.name for f in summary.files] == [
+        "blether-S1.csv", "blether-S1-summaries.csv", "blether-S1-report.html"
+    ]
     assert all(f.bytes == f.path.stat().st_size for f in summary.files)
     leftovers = await asyncio.to_thread(lambda: [p for p in tmp_path.iterdir() if p.name.startswith(".")])
     assert leftovers == []  # no scratch folder left behind
@@ -158,9 +162,32 @@ async def test_cli(db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     assert await run_export_cli(args, db) == 0
     out, err = capsys.readouterr()
-    assert "exported 2 contributions to 2 files" in out and "exporting: 100%" in err
+    assert "exported 2 contributions to 3 files" in out and "exporting: 100%" in err
     bad = parser.parse_args(["export", "--session", "7", "--out", str(tmp_path)])
     assert await run_export_cli(bad, db) == 2
     assert "there is no session 7" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         parser.parse_args(["export", "--session", "1", "--rooms", "one", "--out", "x"])
+
+
+def test_blether_cafes_lists_what_export_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = asyncio.run(seed(tmp_path / "cafes.sqlite3"))
+    for name in [n for n in os.environ if n.startswith(("DISCORD_", "BLETHER_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("BLETHER_DATABASE", str(path))
+    settings = ["--env-file", str(tmp_path / "none.env")]
+
+    assert main([*settings, "cafes"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["id", "server", "series", "plan", "start", "state", "people", "contributions"]
+    first = lines[1]
+    assert first.startswith("1 ") and GUILD in first and "Recovery cafés 2024" in first
+    assert "2024-06-04 18:30 Europe/London" in first and first.split()[-3:] == ["closed", "5", "14"]
+    assert len(lines) == 3
+
+    assert main([*settings, "cafes", "--server", "42"]) == 0
+    assert capsys.readouterr().out.strip() == "No cafés on server 42."
+
+    assert main([*settings, "export", "--session", "99", "--out", str(tmp_path / "out")]) == 2
+    assert "`blether cafes`" in capsys.readouterr().err

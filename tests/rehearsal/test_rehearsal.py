@@ -35,7 +35,7 @@ async def test_a_rehearsal_writes_every_format_and_the_csv_holds_exactly_the_con
     events = {line.get("event") for line in lines}
     assert {"withdrawn", "edited", "deleted"} <= events
 
-    csv_file = next(p for p in out.glob("*.csv") if not p.name.endswith("-feedback.csv"))
+    csv_file = next(p for p in out.glob("*.csv") if not p.name.endswith(("-feedback.csv", "-summaries.csv")))
     with csv_file.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(comparable(r["text"]) for r in rows) == sorted(

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.services.chat import Chat, ChatMessage, Offer
+from bot.services.chat import Chat, ChatMessage, FileUpload, Offer
 
 
 @dataclass
@@ -53,8 +53,8 @@ class FakeChat:
         self.posts.append((channel_id, text, tuple(offers)))
         return self._new_id()
 
-    async def post_file(self, channel_id: int, text: str, filename: str, data: bytes) -> int:
-        self.calls.append(("post_file", (channel_id, filename)))
+    async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
+        self.calls.append(("post_files", (channel_id, tuple(f.filename for f in files))))
         return self._new_id()
 
     async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,

@@ -7,6 +7,7 @@ simulation, so the errors seen here are the exceptions a bot would see in produc
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
 import discord
@@ -409,3 +410,34 @@ async def test_autocomplete_answers_are_held_to_discords_limits() -> None:
         with pytest.raises(discord.HTTPException) as refused:
             check_autocomplete(bad, kind)
         assert refused.value.code == 50035
+
+
+# -- attachments ------------------------------------------------------------------------------
+
+
+async def test_files_over_the_servers_upload_limit_are_refused_together(sim: SimulatedDiscord, bot: DemoBot) -> None:
+    channel = _text_channel(bot, sim.general_channel_id)
+    limit = channel.guild.filesize_limit
+    assert limit == 10 * 1024 * 1024  # no boosts
+    half = b"x" * (limit // 2)
+    with pytest.raises(discord.HTTPException) as too_large:  # each file fits; the two together do not
+        await channel.send("export", files=[discord.File(io.BytesIO(half), "a.csv"),
+                                            discord.File(io.BytesIO(half + b"x"), "b.csv")])
+    assert (too_large.value.status, too_large.value.code) == (413, 40005)
+    assert sim.messages(sim.general_channel_id) == []
+    sent = await channel.send("export", files=[discord.File(io.BytesIO(half), "a.csv"),
+                                               discord.File(io.BytesIO(half), "b.csv")])
+    assert [a.size for a in sent.attachments] == [limit // 2, limit // 2]
+
+    sim.premium_tier = 2  # boosted servers take more
+    await channel.send("export", files=[discord.File(io.BytesIO(half * 4), "big.csv")])
+
+
+async def test_more_than_ten_files_in_one_message_is_a_form_error(sim: SimulatedDiscord, bot: DemoBot) -> None:
+    form: list[dict[str, Any]] = [{"name": "payload_json", "value": '{"content": "export"}'}]
+    form += [{"name": f"files[{n}]", "value": b"x", "filename": f"{n}.csv"} for n in range(11)]
+    route = discord.http.Route("POST", SEND, channel_id=sim.general_channel_id)
+    with pytest.raises(discord.HTTPException) as refused:
+        await bot.http.request(route, form=form)
+    assert "files" in _form_errors(refused.value)
+    assert sim.messages(sim.general_channel_id) == []
