@@ -147,6 +147,35 @@ class DiscordChat:
             )
             return channel.id
 
+    async def find_channel(self, guild_id: int, name: str, *, category_id: int | None) -> int | None:
+        """From the gateway's cache: after a restart GUILD_CREATE lists every channel, so no REST call."""
+        guild = self._guild(guild_id)
+        wanted = name[:100] if category_id is None else name
+        for channel in guild.channels:
+            is_category = isinstance(channel, discord.CategoryChannel)
+            if (category_id is None) != is_category or channel.name != wanted:
+                continue
+            if category_id is None or channel.category_id == category_id:
+                return channel.id
+        return None
+
+    async def find_post(self, channel_id: int, text: str) -> int | None:
+        """The last few messages only: a step resumes right after the crash, so its post is recent."""
+        with _refusals():
+            channel = await self._channel(channel_id)
+            me = self.client.user
+            async for seen in channel.history(limit=25):
+                if me is not None and seen.author.id == me.id and seen.content == text:
+                    return seen.id
+            return None
+
+    async def delete_channel(self, channel_id: int) -> None:
+        with _refusals():
+            try:
+                await self.client.http.delete_channel(channel_id, reason="Blether: opening rolled back")
+            except discord.NotFound:
+                return
+
     async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None:
         """Per-member overwrites by id: without the members intent there are no Member objects
         to hand to `set_permissions`, so this speaks the endpoint directly (one call per person)."""

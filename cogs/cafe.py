@@ -134,6 +134,8 @@ class Cafe(commands.Cog):
     @organisers_only()
     async def erase(self, interaction: discord.Interaction, member: discord.User) -> None:
         config = config_of(interaction)
+        # An erasure checkpoints the database afterwards; answer within Discord's window first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         bot = blether(interaction)
         # An organiser answers for their own server only; erasing across servers is the host's
         # `blether erase`, run by the data controller.

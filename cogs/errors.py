@@ -13,6 +13,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import UserError
+from bot.services.chat import ChatError
+from bot.services.steps import failure_reason
 from cogs._common import Refusal, reply
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,9 @@ SORRY = ("Sorry, something went wrong on Blether's side. Please try again, and t
 async def answer(interaction: discord.Interaction, error: BaseException) -> None:
     if isinstance(error, UserError | Refusal):
         await reply(interaction, str(error))
+    elif isinstance(error, ChatError):
+        # Discord refused something the command needed: say what, and which permission, never "Sorry".
+        await reply(interaction, failure_reason(error))
     elif isinstance(error, app_commands.CheckFailure):
         await reply(interaction, str(error) or "You don't have permission to use this command here.")
     else:

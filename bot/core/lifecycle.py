@@ -17,6 +17,8 @@ from bot.core.timeline import SessionState
 class Action(StrEnum):
     OPEN = "open"
     START_ROUND = "start_round"
+    # Finish a round a crash (or Discord refusing) left part-done: prompts, access, lobby notice.
+    FINISH_ROUND = "finish_round"
     CLOSE = "close"
     FINISH_CLOSE = "finish_close"
     CANCEL = "cancel"
@@ -31,6 +33,7 @@ TRANSITIONS: Final[dict[tuple[SessionState, Action], SessionState]] = {
     (S.SCHEDULED, Action.OPEN): S.OPEN,
     (S.OPEN, Action.START_ROUND): S.RUNNING,
     (S.RUNNING, Action.START_ROUND): S.RUNNING,
+    (S.RUNNING, Action.FINISH_ROUND): S.RUNNING,
     (S.OPEN, Action.CLOSE): S.CLOSING,
     (S.RUNNING, Action.CLOSE): S.CLOSING,
     # A close interrupted part-way (a crash, Discord refusing) can be carried on.
@@ -58,9 +61,11 @@ def _refusal(state: SessionState, action: Action, cafe: int) -> str:
         if ended:
             return f"{_ENDED.format(id=cafe)}; a café can only be opened once."
         return f"Café #{cafe} is already {state.value}; it can only be opened once."
-    if action is Action.START_ROUND:
+    if action in (Action.START_ROUND, Action.FINISH_ROUND):
         if state is S.SCHEDULED:
             return f"Café #{cafe} hasn't opened yet, so no round can start. Open it with `/cafe open`."
+        if state is S.OPEN:
+            return f"Café #{cafe} is open but no round has started yet; use `/cafe next` to start one."
         return f"{_ENDED.format(id=cafe)}, so no round can start."
     if action is Action.CLOSE:
         if state is S.SCHEDULED:
@@ -81,6 +86,7 @@ def _refusal(state: SessionState, action: Action, cafe: int) -> str:
 _VERB: Final[dict[Action, str]] = {
     Action.OPEN: "opened",
     Action.START_ROUND: "moved on",
+    Action.FINISH_ROUND: "moved on",
     Action.CLOSE: "closed",
     Action.FINISH_CLOSE: "closed",
     Action.CANCEL: "cancelled again",

@@ -26,6 +26,12 @@ _INVITE_LINK = re.compile(
 #: A Discord id written out on its own (a snowflake is 17 to 20 digits today). Any run of 17 or
 #: more digits goes: nothing a person says in a café needs one, and phone numbers are shorter.
 _BARE_ID = re.compile(r"\d{17,}")
+#: A pasted link to an uploaded file carries the file's name, which people choose ("alice_mctavish
+#: _nhs_letter.pdf"): the whole link goes, whatever its query string.
+_FILE_LINK = re.compile(
+    r"(?:https?://)?(?:(?:cdn|media)\.discordapp\.(?:com|net)|(?:cdn\.)?discord\.com)/(?:ephemeral-)?attachments/\S*",
+    re.IGNORECASE,
+)
 
 NEUTRAL_PERSON = "[participant]"
 
@@ -50,6 +56,7 @@ def neutralise_discord(text: str) -> str:
     Mentions need a pseudonym lookup and are handled at capture; this part needs nothing, so
     an export can run it over text stored before a form was recognised here.
     """
+    text = _FILE_LINK.sub("[attachment link]", text)
     text = _DISCORD_LINK.sub("[discord link]", text)
     text = _INVITE_LINK.sub("[invite link]", text)
     return _BARE_ID.sub("[id]", text)

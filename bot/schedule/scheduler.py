@@ -3,8 +3,9 @@
 Jobs are rebuilt from the pending steps at start-up (one full reconcile). After that a café's
 jobs are reconciled on their own whenever its steps change, reading only its pending steps and
 touching only its jobs, so the thousandth café costs what the first did. A job claims its step
-with a conditional UPDATE before doing anything, so each step runs at most once, across
-restarts and even if two jobs for it were ever queued.
+with a conditional UPDATE before doing anything, so two queued jobs never run a step twice; a
+step a crash left running is put back at start-up and resumed by its handler, which finishes
+only the effects its café has not recorded.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class Runner(Protocol):
 
     def handles(self, kind: str) -> bool: ...
 
-    async def run(self, step: Step) -> None: ...
+    async def run(self, step: Step) -> str | None:
+        """None when the step did its work; otherwise why it had nothing to do (stored as skipped)."""
+        ...
 
 
 def job_id(step_id: int) -> str:
@@ -56,11 +59,12 @@ class StepScheduler:
         return bool(self._scheduler.running)
 
     async def start(self) -> None:
-        """Start, after marking steps a crash left half-done. Jobs are queued by `reconcile`,
-        which the bot calls once it has backfilled what was missed while it was away."""
+        """Start, after putting steps a crash left half-done back to pending (due now, marked
+        interrupted) so that each resumes. Jobs are queued by `reconcile`, which the bot calls once
+        it has backfilled what was missed while it was away."""
         interrupted = await self.steps.recover_interrupted()
         if interrupted:
-            log.warning("%s step(s) were interrupted by a restart and will not run again", interrupted)
+            log.warning("%s step(s) were interrupted by a restart and will be resumed", interrupted)
         if not self._scheduler.running:
             self._scheduler.start()
 
@@ -165,9 +169,12 @@ class StepScheduler:
             await self.steps.finish(step_id, "skipped", "late or no longer needed")
             return
         try:
-            await self.runner.run(step)
+            skipped = await self.runner.run(step)
         except Exception as exc:
             log.exception("step %s (%s, café #%s) failed", step_id, step.kind, step.session_id)
             await self.steps.finish(step_id, "failed", str(exc)[:200])
             return
-        await self.steps.finish(step_id, "done")
+        if skipped is not None:
+            await self.steps.finish(step_id, "skipped", skipped)
+        else:
+            await self.steps.finish(step_id, "done")

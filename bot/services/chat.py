@@ -116,6 +116,19 @@ class Chat(Protocol):
 
     async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None: ...
 
+    async def find_channel(self, guild_id: int, name: str, *, category_id: int | None) -> int | None:
+        """A channel this bot already made under `category_id` (a category itself when None) with
+        this name: how a step resumed after a crash finds what Discord made but the store never heard of."""
+        ...
+
+    async def find_post(self, channel_id: int, text: str) -> int | None:
+        """The bot's own recent message in the channel with exactly this text, if it posted one."""
+        ...
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """Remove a channel an opening made (rolling back an opening that cannot go on); gone is fine."""
+        ...
+
     async def lock(self, channel_id: int) -> None:
         """Participants can still read, but no longer write."""
         ...

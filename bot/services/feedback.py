@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 #: The durable step that closes a café's form. Stored with no café (a café's own steps are
 #: cancelled when it closes, and this one runs days later); the café is in the payload.
 FORM_CLOSE = "feedback_close"
+FORM_OFFER = "feedback_offer"
 MAX_ANSWER_CHARS = 1000
 
 
@@ -69,31 +70,43 @@ class FeedbackService:
 
     def register_steps(self, kinds: StepKinds) -> None:
         kinds.register(FORM_CLOSE, self._close_step)
+        kinds.register(FORM_OFFER, self._offer_step)
 
     # --- at the close ----------------------------------------------------------------------
 
-    async def cafe_closed(self, session: Session) -> Offered | None:
-        """Open the form (and the draw, committing its seed), set the form's closing, and offer
-        all three in the lobby and by DM. Runs once per café: None when it had already run."""
+    async def cafe_closed(self, session: Session) -> None:
+        """Open the form (and the draw, committing its seed) and set its closing; the offer in the
+        lobby and by DM is its own timed step, so a crash while offering never touches the close.
+        Runs once per café: a close that runs again finds the form open and does nothing."""
         facts = CafeFacts.of(session)
         feedback = facts.plan.feedback
-        closes_at = self.cafes.clock.now() + timedelta(days=feedback.days_open)
+        now = self.cafes.clock.now()
+        closes_at = now + timedelta(days=feedback.days_open)
         seed = draw.new_seed() if feedback.prize_draw is not None else None
         committed = draw.commitment(seed) if seed is not None else None
         if not await self.repo.open(session.id, closes_at, seed=seed, commitment=committed):
-            return None
+            return
         if committed is not None:
             # Published before anyone can enter: the seed cannot be chosen to suit an entrant.
             await self.cafes.audit.record(session.guild_id, session.id, None, "draw_commitment",
                                           f"sha256={committed}")
         await self.timers(FORM_CLOSE, closes_at, misfire=Misfire.RUN_IF_RUNNING, payload={"cafe": session.id},
                           session_id=None)
+        await self.timers(FORM_OFFER, now, misfire=Misfire.RUN_IF_RUNNING, payload={"cafe": session.id},
+                          session_id=None)
+
+    async def offer(self, session_id: int) -> Offered:
+        """Offer the form, the draw and the report list in the lobby and by DM to everyone who sat
+        in a room. A lobby post already made before a restart is found, not repeated."""
+        session, after = await open_after_cafe(self.cafes, self.repo, session_id)
+        facts = CafeFacts.of(session)
         text = await message_async("after_cafe", session=session, plan=facts.plan,
-                                   closes=describe(closes_at, session.timezone))
+                                   closes=describe(after.form_closes_at, session.timezone))
         offers = after_cafe_offers(session.id, facts)
         if session.lobby_channel_id is not None:
             try:
-                await self.cafes.chat.post(session.lobby_channel_id, text, offers=offers)
+                if await self.cafes.chat.find_post(session.lobby_channel_id, text) is None:
+                    await self.cafes.chat.post(session.lobby_channel_id, text, offers=offers)
             except ChatError as exc:
                 log.warning("café #%s: the feedback offer could not be posted in the lobby (%s)", session.id,
                             exc.status)
@@ -104,7 +117,7 @@ class FeedbackService:
             else:
                 closed += 1
         await self.cafes.audit.record(session.guild_id, session.id, None, "feedback_open",
-                                      f"dms_sent={sent} dms_closed={closed} closes={closes_at.isoformat()}")
+                                      f"dms_sent={sent} dms_closed={closed} closes={after.form_closes_at.isoformat()}")
         return Offered(sent, closed)
 
     # --- answering ----------------------------------------------------------------------------
@@ -150,10 +163,10 @@ class FeedbackService:
     # --- closing the form ------------------------------------------------------------------------
 
     async def _close_step(self, step: Step) -> None:
-        payload = step.payload.get("cafe")
-        if not isinstance(payload, int):
-            raise UserError(f"a {FORM_CLOSE} step without its café")
-        await self.close_form(payload)
+        await self.close_form(_cafe_of(step))
+
+    async def _offer_step(self, step: Step) -> None:
+        await self.offer(_cafe_of(step))
 
     async def close_form(self, session_id: int) -> int:
         """Close the form and delete the "has answered" markers; returns how many answers it holds."""
@@ -166,6 +179,13 @@ class FeedbackService:
 
 
 # --- shared by the after-café use cases --------------------------------------------------------
+
+
+def _cafe_of(step: Step) -> int:
+    cafe = step.payload.get("cafe")
+    if not isinstance(cafe, int):
+        raise UserError(f"a {step.kind} step without its café")
+    return cafe
 
 
 async def open_after_cafe(cafes: Cafes, repo: AfterCafeRepo, session_id: int,

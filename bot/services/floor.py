@@ -1,8 +1,11 @@
 """The café floor: open the rooms, start each round, move people between tables.
 
 Each step takes the café's lock, asks the lifecycle whether it may happen, then talks to the
-chat and records what it did; a repeated click, a late timer or a restart therefore never
-posts a round twice.
+chat, writing down each effect as it happens (the category, each room with its channel, each
+person's access, each prompt with its message id). A step a crash interrupted is therefore
+resumed on restart: what is recorded is not done again, and what Discord did but the store never
+heard of is looked up rather than repeated. The timer and a person's command take the same step
+record, so the two never do the same thing twice.
 """
 
 from __future__ import annotations
@@ -12,16 +15,18 @@ from datetime import timedelta
 
 from bot.core import lifecycle
 from bot.core.allocation import allocate, room_count, rotate
+from bot.core.clock import from_iso
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
-from bot.core.models import GuildConfig, Room, Session, Step
+from bot.core.models import GuildConfig, Session, Step
 from bot.core.plan import render_async
-from bot.core.timeline import StepKind, round_of, round_steps
+from bot.core.timeline import SessionState, StepKind, round_of, round_payload, round_steps
 from bot.services.cafes import Cafes
 from bot.services.chat import room_offers
 from bot.services.messages import message_async
 from bot.services.steps import StepKinds
+from bot.store.steps import StepRepo
 
 ConfigFor = Callable[[int], Awaitable[GuildConfig]]
 
@@ -29,146 +34,278 @@ ConfigFor = Callable[[int], Awaitable[GuildConfig]]
 class FloorService:
     def __init__(self, cafes: Cafes) -> None:
         self.cafes = cafes
+        self.steps = StepRepo(cafes.db)
 
     def register_steps(self, kinds: StepKinds, config_for: ConfigFor) -> None:
-        async def open_step(step: Step) -> None:
+        async def open_step(step: Step) -> str | None:
             session = await self.cafes.require(step.cafe())
-            ends = session.starts_at + timedelta(minutes=CafeFacts.of(session).plan.total_minutes)
-            if self.cafes.clock.now() > ends:
-                raise UserError(f"Café #{session.id} was due to open at its start time, but Blether was offline "
-                                "until after it should have ended, so it was not opened. Schedule it again.")
-            await self.open(step.cafe(), await config_for(session.guild_id), actor_id=None)
+            resuming = await self.steps.interrupted(step.id)
+            return await self._open_step(session, await config_for(session.guild_id), resuming)
 
-        async def round_step(step: Step) -> None:
-            await self.start_round(step.cafe(), round_of(step.payload))
+        async def round_step(step: Step) -> str | None:
+            return await self._round_step(step.cafe(), round_of(step.payload), await self.steps.interrupted(step.id))
 
         kinds.register(StepKind.OPEN, open_step)
         kinds.register(StepKind.ROUND, round_step)
 
+    # -- opening -------------------------------------------------------------------------------
+
     async def open(self, session_id: int, config: GuildConfig, *, actor_id: int | None,
                    guild_id: int | None = None) -> Session:
-        """Make the category, lobby and rooms, and start round 1."""
+        """Make the category, lobby and rooms, and start round 1 (an organiser, by hand). The
+        scheduled open step is taken, so the timer does not open the café again later; an opening
+        a crash left half-made is finished, not made a second time."""
         async with self.cafes.lock(session_id):
             session = await self.cafes.require(session_id, guild_id)
-            lifecycle.advance(session.state, Action.OPEN, cafe=session_id)
-            opened = await self._open(session, config)
+            left = await self._opening_left(session)
+            if left == "finish":
+                await self._finish_round(session_id, 1, resuming=True)
+                return await self.cafes.refreshed(session_id)
+            if left is None:
+                lifecycle.advance(session.state, Action.OPEN, cafe=session_id)
+            step = await self.steps.claim_for(session_id, StepKind.OPEN, {})
+            resuming = step is not None and await self.steps.interrupted(step.id)
+            try:
+                opened = await self._open(session, config, resuming=resuming)
+            except Exception:
+                if step is not None:
+                    await self.steps.release(step.id)
+                raise
+            if step is not None:
+                await self.steps.finish(step.id, "done", "opened by hand")
             if actor_id is not None:
                 await self.cafes.audit.record(session.guild_id, session_id, actor_id, "open", "")
             return opened
 
-    async def _open(self, session: Session, config: GuildConfig) -> Session:
+    async def _open_step(self, session: Session, config: GuildConfig, resuming: bool) -> str | None:
+        async with self.cafes.lock(session.id):
+            session = await self.cafes.refreshed(session.id)
+            left = await self._opening_left(session)
+            if left == "finish":
+                await self._finish_round(session.id, 1, resuming=resuming)
+                return None
+            if left is None:
+                return f"the café is already {session.state.value}"
+            ends = session.starts_at + timedelta(minutes=CafeFacts.of(session).plan.total_minutes)
+            if session.state is SessionState.SCHEDULED and self.cafes.clock.now() > ends:
+                await self._roll_back(session)
+                raise UserError(f"Café #{session.id} was due to open at its start time, but Blether was offline "
+                                "until after it should have ended, so it was not opened (anything it had begun to "
+                                "make was removed). Schedule it again.")
+            await self._open(session, config, resuming=resuming)
+            return None
+
+    async def _opening_left(self, session: Session) -> str | None:
+        """What of an opening is still to do: "open" (channels, welcome or round 1's start, each
+        skipped where recorded), "finish" (round 1 started but not all its posts are in), or None."""
+        if session.state is SessionState.SCHEDULED:
+            return "open"
+        if session.state is SessionState.OPEN and session.current_round == 0:
+            return "open"
+        if session.state is SessionState.RUNNING and session.current_round == 1 \
+                and not await self.cafes.sessions.round_complete(session.id, 1):
+            return "finish"
+        return None
+
+    async def _roll_back(self, session: Session) -> None:
+        """An opening that cannot go on leaves nothing behind: its channels go, and so do its records."""
+        rooms = await self.cafes.sessions.rooms(session.id)
+        made = [room.channel_id for room in rooms] + [session.lobby_channel_id, session.category_id]
+        for channel_id in made:
+            if channel_id is not None:
+                await self.cafes.chat.delete_channel(channel_id)
+        await self.cafes.sessions.forget_opening(session.id)
+
+    def _category_name(self, session: Session) -> str:
+        facts = CafeFacts.of(session)
+        return f"☕ {facts.plan.title} · {facts.local_start:%d %b %H:%M} · #{session.id}"
+
+    async def _open(self, session: Session, config: GuildConfig, *, resuming: bool) -> Session:
+        """Each effect is recorded as it happens; one already recorded (or found on Discord) is skipped."""
         cafes, facts = self.cafes, CafeFacts.of(session)
+        store, chat, guild = cafes.sessions, cafes.chat, session.guild_id
         going = await cafes.people.going(session.id)
-        split = allocate([p for p, _ in going], room_count(len(going), session.room_size))
-        discord_of = dict(going)
+        rooms = await store.rooms(session.id)
+        if not rooms:
+            split = allocate([p for p, _ in going], room_count(len(going), session.room_size))
+            await store.plan_rooms(session.id, [f"room-{n}" for n in range(1, len(split) + 1)],
+                                   [(person, n) for n, people in enumerate(split, start=1) for person in people])
+            rooms = await store.rooms(session.id)
         staff = config.staff_role_ids
-        category = await cafes.chat.create_category(
-            session.guild_id, f"☕ {facts.plan.title} · {facts.local_start:%d %b %H:%M}", staff_roles=staff)
-        lobby = await cafes.chat.create_room(
-            session.guild_id, category, "lobby", members=[d for _, d in going], staff_roles=staff,
-            topic=f"Everyone at café #{session.id}: arrive, say hello, and come back here between rounds.",
-        )
-        rooms: list[tuple[str, int]] = []
-        for number, people in enumerate(split, start=1):
-            name = f"room-{number}"
-            channel = await cafes.chat.create_room(
-                session.guild_id, category, name, members=[discord_of[p] for p in people], staff_roles=staff,
-                topic=f"Breakout room {number} of café #{session.id}. Only this room's people and the hosts see it.",
+        category = session.category_id
+        if category is None:
+            name = self._category_name(session)
+            category = await chat.find_channel(guild, name, category_id=None) \
+                or await chat.create_category(guild, name, staff_roles=staff)
+            await store.set_category(session.id, category)
+        lobby = session.lobby_channel_id
+        if lobby is None:
+            lobby = await chat.find_channel(guild, "lobby", category_id=category) or await chat.create_room(
+                guild, category, "lobby", members=[d for _, d in going], staff_roles=staff,
+                topic=f"Everyone at café #{session.id}: arrive, say hello, and come back here between rounds.",
             )
-            rooms.append((name, channel))
-        await cafes.sessions.record_opening(session.id, category_id=category, lobby_channel_id=lobby, rooms=rooms)
-        context = facts.context()
-        plan = facts.plan
-        welcome = await message_async(
-            "welcome", welcome=await render_async(plan.welcome, context), ground_rules=plan.ground_rules,
-            consent_text=await render_async(plan.consent_text, context),
-            signposting=await render_async(plan.signposting, context), rooms=len(rooms))
-        await cafes.chat.post(lobby, welcome, offers=room_offers(session.id))
-        stored_rooms = await cafes.sessions.rooms(session.id)
-        await self._start_round(session.id, 1, assignments=[
-            (person, stored_rooms[index].id) for index, people in enumerate(split) for person in people
-        ])
+            await store.set_lobby(session.id, lobby)
+        seats = await store.assignments(session.id, 1)
+        for room in rooms:
+            if room.channel_id is not None:
+                continue
+            members = [d for p, r in sorted(seats.items()) if r == room.id
+                       and (d := await cafes.people.discord_id(p)) is not None]
+            channel = await chat.find_channel(guild, room.name, category_id=category) or await chat.create_room(
+                guild, category, room.name, members=members, staff_roles=staff,
+                topic=f"Breakout room {room.number} of café #{session.id}. "
+                      "Only this room's people and the hosts see it.",
+            )
+            await store.set_room_channel(room.id, channel)
+        if await store.welcome_message(session.id) is None:
+            context, plan = facts.context(), facts.plan
+            welcome = await message_async(
+                "welcome", welcome=await render_async(plan.welcome, context), ground_rules=plan.ground_rules,
+                consent_text=await render_async(plan.consent_text, context),
+                signposting=await render_async(plan.signposting, context), rooms=len(rooms))
+            posted = (await chat.find_post(lobby, welcome) if resuming else None) \
+                or await chat.post(lobby, welcome, offers=room_offers(session.id))
+            await store.set_welcome_message(session.id, posted)
+        await store.mark_opened(session.id)
+        await self._begin_round(session.id, 1, assignments=list(seats.items()))
+        await self._finish_round(session.id, 1, resuming=resuming)
         return await cafes.refreshed(session.id)
 
+    # -- rounds --------------------------------------------------------------------------------
+
     async def next_round(self, session_id: int, actor_id: int | None, guild_id: int | None = None) -> Session:
-        """Move on now (a facilitator): the next round gets its full length."""
+        """Move on now (a facilitator): the next round gets its full length. A round that a crash or
+        Discord left part-done is finished first, and that is all this does."""
         async with self.cafes.lock(session_id):
             session = await self.cafes.require(session_id, guild_id)
             lifecycle.advance(session.state, Action.START_ROUND, cafe=session_id)
-            if session.current_round >= session.round_count:
+            current = session.current_round
+            if current >= 1 and not await self.cafes.sessions.round_complete(session_id, current):
+                await self._finish_round(session_id, current, resuming=True)
+                return await self.cafes.refreshed(session_id)
+            if current >= session.round_count:
                 raise UserError("This is the last round. Use `/cafe close` to end the café.")
-            return await self._advance(session, session.current_round + 1, actor_id)
+            number = current + 1
+            step = await self.steps.claim_for(session_id, StepKind.ROUND, round_payload(number))
+            resuming = step is not None and await self.steps.interrupted(step.id)
+            try:
+                moved = await self._advance(session, number, resuming=resuming)
+            except Exception:
+                if step is not None:
+                    await self.steps.release(step.id)
+                raise
+            if step is not None:
+                await self.steps.finish(step.id, "done", "moved on by hand")
+            if actor_id is not None:
+                await self.cafes.audit.record(session.guild_id, session_id, actor_id, "next_round", f"round={number}")
+            return moved
 
     async def start_round(self, session_id: int, number: int, actor_id: int | None = None) -> Session:
-        """Start round `number` (the timer's way in); refused unless the café is open or running."""
+        """Start round `number` now, or finish it if it started and a crash cut it short."""
         async with self.cafes.lock(session_id):
             session = await self.cafes.require(session_id)
             lifecycle.advance(session.state, Action.START_ROUND, cafe=session_id)
-            return await self._advance(session, number, actor_id)
+            if session.current_round > number:
+                raise UserError(f"Round {number} has already started.")
+            if session.current_round == number:
+                if await self.cafes.sessions.round_complete(session_id, number):
+                    raise UserError(f"Round {number} has already started.")
+                await self._finish_round(session_id, number, resuming=True)
+                return await self.cafes.refreshed(session_id)
+            moved = await self._advance(session, number, resuming=False)
+            if actor_id is not None:
+                await self.cafes.audit.record(session.guild_id, session_id, actor_id, "next_round", f"round={number}")
+            return moved
 
-    async def _advance(self, session: Session, number: int, actor_id: int | None) -> Session:
+    async def _round_step(self, session_id: int, number: int, resuming: bool) -> str | None:
+        """The timer's round: quietly nothing to do if the café never opened, has moved past it, or
+        is ending; the rest of the round if a crash cut it short."""
+        async with self.cafes.lock(session_id):
+            session = await self.cafes.require(session_id)
+            if not lifecycle.allowed(session.state, Action.START_ROUND):
+                return f"the café is {session.state.value}"
+            if session.current_round > number:
+                return "a later round has already started"
+            if session.current_round == number:
+                if await self.cafes.sessions.round_complete(session_id, number):
+                    return "round already started"
+                await self._finish_round(session_id, number, resuming=resuming)
+                return None
+            await self._advance(session, number, resuming=resuming)
+            return None
+
+    async def _advance(self, session: Session, number: int, *, resuming: bool) -> Session:
+        """Finish the current round if it is part-done, then decide round `number` (who sits where,
+        its prompts: one write) and carry it out effect by effect."""
         cafes = self.cafes
-        if session.current_round >= number:
-            raise UserError(f"Round {number} has already started.")
-        previous = await cafes.sessions.assignments(session.id, session.current_round)
+        current = session.current_round
+        if current >= 1 and not await cafes.sessions.round_complete(session.id, current):
+            await self._finish_round(session.id, current, resuming=True)
+        previous = await cafes.sessions.assignments(session.id, current)
         rooms = await cafes.sessions.rooms(session.id)
         if CafeFacts.of(session).round(number).rotate and len(rooms) > 1:
-            current = [[p for p, r in sorted(previous.items()) if r == room.id] for room in rooms]
-            moved = rotate(current)
+            seated = [[p for p, r in sorted(previous.items()) if r == room.id] for room in rooms]
+            moved = rotate(seated)
             assignments = [(person, rooms[index].id) for index, people in enumerate(moved) for person in people]
-            await self._move_people(previous, dict(assignments), rooms)
         else:
             assignments = list(previous.items())
-        await self._start_round(session.id, number, assignments=assignments)
-        if actor_id is not None:
-            await cafes.audit.record(session.guild_id, session.id, actor_id, "next_round", f"round={number}")
+        await self._begin_round(session.id, number, assignments=assignments)
+        await self._finish_round(session.id, number, resuming=resuming)
         return await cafes.refreshed(session.id)
 
-    async def _move_people(self, before: dict[int, int], after: dict[int, int], rooms: Sequence[Room]) -> None:
-        channel_of = {room.id: room.channel_id for room in rooms}
-        for person, new_room in after.items():
-            old_room = before.get(person)
-            if old_room == new_room:
-                continue
-            discord_id = await self.cafes.people.discord_id(person)
-            if discord_id is None:
-                continue
-            new_channel = channel_of.get(new_room)
-            if new_channel is not None:
-                await self.cafes.chat.set_members(new_channel, add=[discord_id], remove=[])
-            old_channel = channel_of.get(old_room) if old_room is not None else None
-            if old_channel is not None:
-                await self.cafes.chat.set_members(old_channel, add=[], remove=[discord_id])
-
-    async def _start_round(self, session_id: int, number: int, *, assignments: Sequence[tuple[int, int]]) -> None:
+    async def _begin_round(self, session_id: int, number: int, *, assignments: Sequence[tuple[int, int]]) -> None:
+        """The round's decision, in one write: it has started, who sits where, each room's prompt
+        text, and the later steps re-timed. Nothing has reached Discord yet."""
         cafes = self.cafes
         session = await cafes.refreshed(session_id)
         facts = CafeFacts.of(session)
-        plan, round_plan = facts.plan, facts.round(number)
+        round_plan = facts.round(number)
         rooms = await cafes.sessions.rooms(session_id)
         now = cafes.clock.now()
-        posts = [(room, await render_async(round_plan.prompt, facts.context(round_number=number, room=room)))
-                 for room in rooms]
-        ends_at = now + timedelta(minutes=round_plan.minutes)
+        prompts = [(room.id, await render_async(round_plan.prompt, facts.context(round_number=number, room=room)))
+                   for room in rooms]
         await cafes.sessions.start_round(
-            session_id, number,
-            prompts=[(room.id, prompt) for room, prompt in posts],
-            assignments=assignments,
-            later_steps=round_steps(now, [r.minutes for r in plan.rounds], number),
-            at=now,
+            session_id, number, prompts=prompts, assignments=assignments,
+            later_steps=round_steps(now, [r.minutes for r in facts.plan.rounds], number), at=now,
         )
-        for room, prompt in posts:
-            if room.channel_id is None:
+
+    async def _finish_round(self, session_id: int, number: int, *, resuming: bool) -> None:
+        """Carry out a started round's effects not yet recorded: each person's access, each room's
+        prompt, the lobby's notice. With `resuming`, a post Discord may have made before a crash is
+        looked up first; the post's words are the same every time (the end time is the round's
+        recorded start plus its length), so it is found."""
+        cafes = self.cafes
+        store, chat = cafes.sessions, cafes.chat
+        session = await cafes.refreshed(session_id)
+        facts = CafeFacts.of(session)
+        round_plan = facts.round(number)
+        rooms = {room.id: room for room in await store.rooms(session_id)}
+        info = await store.round_info(session_id, number)
+        started = from_iso(info["started_at"]) if info is not None and info["started_at"] else cafes.clock.now()
+        ends = facts.local_time(started + timedelta(minutes=round_plan.minutes))
+        previous = await store.assignments(session_id, number - 1) if number > 1 else {}
+        for person, room_id in await store.access_pending(session_id, number):
+            old_room, discord_id = previous.get(person), await cafes.people.discord_id(person)
+            if discord_id is not None and old_room != room_id:
+                new_channel = rooms[room_id].channel_id
+                if new_channel is not None:
+                    await chat.set_members(new_channel, add=[discord_id], remove=[])
+                old_channel = rooms[old_room].channel_id if old_room in rooms else None
+                if old_channel is not None:
+                    await chat.set_members(old_channel, add=[], remove=[discord_id])
+            await store.set_access(session_id, number, person)
+        for room_id, prompt, message_id in await store.round_posts(session_id, number):
+            channel = rooms[room_id].channel_id
+            if message_id is not None or channel is None:
                 continue
-            await cafes.chat.post(
-                room.channel_id,
-                await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=facts.local_time(ends_at)),
-                offers=room_offers(session_id) if number == 1 else (),
-            )
-        if session.lobby_channel_id is not None:
-            await cafes.chat.post(
-                session.lobby_channel_id,
-                await message_async("round_lobby", number=number, total=len(plan.rounds), title=round_plan.title,
-                        minutes=round_plan.minutes),
-            )
+            text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends)
+            posted = (await chat.find_post(channel, text) if resuming else None) or await chat.post(
+                channel, text, offers=room_offers(session_id) if number == 1 else ())
+            await store.set_prompt_message(session_id, number, room_id, posted)
+        if session.lobby_channel_id is not None and await store.lobby_notice(session_id, number) is None:
+            text = await message_async("round_lobby", number=number, total=len(facts.plan.rounds),
+                                       title=round_plan.title, minutes=round_plan.minutes)
+            posted = (await chat.find_post(session.lobby_channel_id, text) if resuming else None) \
+                or await chat.post(session.lobby_channel_id, text)
+            await store.set_lobby_notice(session_id, number, posted)
         await cafes.timeline_changed(session_id)

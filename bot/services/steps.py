@@ -16,10 +16,13 @@ from bot.services.chat import ChatError
 from bot.services.hosts import HostsNotifier
 from bot.services.messages import message_async
 from bot.store.sessions import SessionRepo
+from bot.store.steps import StepRepo
 
 log = logging.getLogger(__name__)
 
-StepHandler = Callable[[Step], Awaitable[None]]
+#: Runs a step; returns None when it did its work, or why it had nothing to do (the step is then
+#: stored as skipped with that note, and nobody is alarmed).
+StepHandler = Callable[[Step], Awaitable[str | None]]
 
 
 class StepKinds:
@@ -54,26 +57,33 @@ class StepKinds:
 
 
 class StepRunner:
-    """Runs a claimed step through its handler; a failure reaches the hosts instead of a silent stall."""
+    """Runs a claimed step through its handler; a failure reaches the hosts instead of a silent stall,
+    and so does a restart that came in the middle of a step (once, with how it ended)."""
 
     def __init__(self, kinds: StepKinds, sessions: SessionRepo, hosts: HostsNotifier) -> None:
         self.kinds = kinds
         self.sessions = sessions
         self.hosts = hosts
+        self.steps = StepRepo(sessions.db)
 
     def handles(self, kind: str) -> bool:
         """Whether a feature registered this kind; the scheduler fails a step of an unknown kind
         with a note for the operator instead of running it (the hosts could not fix it)."""
         return self.kinds.handles(kind)
 
-    async def run(self, step: Step) -> None:
+    async def run(self, step: Step) -> str | None:
+        """The handler's answer: None when it did its work, or why it had nothing to do."""
+        interrupted = await self.steps.interrupted(step.id)
         try:
-            await self.kinds.handler(step.kind)(step)
+            skipped = await self.kinds.handler(step.kind)(step)
         except Exception as exc:
-            await self._tell_hosts(step, exc)
+            await self._tell_hosts(step, "step_failed", reason=failure_reason(exc), interrupted=interrupted)
             raise
+        if interrupted:
+            await self._tell_hosts(step, "step_resumed", finished=skipped is None)
+        return skipped
 
-    async def _tell_hosts(self, step: Step, exc: Exception) -> None:
+    async def _tell_hosts(self, step: Step, template: str, **words: object) -> None:
         """Tell the café's hosts; a step of no café has no hosts, and its failure is in the log and
         the step's note."""
         if step.session_id is None:
@@ -81,8 +91,7 @@ class StepRunner:
         session = await self.sessions.get(step.session_id)
         if session is None:
             return
-        await self.hosts.tell(session.guild_id, await message_async("step_failed", session=session, step=step,
-                                                        reason=failure_reason(exc)))
+        await self.hosts.tell(session.guild_id, await message_async(template, session=session, step=step, **words))
 
 
 def failure_reason(exc: Exception) -> str:

@@ -162,6 +162,150 @@ class SessionRepo:
                 [(session_id, n, name, str(channel_id)) for n, (name, channel_id) in enumerate(rooms, start=1)],
             )
 
+    # -- the opening, effect by effect (a crash part-way is resumed from these) ----------------
+
+    async def plan_rooms(self, session_id: int, names: Sequence[str], seats: Sequence[tuple[int, int]]) -> None:
+        """Before any channel is made: the rooms (no channel yet) and who sits where in round 1, so
+        a resumed opening makes the same rooms for the same people. `seats` is (person, room number)."""
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO rooms (session_id, number, name) VALUES (?, ?, ?)",
+                [(session_id, n, name) for n, name in enumerate(names, start=1)],
+            )
+            await conn.executemany(
+                "INSERT INTO assignments (session_id, round_number, participant_id, room_id) "
+                "SELECT ?, 1, ?, id FROM rooms WHERE session_id = ? AND number = ?",
+                [(session_id, person, session_id, number) for person, number in seats],
+            )
+
+    async def set_category(self, session_id: int, category_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE sessions SET category_id = ? WHERE id = ?", (str(category_id), session_id))
+
+    async def set_lobby(self, session_id: int, channel_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE sessions SET lobby_channel_id = ? WHERE id = ?", (str(channel_id), session_id))
+
+    async def set_room_channel(self, room_id: int, channel_id: int) -> None:
+        """A room's channel was made with its round-1 people in it: their access is set too."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE rooms SET channel_id = ? WHERE id = ?", (str(channel_id), room_id))
+            await conn.execute("UPDATE assignments SET access_set = 1 WHERE round_number = 1 AND room_id = ?",
+                               (room_id,))
+
+    async def welcome_message(self, session_id: int) -> int | None:
+        row = await self.db.fetch_one("SELECT welcome_message_id FROM sessions WHERE id = ?", (session_id,))
+        return _opt_int(row[0]) if row else None
+
+    async def set_welcome_message(self, session_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE sessions SET welcome_message_id = ? WHERE id = ?", (str(message_id), session_id))
+
+    async def mark_opened(self, session_id: int) -> None:
+        """Every channel is made and the welcome posted: the café is open, and its scheduled open
+        step (if a person opened it early) is done, so the timer does not open it again."""
+        now = self.db.now_iso()
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE sessions SET state = ?, opened_at = ? WHERE id = ? AND state = ?",
+                               (SessionState.OPEN.value, now, session_id, SessionState.SCHEDULED.value))
+            await conn.execute(
+                "UPDATE scheduled_steps SET status = 'done', finished_at = ?, note = 'opened early by hand' "
+                "WHERE session_id = ? AND kind = ? AND status = 'pending'",
+                (now, session_id, StepKind.OPEN.value),
+            )
+
+    async def forget_opening(self, session_id: int) -> None:
+        """An opening rolled back: its channels were deleted, so nothing of it is kept."""
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM assignments WHERE session_id = ?", (session_id,))
+            await conn.execute("DELETE FROM rooms WHERE session_id = ?", (session_id,))
+            await conn.execute(
+                "UPDATE sessions SET category_id = NULL, lobby_channel_id = NULL, welcome_message_id = NULL "
+                "WHERE id = ?", (session_id,))
+
+    # -- a round, effect by effect ---------------------------------------------------------------
+
+    async def round_posts(self, session_id: int, number: int) -> list[tuple[int, str, int | None]]:
+        """(room id, prompt text, message id or None while not yet posted) for each room of a round."""
+        rows = await self.db.fetch_all(
+            "SELECT room_id, text, message_id FROM round_prompts WHERE session_id = ? AND round_number = ? "
+            "ORDER BY room_id", (session_id, number))
+        return [(int(r[0]), str(r[1]), _opt_int(r[2])) for r in rows]
+
+    async def set_prompt_message(self, session_id: int, number: int, room_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE round_prompts SET message_id = ? WHERE session_id = ? AND round_number = ? AND room_id = ?",
+                (str(message_id), session_id, number, room_id))
+
+    async def lobby_notice(self, session_id: int, number: int) -> int | None:
+        row = await self.db.fetch_one(
+            "SELECT lobby_message_id FROM rounds WHERE session_id = ? AND number = ?", (session_id, number))
+        return _opt_int(row[0]) if row else None
+
+    async def set_lobby_notice(self, session_id: int, number: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE rounds SET lobby_message_id = ? WHERE session_id = ? AND number = ?",
+                               (str(message_id), session_id, number))
+
+    async def access_pending(self, session_id: int, number: int) -> list[tuple[int, int]]:
+        """(person, room id) of a round whose Discord access does not yet match their room."""
+        rows = await self.db.fetch_all(
+            "SELECT participant_id, room_id FROM assignments WHERE session_id = ? AND round_number = ? "
+            "AND access_set = 0 ORDER BY participant_id", (session_id, number))
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    async def set_access(self, session_id: int, number: int, participant_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE assignments SET access_set = 1 "
+                "WHERE session_id = ? AND round_number = ? AND participant_id = ?",
+                (session_id, number, participant_id))
+
+    async def round_complete(self, session_id: int, number: int) -> bool:
+        """Whether every effect of a started round is recorded: access, each prompt, the lobby notice."""
+        row = await self.db.fetch_one(
+            """
+            SELECT (SELECT COUNT(*) FROM assignments WHERE session_id = ?1 AND round_number = ?2 AND access_set = 0)
+                 + (SELECT COUNT(*) FROM round_prompts p JOIN rooms r ON r.id = p.room_id
+                    WHERE p.session_id = ?1 AND p.round_number = ?2 AND p.message_id IS NULL
+                      AND r.channel_id IS NOT NULL)
+                 + (SELECT COUNT(*) FROM rounds u JOIN sessions s ON s.id = u.session_id
+                    WHERE u.session_id = ?1 AND u.number = ?2 AND u.lobby_message_id IS NULL
+                      AND s.lobby_channel_id IS NOT NULL)
+            """, (session_id, number))
+        return row is not None and int(row[0]) == 0
+
+    # -- the closing, effect by effect -----------------------------------------------------------
+
+    async def closing_progress(self, session_id: int) -> list[tuple[int, bool, bool]]:
+        """(channel id, closing words posted, locked) for each room with a channel, then the lobby."""
+        rows = await self.db.fetch_all(
+            "SELECT channel_id, closing_message_id, locked FROM rooms WHERE session_id = ? "
+            "AND channel_id IS NOT NULL ORDER BY number", (session_id,))
+        found = [(int(r[0]), r[1] is not None, bool(r[2])) for r in rows]
+        lobby = await self.db.fetch_one(
+            "SELECT lobby_channel_id, lobby_closing_message_id, lobby_locked FROM sessions WHERE id = ?", (session_id,))
+        if lobby is not None and lobby[0] is not None:
+            found.append((int(lobby[0]), lobby[1] is not None, bool(lobby[2])))
+        return found
+
+    async def set_closing_message(self, session_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("UPDATE rooms SET closing_message_id = ? WHERE session_id = ? AND channel_id = ?",
+                                     (str(message_id), session_id, str(channel_id)))
+            if cur.rowcount == 0:
+                await conn.execute("UPDATE sessions SET lobby_closing_message_id = ? WHERE id = ? "
+                                   "AND lobby_channel_id = ?", (str(message_id), session_id, str(channel_id)))
+
+    async def set_locked(self, session_id: int, channel_id: int) -> None:
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("UPDATE rooms SET locked = 1 WHERE session_id = ? AND channel_id = ?",
+                                     (session_id, str(channel_id)))
+            if cur.rowcount == 0:
+                await conn.execute("UPDATE sessions SET lobby_locked = 1 WHERE id = ? AND lobby_channel_id = ?",
+                                   (session_id, str(channel_id)))
+
     async def rooms(self, session_id: int) -> list[Room]:
         rows = await self.db.fetch_all("SELECT * FROM rooms WHERE session_id = ? ORDER BY number", (session_id,))
         return [_room(r) for r in rows]
@@ -239,7 +383,8 @@ class SessionRepo:
             )
             await conn.executemany(
                 "INSERT INTO assignments (session_id, round_number, participant_id, room_id) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (session_id, round_number, participant_id) DO UPDATE SET room_id = excluded.room_id",
+                "ON CONFLICT (session_id, round_number, participant_id) DO UPDATE SET room_id = excluded.room_id, "
+                "access_set = CASE WHEN room_id = excluded.room_id THEN access_set ELSE 0 END",
                 [(session_id, number, person, room_id) for person, room_id in assignments],
             )
             # Rounds moved early by a facilitator keep their full length: later steps are re-timed.

@@ -1,8 +1,9 @@
 """Durable steps: timed work of any kind, stored so it survives a restart and runs at most once.
 
 The table is the truth; the scheduler's jobs are only alarms rebuilt from it. A step is claimed
-with a conditional UPDATE before it runs, so two alarms for one step (or a restart mid-way) can
-never run it twice.
+with a conditional UPDATE before it runs, so two alarms for one step can never run it twice; a
+step a restart interrupted goes back to pending, marked, and its handler resumes it from what
+the café recorded of its effects.
 """
 
 from __future__ import annotations
@@ -61,12 +62,24 @@ async def insert_planned(conn: aiosqlite.Connection, session_id: int | None, ste
 
 
 async def retime_pending(conn: aiosqlite.Connection, session_id: int, steps: Sequence[PlannedStep]) -> None:
-    """Move a café's pending steps, each found by its kind and payload, to their new times."""
-    await conn.executemany(
-        "UPDATE scheduled_steps SET due_at = ? WHERE session_id = ? AND kind = ? AND payload = ? "
-        "AND status = 'pending'",
-        [(to_iso(s.due_at), session_id, s.kind, payload_text(s.payload)) for s in steps],
-    )
+    """Move a café's later steps, each found by its kind and payload, to their new times. One that
+    is no longer live (skipped while the café had not opened, say) is stored again, so a café
+    opened late by hand still moves on by itself."""
+    for step in steps:
+        text = payload_text(step.payload)
+        cur = await conn.execute(
+            "UPDATE scheduled_steps SET due_at = ? WHERE session_id = ? AND kind = ? AND payload = ? "
+            "AND status = 'pending'",
+            (to_iso(step.due_at), session_id, step.kind, text),
+        )
+        if cur.rowcount == 0:
+            await conn.execute(
+                "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) SELECT ?, ?, ?, ?, ? "
+                "WHERE NOT EXISTS (SELECT 1 FROM scheduled_steps WHERE session_id = ? AND kind = ? AND payload = ? "
+                "AND status IN ('pending', 'running', 'done'))",
+                (session_id, check_kind(step.kind), text, to_iso(step.due_at), Misfire(step.misfire).value,
+                 session_id, step.kind, text),
+            )
 
 
 class StepRepo:
@@ -136,11 +149,52 @@ class StepRepo:
             )
 
     async def recover_interrupted(self) -> int:
-        """Steps left 'running' by a crash are marked failed, never re-run: at most once beats twice."""
+        """Steps a crash left 'running' go back to pending, due now and marked interrupted: each
+        kind's handler resumes from what its café recorded (finishing what is missing, repeating
+        nothing), and the hosts are told once that a restart came in the middle."""
+        now = self.db.now_iso()
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE scheduled_steps SET status = 'failed', finished_at = ?, note = 'interrupted by a restart' "
-                "WHERE status = 'running'",
-                (self.db.now_iso(),),
+                "UPDATE scheduled_steps SET status = 'pending', claimed_at = NULL, interrupted = 1, "
+                "due_at = MIN(due_at, ?), note = 'interrupted by a restart' WHERE status = 'running'",
+                (now,),
             )
             return cur.rowcount
+
+    async def interrupted(self, step_id: int) -> bool:
+        """Whether a restart came in the middle of this step (so it resumes, looking Discord up)."""
+        row = await self.db.fetch_one("SELECT interrupted FROM scheduled_steps WHERE id = ?", (step_id,))
+        return bool(row and row[0])
+
+    async def claim_for(self, session_id: int, kind: str, payload: Mapping[str, object]) -> Step | None:
+        """A command acting by hand takes the same step record the timer would run, so the timer
+        finds it taken (and a crash mid-way leaves it 'running', to be resumed on restart). A café
+        step with no live record (planned long ago, or already finished) gets one, due now.
+        None only when the step is already running (an earlier life, not yet recovered)."""
+        text, now = payload_text(payload), self.db.now_iso()
+        async with self.db.transaction() as conn:
+            row = await (await conn.execute(
+                "SELECT id, status FROM scheduled_steps WHERE session_id = ? AND kind = ? AND payload = ? "
+                "AND status IN ('pending', 'running')", (session_id, check_kind(kind), text))).fetchone()
+            if row is not None and row[1] == "running":
+                return None
+            if row is not None:
+                step_id = int(row[0])
+                await conn.execute("UPDATE scheduled_steps SET status = 'running', claimed_at = ? WHERE id = ?",
+                                   (now, step_id))
+            else:
+                cur = await conn.execute(
+                    "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire, status, claimed_at) "
+                    "VALUES (?, ?, ?, ?, ?, 'running', ?)",
+                    (session_id, kind, text, now, Misfire.RUN_IF_RUNNING.value, now),
+                )
+                step_id = int(cur.lastrowid or 0)
+        return await self.get(step_id)
+
+    async def release(self, step_id: int) -> None:
+        """A step taken by hand that failed goes back to waiting: its timer can still carry it on."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE scheduled_steps SET status = 'pending', claimed_at = NULL WHERE id = ? AND status = 'running'",
+                (step_id,),
+            )

@@ -22,6 +22,7 @@ EXPECTED: dict[tuple[S, Action], S] = {
     (S.OPEN, Action.RSVP): S.OPEN,
     (S.OPEN, Action.CHOOSE_CONSENT): S.OPEN,
     (S.RUNNING, Action.START_ROUND): S.RUNNING,
+    (S.RUNNING, Action.FINISH_ROUND): S.RUNNING,
     (S.RUNNING, Action.CLOSE): S.CLOSING,
     (S.RUNNING, Action.RSVP): S.RUNNING,
     (S.RUNNING, Action.CHOOSE_CONSENT): S.RUNNING,
@@ -33,6 +34,7 @@ EXPECTED: dict[tuple[S, Action], S] = {
 #: What a refusal must point the person to, where there is somewhere to go.
 HINTS: dict[tuple[S, Action], str] = {
     (S.SCHEDULED, Action.START_ROUND): "/cafe open",
+    (S.SCHEDULED, Action.FINISH_ROUND): "/cafe open",
     (S.SCHEDULED, Action.CLOSE): "/cafe cancel",
     (S.OPEN, Action.CANCEL): "/cafe close",
     (S.RUNNING, Action.CANCEL): "/cafe close",

@@ -107,7 +107,7 @@ def discord_forms(draw: st.DrawFn) -> tuple[str, list[str]]:
     ids = [draw(SNOWFLAKES) for _ in range(3)]
     code = draw(INVITE_CODES)
     scheme, host = draw(SCHEMES), draw(HOSTS)
-    kind = draw(st.sampled_from(["bare", "message", "dm", "user", "invite-gg", "invite-host"]))
+    kind = draw(st.sampled_from(["bare", "message", "dm", "user", "invite-gg", "invite-host", "file"]))
     if kind == "bare":
         return ids[0], [ids[0]]
     if kind == "message":
@@ -116,6 +116,10 @@ def discord_forms(draw: st.DrawFn) -> tuple[str, list[str]]:
         return f"{scheme}{host}/channels/@me/{ids[0]}", [ids[0]]
     if kind == "user":
         return f"{scheme}{host}/users/{ids[0]}", [ids[0]]
+    if kind == "file":
+        name = draw(st.sampled_from(["alice_mctavish_nhs_letter.pdf", "Bruce-discharge-note.png"]))
+        cdn = draw(st.sampled_from(["cdn.discordapp.com", "media.discordapp.net", "CDN.DISCORDAPP.COM"]))
+        return f"{scheme}{cdn}/attachments/{ids[0]}/{ids[1]}/{name}?ex=67&is=1", [ids[0], ids[1], name]
     if kind == "invite-gg":
         return f"{scheme}{draw(st.sampled_from(['', 'www.']))}discord.gg/{code}", [code]
     return f"{scheme}{host}/invite/{code}", [code]
@@ -133,6 +137,7 @@ def test_no_discord_id_or_link_survives_cleaning(parts: list[tuple[str, tuple[st
             assert secret not in cleaned or secret in random_text, (form, cleaned)
     assert "/channels/" not in cleaned.lower() and "/users/" not in cleaned.lower()
     assert "discord.gg/" not in cleaned.lower() and "/invite/" not in cleaned.lower()
+    assert "/attachments/" not in cleaned.lower()
 
 
 def test_each_form_becomes_a_neutral_marker() -> None:

@@ -19,6 +19,10 @@ class FakeChat:
     posts: list[tuple[int, str, tuple[Offer, ...]]] = field(default_factory=list)
     history: dict[int, list[ChatMessage]] = field(default_factory=dict)
     dm_refused: set[int] = field(default_factory=set)
+    #: (category id or None for a category, name) → channel id, for `find_channel`
+    made: dict[tuple[int | None, str], int] = field(default_factory=dict)
+    #: (channel id, text) → message id, for `find_post`
+    posted: dict[tuple[int, str], int] = field(default_factory=dict)
     _next_id: int = 900_000_000_000_000_000
 
     def _new_id(self) -> int:
@@ -27,7 +31,8 @@ class FakeChat:
 
     async def create_category(self, guild_id: int, name: str, *, staff_roles: Sequence[int]) -> int:
         self.calls.append(("create_category", (guild_id, name, tuple(staff_roles))))
-        return self._new_id()
+        self.made[(None, name)] = category = self._new_id()
+        return category
 
     async def create_room(
         self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
@@ -36,12 +41,25 @@ class FakeChat:
         channel = self._new_id()
         self.calls.append(("create_room", (guild_id, category_id, name, tuple(members))))
         self.members[channel] = set(members)
+        self.made[(category_id, name)] = channel
         return channel
 
     async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None:
         self.calls.append(("set_members", (channel_id, tuple(add), tuple(remove))))
         self.members.setdefault(channel_id, set()).update(add)
         self.members[channel_id].difference_update(remove)
+
+    async def find_channel(self, guild_id: int, name: str, *, category_id: int | None) -> int | None:
+        self.calls.append(("find_channel", (guild_id, name, category_id)))
+        return self.made.get((category_id, name))
+
+    async def find_post(self, channel_id: int, text: str) -> int | None:
+        self.calls.append(("find_post", (channel_id,)))
+        return self.posted.get((channel_id, text))
+
+    async def delete_channel(self, channel_id: int) -> None:
+        self.calls.append(("delete_channel", (channel_id,)))
+        self.made = {key: made for key, made in self.made.items() if made != channel_id}
 
     async def lock(self, channel_id: int) -> None:
         self.calls.append(("lock", (channel_id,)))
@@ -51,7 +69,8 @@ class FakeChat:
                    ping_roles: Sequence[int] = ()) -> int:
         self.calls.append(("post", (channel_id, *ping_roles)))
         self.posts.append((channel_id, text, tuple(offers)))
-        return self._new_id()
+        self.posted[(channel_id, text)] = message = self._new_id()
+        return message
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         self.calls.append(("post_files", (channel_id, tuple(f.filename for f in files))))

@@ -185,17 +185,36 @@ async def test_a_step_is_claimed_at_most_once(db: Database) -> None:
     assert session_id == step.session_id
 
 
-async def test_interrupted_steps_are_failed_not_rerun(db: Database) -> None:
+async def test_interrupted_steps_go_back_to_pending_due_now_and_marked(db: Database) -> None:
     await make_session(db)
     repo = StepRepo(db)
     first, second, *_ = await repo.pending()
+    assert first.due_at > db.clock.now()
     await repo.claim(first.id)
     assert await repo.recover_interrupted() == 1
     row = await db.fetch_one("SELECT status, note FROM scheduled_steps WHERE id = ?", (first.id,))
-    assert row is not None and tuple(row) == ("failed", "interrupted by a restart")
-    assert await repo.claim(first.id) is None
+    assert row is not None and tuple(row) == ("pending", "interrupted by a restart")
+    again = await repo.get(first.id)
+    assert again is not None and again.due_at <= db.clock.now()
+    assert await repo.interrupted(first.id) and not await repo.interrupted(second.id)
+    assert await repo.claim(first.id) is not None
     assert await repo.claim(second.id) is not None
-    assert await repo.recover_interrupted() == 1
+    assert await repo.recover_interrupted() == 2
+
+
+async def test_a_step_taken_by_hand_is_the_timers_step(db: Database) -> None:
+    session_id = await make_session(db)
+    repo = StepRepo(db)
+    opening = next(s for s in await repo.pending() if s.kind == "open")
+    taken = await repo.claim_for(session_id, "open", {})
+    assert taken is not None and taken.id == opening.id
+    assert await repo.claim(opening.id) is None, "the timer finds it taken"
+    assert await repo.claim_for(session_id, "open", {}) is None
+    await repo.release(opening.id)
+    assert await repo.claim(opening.id) is not None
+    await repo.finish(opening.id, "done")
+    fresh = await repo.claim_for(session_id, "open", {})
+    assert fresh is not None and fresh.id != opening.id and fresh.status == "running"
 
 
 async def test_closing_a_session_cancels_its_pending_steps(db: Database) -> None:
