@@ -186,17 +186,24 @@ class DiscordChat:
             sent = await channel.send(text, file=discord.File(io.BytesIO(data), filename=filename))
             return sent.id
 
-    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None) -> bool:
+    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,
+                 offers: Sequence[Offer] = ()) -> bool:
         with _refusals():
             try:
                 user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+                view = self._view(offers)
                 if filename is not None and data is not None:
                     await user.send(text, file=discord.File(io.BytesIO(data), filename=filename))
+                elif view is not None:
+                    await user.send(text, view=view)
                 else:
                     await user.send(text)
             except (discord.Forbidden, discord.NotFound):
                 return False
             return True
+
+    async def channel_count(self, guild_id: int) -> int:
+        return len(self._guild(guild_id).channels)
 
     async def history_after(self, channel_id: int, after_message_id: int | None) -> AsyncIterator[ChatMessage]:
         with _refusals(channel_id, _READ_HISTORY):

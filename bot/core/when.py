@@ -48,7 +48,7 @@ _MAX_ZONE_NAME: Final = 64
 #: setting, and a placeholder zone.
 _NOT_PLACES: Final = frozenset({"localtime", "Factory", "posixrules"})
 _NOT_PLACE_PREFIXES: Final = ("posix/", "right/")
-EXAMPLES: Final = "`3 Dec 6.30pm`, `next Tuesday 7pm`, `tomorrow 18:00`, `2026-12-03 18:30` or `in 30 minutes`"
+EXAMPLES: Final = "`3 Dec 6.30pm`, `next Tuesday 7pm`, `tomorrow 18:00`, `2026-12-05 18:30` or `in 30 minutes`"
 
 
 class WhenError(ValueError):
@@ -227,3 +227,29 @@ def stamp(moment: datetime, style: str = "F") -> str:
 def stamps(moment: datetime) -> str:
     """The full date and time, then how far away it is: '<t:…:F> (<t:…:R>)'."""
     return f"{stamp(moment, 'F')} ({stamp(moment, 'R')})"
+
+
+_REMINDER_ITEM = re.compile(r"^(\d{1,5})\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?)$", re.IGNORECASE)
+#: Discord lets a reminder be no earlier than this before a start: a year ahead is the limit anyway.
+MAX_REMINDER_MINUTES: Final = 30 * 24 * 60
+MAX_REMINDERS: Final = 5
+
+
+def parse_reminders(text: str) -> tuple[int, ...]:
+    """'24h, 15m' → (1440, 15): reminder times as minutes before the start; 'none' → ()."""
+    cleaned = text.strip().lower()
+    if cleaned in ("none", "no", "off"):
+        return ()
+    minutes: set[int] = set()
+    for item in (part.strip() for part in cleaned.split(",")):
+        match = _REMINDER_ITEM.match(item)
+        if match is None:
+            raise WhenError(f"{item[:30]!r} is not a reminder time. Write them like `24h, 15m` (or `none`).")
+        amount, unit = int(match.group(1)), match.group(2)[0]
+        value = amount * (1440 if unit == "d" else 60 if unit == "h" else 1)
+        if not 1 <= value <= MAX_REMINDER_MINUTES:
+            raise WhenError(f"{item!r}: a reminder must be between 1 minute and 30 days before the start.")
+        minutes.add(value)
+    if len(minutes) > MAX_REMINDERS:
+        raise WhenError(f"At most {MAX_REMINDERS} reminders per café.")
+    return tuple(sorted(minutes, reverse=True))

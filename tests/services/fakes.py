@@ -19,6 +19,8 @@ class FakeChat:
     posts: list[tuple[int, str, tuple[Offer, ...]]] = field(default_factory=list)
     history: dict[int, list[ChatMessage]] = field(default_factory=dict)
     dm_refused: set[int] = field(default_factory=set)
+    #: how many channels the server already has
+    channels: int = 3
     _next_id: int = 900_000_000_000_000_000
 
     def _new_id(self) -> int:
@@ -56,9 +58,14 @@ class FakeChat:
         self.calls.append(("post_file", (channel_id, filename)))
         return self._new_id()
 
-    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None) -> bool:
+    async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,
+                 offers: Sequence[Offer] = ()) -> bool:
         self.calls.append(("dm", (user_id, filename)))
         return user_id not in self.dm_refused
+
+    async def channel_count(self, guild_id: int) -> int:
+        return self.channels
+
 
     async def history_after(self, channel_id: int, after_message_id: int | None) -> AsyncIterator[ChatMessage]:
         self.calls.append(("history_after", (channel_id, after_message_id)))
