@@ -38,10 +38,6 @@ class CafeFacts:
         """The start as Discord timestamps ('<t:…:F> (<t:…:R>)'): each reader sees their own zone."""
         return stamps(self.session.starts_at)
 
-    def local_time(self, moment: datetime) -> str:
-        """'18:50': a time on the café's day, in the café's zone."""
-        return f"{moment.astimezone(ZoneInfo(self.session.timezone)):%H:%M}"
-
     def round(self, number: int) -> Round:
         return self.plan.rounds[number - 1]
 

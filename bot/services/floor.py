@@ -18,6 +18,7 @@ from bot.core.lifecycle import Action
 from bot.core.models import GuildConfig, Room, Session, Step
 from bot.core.plan import render_async
 from bot.core.timeline import StepKind, round_of, round_steps
+from bot.core.when import stamp
 from bot.services.cafes import Cafes
 from bot.services.chat import room_offers
 from bot.services.messages import message_async
@@ -162,7 +163,9 @@ class FloorService:
                 continue
             await cafes.chat.post(
                 room.channel_id,
-                await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=facts.local_time(ends_at)),
+                # Discord timestamps: each person sees the end in their own zone, and how long is left.
+                await message_async("round", prompt=prompt, minutes=round_plan.minutes,
+                                    ends=f"{stamp(ends_at, 't')} ({stamp(ends_at, 'R')})"),
                 offers=room_offers(session_id) if number == 1 else (),
             )
         if session.lobby_channel_id is not None:
