@@ -190,14 +190,15 @@ class DiscordChat:
                  offers: Sequence[Offer] = ()) -> bool:
         with _refusals():
             try:
-                user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
+                # By id: no user lookup first (one call fewer per person in a reminder round).
+                channel = await self.client.create_dm(discord.Object(id=user_id))
                 view = self._view(offers)
                 if filename is not None and data is not None:
-                    await user.send(text, file=discord.File(io.BytesIO(data), filename=filename))
+                    await channel.send(text, file=discord.File(io.BytesIO(data), filename=filename))
                 elif view is not None:
-                    await user.send(text, view=view)
+                    await channel.send(text, view=view)
                 else:
-                    await user.send(text)
+                    await channel.send(text)
             except (discord.Forbidden, discord.NotFound):
                 return False
             return True
