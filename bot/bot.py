@@ -36,6 +36,7 @@ from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.services.presses import Presses
 from bot.services.privacy import PrivacyService
 from bot.services.prize_draw import PrizeDrawService
+from bot.services.reminders import RemindersService
 from bot.services.report_back import ReportBackService
 from bot.services.rsvp import RsvpService
 from bot.services.scheduling import SchedulingService
@@ -59,6 +60,7 @@ class Services:
     cafes: Cafes
     servers: ServerSettings
     scheduling: SchedulingService
+    reminders: RemindersService
     rsvp: RsvpService
     floor: FloorService
     closing: ClosingService
@@ -136,7 +138,8 @@ class BletherBot(commands.Bot):
         servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
         hosts = HostsNotifier(servers.guilds, self.chat)
         scheduling, floor, closing = SchedulingService(cafes), FloorService(cafes), ClosingService(cafes)
-        scheduling.register_steps(self.step_kinds)
+        reminders = RemindersService(cafes)
+        reminders.register_steps(self.step_kinds)
         floor.register_steps(self.step_kinds, servers.config_for)
         closing.register_steps(self.step_kinds)
         feedback = FeedbackService(cafes, self._add_step)
@@ -144,7 +147,8 @@ class BletherBot(commands.Bot):
         cafes.on_closed.append(feedback.cafe_closed)
         capture = CaptureService(self.db, pseudonym_key)
         return Services(
-            cafes=cafes, servers=servers, scheduling=scheduling, rsvp=RsvpService(cafes), floor=floor,
+            cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=RsvpService(cafes),
+            floor=floor,
             closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),

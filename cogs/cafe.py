@@ -3,18 +3,34 @@ checks the role (a decorator), calls one service and renders the reply."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import UserError
 from bot.core.models import Session
-from bot.core.timeline import SessionState
+from bot.core.timeline import DEFAULT_REMINDERS, SessionState
+from bot.core.when import WhenError, describe, parse_reminders, stamp, stamps
 from bot.export.request import DEFAULT_FORMATS, FORMATS, parse_day, parse_numbers, parse_words
 from bot.services.exports import ExportDelivery, ExportError, ExportRequest, KeptBecause, send_export
 from bot.services.plans import list_plans
 from bot.services.privacy import ErasureFailed, ErasureScope
-from cogs._common import CafeOption, blether, cafe_here, config_of, facilitators_only, organisers_only, reply
+from bot.services.scheduling import MAX_CAPACITY, Draft, ScheduleRequest, overlap_names
+from cogs._common import (
+    CafeOption,
+    add_buttons,
+    blether,
+    cafe_here,
+    config_of,
+    facilitators_only,
+    is_organiser,
+    organisers_only,
+    reply,
+    safely,
+)
 
 #: Discord's upload limit for a server without boosts, for an interaction that carries no guild.
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
@@ -49,6 +65,113 @@ def _listed_line(session: Session, when: str, going: int) -> str:
     return f"#{session.id} **{session.plan_title}** — {when} — {session.state.value}{running} — {going} coming"
 
 
+def _minutes(minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440} day(s)"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hour(s)"
+    return f"{minutes} minutes"
+
+
+def draft_text(draft: Draft) -> str:
+    """What the organiser checks before anything is created: the instant in everyone's own zone,
+    the server-zone reading it came from, and any overlap that Confirm would accept."""
+    lines = [
+        f"**{draft.plan.title}** on {stamps(draft.starts_at)}, until {stamp(draft.ends_at, 't')}.",
+        f"I read `{draft.request.when[:100]}` as {describe(draft.starts_at, draft.timezone)}.",
+        f"Rooms of up to {draft.room_size}" + (f"; {draft.request.capacity} places" if draft.request.capacity
+                                                else "; no limit on places") + ".",
+        "Reminders by DM: " + (", ".join(_minutes(m) for m in sorted(draft.request.reminders, reverse=True))
+                               + " before." if draft.request.reminders else "none."),
+    ]
+    if draft.overlaps:
+        lines.append(f"⚠️ It overlaps {overlap_names(draft.overlaps)}. **Confirm** schedules it anyway.")
+    lines.append("Press **Confirm** to schedule it and post the invitation in this channel, or **Change** to give "
+                 "another time. (This waits 15 minutes.)")
+    return "\n".join(lines)
+
+
+def draft_view(key: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ConfirmButton(key))
+    view.add_item(ChangeButton(key))
+    return view
+
+
+async def _organiser_config(interaction: discord.Interaction) -> Any:
+    """Buttons pass no command checks: the same organiser rule, asked here."""
+    config = None if interaction.guild_id is None else await blether(interaction).services.servers.get(
+        interaction.guild_id)
+    if config is None or not is_organiser(interaction.user, config):
+        raise UserError("Only organisers can schedule cafés.")
+    return config
+
+
+class ConfirmButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                    template=r"blether:sched:ok:(?P<key>[A-Za-z0-9_-]{1,16})"):
+    """Creates the drafted café. The key names a draft kept in memory for 15 minutes."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(discord.ui.Button(label="Confirm", custom_id=f"blether:sched:ok:{key}",
+                                           style=discord.ButtonStyle.success))
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> ConfirmButton:
+        return cls(match["key"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            config = await _organiser_config(interaction)
+            scheduled = await blether(interaction).services.scheduling.confirm(config, self.key, interaction.user.id)
+            await interaction.response.edit_message(
+                content=f"Scheduled café #{scheduled.session.id}, **{scheduled.session.plan_title}**, for "
+                        f"{scheduled.when}. The invitation is posted in this channel.", view=None)
+
+        await safely(interaction, act)
+
+
+class ChangeButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"blether:sched:edit:(?P<key>[A-Za-z0-9_-]{1,16})"):
+    """Asks for another time for the drafted café."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(discord.ui.Button(label="Change", custom_id=f"blether:sched:edit:{key}",
+                                           style=discord.ButtonStyle.secondary))
+        self.key = key
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> ChangeButton:
+        return cls(match["key"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            await _organiser_config(interaction)
+            await interaction.response.send_modal(ChangeTime(self.key))
+
+        await safely(interaction, act)
+
+
+class ChangeTime(discord.ui.Modal, title="Another time"):
+    when: discord.ui.TextInput[ChangeTime] = discord.ui.TextInput(
+        label="When", placeholder="e.g. next Tuesday 7pm, 3 Dec 6.30pm, in an hour", max_length=100)
+
+    def __init__(self, key: str) -> None:
+        super().__init__(timeout=900, custom_id=f"blether:sched:when:{key}")
+        self.key = key
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        async def act() -> None:
+            config = await _organiser_config(interaction)
+            draft = await blether(interaction).services.scheduling.redraft(config, self.key, interaction.user.id,
+                                                                           self.when.value)
+            await interaction.response.edit_message(content=draft_text(draft), view=draft_view(draft.key))
+
+        await safely(interaction, act)
+
+
 class Cafe(commands.Cog):
     group = app_commands.Group(name="cafe", description="Conversation cafés", guild_only=True)
 
@@ -58,21 +181,27 @@ class Cafe(commands.Cog):
     @group.command(name="schedule", description="Organisers: schedule a café from a plan")
     @app_commands.describe(
         plan="The plan to run (from prompts/)",
-        when="Start time in the server's time zone, e.g. 2026-12-05 18:30, or 'in 30 minutes'",
+        when="Start, in the server's time zone: 3 Dec 6.30pm, next Tuesday 7pm, tomorrow 18:00, in an hour",
         series="Group cafés into a series (pseudonyms are stable within a series)",
         room_size="People per breakout room (default: the plan's)",
+        capacity="Most people who can come; more go on a waitlist (default: no limit)",
+        reminders="When to remind people by DM, before the start: e.g. 24h, 15m (the default) or none",
     )
     @organisers_only()
     async def schedule(self, interaction: discord.Interaction, plan: str, when: str, series: str | None = None,
-                       room_size: app_commands.Range[int, 2, 25] | None = None) -> None:
-        if interaction.channel_id is None:
+                       room_size: app_commands.Range[int, 2, 25] | None = None,
+                       capacity: app_commands.Range[int, 1, MAX_CAPACITY] | None = None,
+                       reminders: str | None = None) -> None:
+        if interaction.channel_id is None or interaction.guild_id is None:
             raise UserError("Schedule a café from a text channel: the invitation is posted there.")
-        scheduled = await blether(interaction).services.scheduling.schedule_and_invite(
-            config_of(interaction), interaction.user.id, interaction.channel_id, plan_ref=plan, when=when,
-            series=series, room_size=room_size,
-        )
-        await reply(interaction, f"Scheduled café #{scheduled.session.id}, **{scheduled.session.plan_title}**, "
-                                 f"for {scheduled.when}. The invitation is posted in this channel.")
+        try:
+            times = DEFAULT_REMINDERS if reminders is None else parse_reminders(reminders)
+        except WhenError as exc:
+            raise UserError(str(exc)) from exc
+        request = ScheduleRequest(interaction.guild_id, interaction.user.id, interaction.channel_id, plan, when,
+                                  series, room_size, capacity, times)
+        draft = await blether(interaction).services.scheduling.draft(config_of(interaction), request)
+        await reply(interaction, draft_text(draft), view=draft_view(draft.key))
 
     @schedule.autocomplete("plan")
     async def _plans(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -87,7 +216,7 @@ class Cafe(commands.Cog):
         if not listed:
             await reply(interaction, "No cafés yet. Organisers can start one with `/cafe schedule`.")
             return
-        await reply(interaction, "\n".join(_listed_line(i.session, i.when, i.going) for i in listed[-20:]))
+        await reply(interaction, "\n".join(_listed_line(i.session, i.stamp, i.going) for i in listed[-20:]))
 
     @group.command(name="open", description="Organisers: open a café now instead of at its start time")
     @app_commands.describe(cafe=CAFE_HELP)
@@ -233,4 +362,5 @@ def _delivered(delivery: ExportDelivery, channel_id: int | None) -> str:
 
 
 async def setup(bot: commands.Bot) -> None:
+    add_buttons(bot, ConfirmButton, ChangeButton)
     await bot.add_cog(Cafe(bot))

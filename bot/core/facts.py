@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.models import Room, Session
 from bot.core.plan import Plan, Round, template_context
-from bot.core.when import describe
+from bot.core.when import describe, stamps
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,10 @@ class CafeFacts:
         """'Saturday 5 December 2026 at 18:30 (Europe/London)'."""
         return describe(self.session.starts_at, self.session.timezone)
 
-    def local_time(self, moment: datetime) -> str:
-        """'18:50': a time on the café's day, in the café's zone."""
-        return f"{moment.astimezone(ZoneInfo(self.session.timezone)):%H:%M}"
+    @property
+    def stamp(self) -> str:
+        """The start as Discord timestamps ('<t:…:F> (<t:…:R>)'): each reader sees their own zone."""
+        return stamps(self.session.starts_at)
 
     def round(self, number: int) -> Round:
         return self.plan.rounds[number - 1]

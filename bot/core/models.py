@@ -49,6 +49,10 @@ class Session:
     category_id: int | None
     lobby_channel_id: int | None
     closed_at: datetime | None
+    #: how many may say yes (None: no limit)
+    capacity: int | None = None
+    #: reminder times, in minutes before the start
+    reminders: tuple[int, ...] = (1440, 15)
 
     @property
     def round_count(self) -> int:

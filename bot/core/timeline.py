@@ -10,7 +10,7 @@ steps of its own kinds (bot/services/steps.py is where their handlers are regist
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,7 +43,10 @@ class Misfire(StrEnum):
     RUN_IF_RUNNING = "run_if_running"
 
 
-REMINDER_BEFORE = timedelta(minutes=15)
+#: Reminder times when the organiser gives none: a day before, and a quarter of an hour before.
+DEFAULT_REMINDERS: tuple[int, ...] = (24 * 60, 15)
+#: The payload key of a reminder step: how many minutes before the start it is sent.
+BEFORE = "minutes_before"
 LATE_GRACE = timedelta(minutes=2)
 
 
@@ -74,12 +77,22 @@ def round_of(payload: Mapping[str, object]) -> int:
     return number
 
 
-def plan_steps(starts_at: datetime, round_minutes: list[int], now: datetime) -> list[PlannedStep]:
+def reminder_payload(minutes_before: int) -> StepPayload:
+    return {BEFORE: minutes_before}
+
+
+def reminder_steps(starts_at: datetime, reminders: Sequence[int], now: datetime) -> list[PlannedStep]:
+    """One reminder per time the organiser chose, skipping those already past (a café scheduled
+    an hour ahead gets no day-before reminder). Late ones are skipped, never sent late."""
+    return [PlannedStep(StepKind.REMINDER, starts_at - timedelta(minutes=m), Misfire.SKIP_IF_LATE,
+                        reminder_payload(m))
+            for m in sorted(set(reminders), reverse=True) if starts_at - timedelta(minutes=m) > now]
+
+
+def plan_steps(starts_at: datetime, round_minutes: list[int], now: datetime,
+               reminders: Sequence[int] = DEFAULT_REMINDERS) -> list[PlannedStep]:
     """Every step of a session starting at `starts_at`. Round 1 starts with the opening."""
-    steps: list[PlannedStep] = []
-    reminder_at = starts_at - REMINDER_BEFORE
-    if reminder_at > now:
-        steps.append(PlannedStep(StepKind.REMINDER, reminder_at, Misfire.SKIP_IF_LATE))
+    steps: list[PlannedStep] = reminder_steps(starts_at, reminders, now)
     steps.append(PlannedStep(StepKind.OPEN, starts_at, Misfire.RUN_IF_RUNNING))
     steps.extend(round_steps(starts_at, round_minutes, first_round=1))
     return steps

@@ -140,9 +140,14 @@ class Rehearsal:
                                         facilitator_role=sim.role_id(FACILITATOR_ROLE),
                                         facilitators_channel=hosts, organisers_channel=organisers),
                               "setup")
-            scheduled = await self.expect(sim.slash(bot, organiser, "cafe schedule", channel_id=announcements,
-                                                    plan=plan.id, when="in 5 minutes"), "schedule")
+            draft = await self.expect(sim.slash(bot, organiser, "cafe schedule", channel_id=announcements,
+                                                plan=plan.id, when="in 10 minutes"), "schedule")
+            confirm = next(c["custom_id"] for row in draft.messages[-1].components for c in row["components"]
+                           if c["custom_id"].startswith("blether:sched:ok:"))
+            scheduled = await self.expect(sim.click(bot, organiser, draft.messages[-1], confirm), "confirm")
             self.say(f"organiser ▸ /cafe schedule → {scheduled.content}")
+            if "Scheduled café #" not in scheduled.content:
+                raise RehearsalError(f"the café was not scheduled: {scheduled.content}")
             session_id = int(scheduled.content.split("#", 1)[1].split(",", 1)[0])
             invitation = sim.messages(announcements)[-1]
             await self.join_and_consent(bot, invitation)

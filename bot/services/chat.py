@@ -52,6 +52,8 @@ class OfferKind(StrEnum):
     FEEDBACK = "feedback"
     DRAW_ENTRY = "draw_entry"
     REPORT_UPDATES = "report_updates"
+    STOP_REMINDERS = "stop_reminders"
+    STOP_SERVER_REMINDERS = "stop_server_reminders"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ class Offer:
 
 def invitation_offers(session_id: int) -> tuple[Offer, ...]:
     return Offer(OfferKind.JOIN, session_id), Offer(OfferKind.CONSENT_CHOICES, session_id)
+
+
+def reminder_offers(session_id: int) -> tuple[Offer, ...]:
+    """Under a reminder: stop them for this café, or for every café on its server."""
+    return Offer(OfferKind.STOP_REMINDERS, session_id), Offer(OfferKind.STOP_SERVER_REMINDERS, session_id)
 
 
 def room_offers(session_id: int) -> tuple[Offer, ...]:
@@ -147,6 +154,10 @@ class Chat(Protocol):
     async def dm(self, user_id: int, text: str, *, filename: str | None = None, data: bytes | None = None,
                  offers: Sequence[Offer] = ()) -> bool:
         """Send a direct message (with the offers' buttons); False when the person does not accept DMs."""
+        ...
+
+    async def channel_count(self, guild_id: int) -> int:
+        """How many channels (categories included) the server has: Discord caps them at 500."""
         ...
 
     def history_after(self, channel_id: int, after_message_id: int | None) -> AsyncIterator[ChatMessage]:

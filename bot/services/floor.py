@@ -22,6 +22,7 @@ from bot.core.lifecycle import Action
 from bot.core.models import GuildConfig, Session, Step
 from bot.core.plan import render_async
 from bot.core.timeline import SessionState, StepKind, round_of, round_payload, round_steps
+from bot.core.when import stamp
 from bot.services.cafes import Cafes
 from bot.services.chat import room_offers
 from bot.services.messages import message_async
@@ -282,7 +283,10 @@ class FloorService:
         rooms = {room.id: room for room in await store.rooms(session_id)}
         info = await store.round_info(session_id, number)
         started = from_iso(info["started_at"]) if info is not None and info["started_at"] else cafes.clock.now()
-        ends = facts.local_time(started + timedelta(minutes=round_plan.minutes))
+        ends_at = started + timedelta(minutes=round_plan.minutes)
+        # Discord timestamps: each person sees the end in their own zone, and how long is left. From
+        # the round's stored start, so a resumed round posts the very same words and finds its post.
+        ends = f"{stamp(ends_at, 't')} ({stamp(ends_at, 'R')})"
         previous = await store.assignments(session_id, number - 1) if number > 1 else {}
         for person, room_id in await store.access_pending(session_id, number):
             old_room, discord_id = previous.get(person), await cafes.people.discord_id(person)

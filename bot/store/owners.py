@@ -13,9 +13,10 @@ from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.personal import PersonalData
+from bot.store.reminders import ReminderOptOuts
 
 OWNER_CLASSES: tuple[type[PersonalData], ...] = (ContributionRepo, AttendanceRepo, AfterCafeRepo, AuditRepo,
-                                                 PeopleRepo)
+                                                 ReminderOptOuts, PeopleRepo)
 
 
 def personal_data_owners(db: Database) -> tuple[PersonalData, ...]:

@@ -37,6 +37,8 @@ def session_from_row(row: aiosqlite.Row) -> Session:
         category_id=_opt_int(row["category_id"]),
         lobby_channel_id=_opt_int(row["lobby_channel_id"]),
         closed_at=from_iso(row["closed_at"]) if row["closed_at"] else None,
+        capacity=row["capacity"],
+        reminders=tuple(int(m) for m in json.loads(row["reminders"])),
     )
 
 
@@ -69,6 +71,8 @@ class SessionRepo:
         rounds: Sequence[tuple[str, str, int, bool]],
         steps: Sequence[PlannedStep],
         actor_id: int,
+        capacity: int | None = None,
+        reminders: Sequence[int] = (1440, 15),
     ) -> int:
         """The session, its rounds, its steps and the audit line land together or not at all."""
         now = self.db.now_iso()
@@ -76,11 +80,11 @@ class SessionRepo:
             cur = await conn.execute(
                 """
                 INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone,
-                                      room_size, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      room_size, created_at, capacity, reminders)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (str(guild_id), series, plan_id, plan_title, json.dumps(plan_snapshot), to_iso(starts_at),
-                 timezone, room_size, now),
+                 timezone, room_size, now, capacity, json.dumps(list(reminders))),
             )
             session_id = int(cur.lastrowid or 0)
             await conn.executemany(

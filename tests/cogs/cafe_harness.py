@@ -37,12 +37,21 @@ class Cafe:
         )
 
     async def schedule(self, when: str = "in 2 hours", **options: object) -> int:
-        result = await self.sim.slash(self.bot, self.organiser, "cafe schedule", channel_id=self.announcements,
-                                      plan=options.pop("plan", "whats-next-for-recovery"), when=when, **options)
+        draft = await self.sim.slash(self.bot, self.organiser, "cafe schedule", channel_id=self.announcements,
+                                     plan=options.pop("plan", "whats-next-for-recovery"), when=when, **options)
+        result = await self.confirm(draft)
         assert "Scheduled café #" in result.content, result.content
         session_id = int(result.content.split("#", 1)[1].split(",", 1)[0])
         self.invitations[session_id] = self.sim.messages(self.announcements)[-1]
         return session_id
+
+    async def confirm(self, draft: InteractionResult) -> InteractionResult:
+        """Press **Confirm** under a `/cafe schedule` draft; the reply is the draft message edited."""
+        assert "Press **Confirm**" in draft.content, draft.content
+        message = draft.messages[-1]
+        key = next(c["custom_id"] for row in message.components for c in row["components"]
+                   if c["custom_id"].startswith("blether:sched:ok:"))
+        return await self.sim.click(self.bot, self.organiser, message, key)
 
     async def join(self, session_id: int, person: SimMember, choice: str | None = "record") -> InteractionResult:
         panel = await self.sim.click(self.bot, person, self.invitations[session_id], f"blether:rsvp:{session_id}")

@@ -8,7 +8,6 @@ import pytest
 
 from bot.core.timeline import (
     LATE_GRACE,
-    REMINDER_BEFORE,
     Misfire,
     SessionState,
     StepKind,
@@ -20,21 +19,31 @@ from bot.core.timeline import (
 )
 
 START = datetime(2026, 12, 5, 18, 30, tzinfo=UTC)
+REMINDER_BEFORE = timedelta(minutes=15)
+DAY = timedelta(days=1)
 
 
 def test_plan_steps_reminds_opens_moves_rounds_and_closes_in_order() -> None:
-    steps = plan_steps(START, [20, 25, 15], now=START - timedelta(days=1))
+    steps = plan_steps(START, [20, 25, 15], now=START - timedelta(days=2))
     assert [(s.kind, s.payload) for s in steps] == [
-        (StepKind.REMINDER, {}), (StepKind.OPEN, {}), (StepKind.ROUND, {"round": 2}), (StepKind.ROUND, {"round": 3}),
+        (StepKind.REMINDER, {"minutes_before": 1440}), (StepKind.REMINDER, {"minutes_before": 15}),
+        (StepKind.OPEN, {}), (StepKind.ROUND, {"round": 2}), (StepKind.ROUND, {"round": 3}),
         (StepKind.CLOSE, {}),
     ]
     assert all(type(s.kind) is StepKind and s.kind == s.kind.value for s in steps)
     assert [s.due_at for s in steps] == [
-        START - REMINDER_BEFORE, START, START + timedelta(minutes=20), START + timedelta(minutes=45),
+        START - DAY, START - REMINDER_BEFORE, START, START + timedelta(minutes=20), START + timedelta(minutes=45),
         START + timedelta(minutes=60),
     ]
-    assert steps[0].misfire is Misfire.SKIP_IF_LATE
-    assert all(s.misfire is Misfire.RUN_IF_RUNNING for s in steps[1:])
+    assert steps[0].misfire is steps[1].misfire is Misfire.SKIP_IF_LATE
+    assert all(s.misfire is Misfire.RUN_IF_RUNNING for s in steps[2:])
+
+
+def test_an_organisers_reminder_times_each_become_a_step_and_past_ones_are_left_out() -> None:
+    steps = plan_steps(START, [30], now=START - timedelta(hours=3), reminders=[60, 5, 600, 60])
+    assert [(s.due_at, s.payload) for s in steps if s.kind is StepKind.REMINDER] == [
+        (START - timedelta(minutes=60), {"minutes_before": 60}), (START - timedelta(minutes=5), {"minutes_before": 5}),
+    ]
 
 
 def test_plan_steps_leaves_out_a_reminder_that_would_already_be_due() -> None:

@@ -23,6 +23,8 @@ class FakeChat:
     made: dict[tuple[int | None, str], int] = field(default_factory=dict)
     #: (channel id, text) → message id, for `find_post`
     posted: dict[tuple[int, str], int] = field(default_factory=dict)
+    #: how many channels the server already has
+    channels: int = 3
     _next_id: int = 900_000_000_000_000_000
 
     def _new_id(self) -> int:
@@ -80,6 +82,10 @@ class FakeChat:
                  offers: Sequence[Offer] = ()) -> bool:
         self.calls.append(("dm", (user_id, filename)))
         return user_id not in self.dm_refused
+
+    async def channel_count(self, guild_id: int) -> int:
+        return self.channels
+
 
     async def history_after(self, channel_id: int, after_message_id: int | None) -> AsyncIterator[ChatMessage]:
         self.calls.append(("history_after", (channel_id, after_message_id)))

@@ -12,6 +12,7 @@ import pytest
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig
 from bot.core.timeline import SessionState, StepKind
+from bot.core.when import stamps
 from bot.services.cafes import Cafes
 from bot.services.closing import ClosingService
 from bot.services.floor import FloorService
@@ -56,8 +57,9 @@ async def rows(db: Database, table: str) -> int:
 async def scheduled(db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig, room_size: int = 2,
                     people: list[int] = PEOPLE) -> int:
     cafes = service(db, chat, clock)
+    # Some tests run two cafés at once on one server: confirmed overlaps.
     result = await cafes.scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 30 minutes",
-                                             room_size=room_size)
+                                             room_size=room_size, allow_overlap=True)
     for person in people:
         await cafes.rsvp.rsvp(result.session.id, person)
     return result.session.id
@@ -82,7 +84,7 @@ async def test_schedule_stores_the_session_with_its_rounds_and_steps(
     result = await service(db, chat, clock).scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 2 hours")
     assert result.session.starts_at == clock.now() + timedelta(hours=2)
     assert result.session.state is SessionState.SCHEDULED
-    assert result.when.endswith("(Europe/London)")
+    assert result.when == stamps(result.session.starts_at)
     assert await rows(db, "rounds") == 3
     kinds = [s.kind for s in await StepRepo(db).for_session(result.session.id)]
     assert kinds == [StepKind.REMINDER, StepKind.OPEN, StepKind.ROUND, StepKind.ROUND, StepKind.CLOSE]
@@ -97,6 +99,9 @@ async def test_schedule_stores_the_session_with_its_rounds_and_steps(
     ({"room_size": 1}, "between 2 and 25"),
     ({"room_size": 26}, "between 2 and 25"),
     ({"series": " "}, "series name"),
+    ({"when": "in 367 days"}, "more than a year ahead"),
+    ({"capacity": 100, "room_size": 2}, "need 50 rooms and a lobby in one category"),
+    ({"capacity": 0}, "Capacity must be between"),
 ])
 async def test_bad_schedule_input_is_explained_and_nothing_is_stored(
     db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig, changes: dict[str, object], message: str,
@@ -106,6 +111,29 @@ async def test_bad_schedule_input_is_explained_and_nothing_is_stored(
         await service(db, chat, clock).scheduling.schedule(config, ORGANISER, **arguments)  # type: ignore[arg-type]
     for table in ("sessions", "rounds", "scheduled_steps", "audit"):
         assert await rows(db, table) == 0, table
+
+
+async def test_a_server_near_discords_channel_limit_is_refused_a_cafe(
+    db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig,
+) -> None:
+    chat.channels = 494
+    with pytest.raises(UserError, match="This server has 494 channels; the café needs 7 more"):
+        await service(db, chat, clock).scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 2 hours",
+                                                           room_size=4, capacity=20)
+    assert await rows(db, "sessions") == 0
+
+
+async def test_an_overlapping_cafe_is_refused_unless_confirmed(
+    db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig,
+) -> None:
+    desk = service(db, chat, clock)
+    first = await desk.scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 2 hours")
+    with pytest.raises(UserError, match=f"would overlap café\\(s\\) #{first.session.id}"):
+        await desk.scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 150 minutes")
+    await desk.scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 150 minutes", allow_overlap=True)
+    # Back to back is not an overlap.
+    await desk.scheduling.schedule(config, ORGANISER, plan_ref=PLAN_ID, when="in 5 hours")
+    assert await rows(db, "sessions") == 3
 
 
 async def test_a_broken_plan_is_explained_not_raised(
