@@ -92,7 +92,7 @@ class CaptureService:
                 await self.contributions.delete_message(msg.id)
             return False
         if held is not None:
-            await self.contributions.update_text(msg.id, text, edited=msg.edited_at is not None)
+            await self.contributions.update_text(msg.id, text, edited_at=msg.edited_at)
             return False
         room = await self.sessions.room_by_channel(msg.channel_id)
         pseudonym = await self.people.pseudonym(session.guild_id, session.series, person, msg.author_id, self.key)
@@ -107,7 +107,7 @@ class CaptureService:
             created_at=msg.created_at,
             text=text,
             reply_to_message_id=msg.reply_to_id,
-            edited=msg.edited_at is not None,
+            edited_at=msg.edited_at,
         )
 
     async def _clean(self, session: Session, msg: ChatMessage) -> str:

@@ -30,11 +30,11 @@ class ContributionRepo(PersonalData):
         created_at: datetime,
         text: str,
         reply_to_message_id: int | None,
-        edited: bool = False,
+        edited_at: datetime | None = None,
     ) -> bool:
         """Store one contribution; False when the message was already captured (backfill overlap).
 
-        `edited` keeps Discord's "(edited)" mark of a message first read after it was edited."""
+        `edited_at` keeps Discord's "(edited)" mark, and when, of a message first read after it was edited."""
         async with self.db.transaction() as conn:
             reply_to: int | None = None
             if reply_to_message_id is not None:
@@ -51,8 +51,8 @@ class ContributionRepo(PersonalData):
             cur = await conn.execute(
                 """
                 INSERT INTO contributions (session_id, room_id, round_number, participant_id, pseudonym, message_id,
-                                           channel_id, created_at, text, reply_to_id, edited)
-                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                                           channel_id, created_at, text, reply_to_id, edited, edited_at)
+                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
                 WHERE NOT EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = ? AND participant_id = ?
                                   AND choice = 'withdraw' AND recorded_at >= ?)
                   AND EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = ? AND participant_id = ?
@@ -60,7 +60,8 @@ class ContributionRepo(PersonalData):
                 ON CONFLICT (message_id) DO NOTHING
                 """,
                 (session_id, room_id, round_number, participant_id, pseudonym, str(message_id), str(channel_id),
-                 written, text, reply_to, int(edited), session_id, participant_id, written,
+                 written, text, reply_to, int(edited_at is not None), to_iso(edited_at) if edited_at else None,
+                 session_id, participant_id, written,
                  session_id, participant_id, written),
             )
             return cur.rowcount == 1
@@ -72,14 +73,15 @@ class ContributionRepo(PersonalData):
         )
         return (int(row[0]), int(row[1])) if row else None
 
-    async def update_text(self, message_id: int, text: str, *, edited: bool = True) -> bool:
+    async def update_text(self, message_id: int, text: str, *, edited_at: datetime | None) -> bool:
         """The author edited a kept message: the new text replaces the old everywhere, the -wal
         file included (a person who edits words out expects them gone). False when nothing changed."""
+        edited = edited_at is not None
         async with self.db.transaction(erasing=True) as conn:
             cur = await conn.execute(
-                "UPDATE contributions SET text = ?, edited = MAX(edited, ?) WHERE message_id = ? "
-                "AND (text != ? OR edited < ?)",
-                (text, int(edited), str(message_id), text, int(edited)),
+                "UPDATE contributions SET text = ?, edited = MAX(edited, ?), edited_at = COALESCE(?, edited_at) "
+                "WHERE message_id = ? AND (text != ? OR edited < ?)",
+                (text, int(edited), to_iso(edited_at) if edited_at else None, str(message_id), text, int(edited)),
             )
             return cur.rowcount == 1
 
@@ -91,13 +93,14 @@ class ContributionRepo(PersonalData):
     async def take_back_since(self, conn: aiosqlite.Connection, session_id: int, participant_id: int,
                               since: datetime) -> int:
         """Inside the caller's transaction, which saves a choice to stop recording made at `since`:
-        the person's words in this session stamped in that millisecond or later go. They were
+        the person's words in this session written or last edited in that millisecond or later go. They were
         handled before the choice was saved (a tie within the millisecond, or a message that
         arrived first), and recording did not hold throughout their millisecond."""
         start = since - timedelta(microseconds=since.microsecond % 1000)
         cur = await conn.execute(
-            "DELETE FROM contributions WHERE session_id = ? AND participant_id = ? AND created_at >= ?",
-            (session_id, participant_id, to_iso(start)),
+            "DELETE FROM contributions WHERE session_id = ? AND participant_id = ? "
+            "AND (created_at >= ? OR edited_at >= ?)",
+            (session_id, participant_id, to_iso(start), to_iso(start)),
         )
         return cur.rowcount
 

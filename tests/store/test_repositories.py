@@ -90,8 +90,8 @@ async def test_edit_delete_and_key_point_report_whether_the_message_was_kept(db:
     async with db.transaction() as conn:
         person = await PeopleRepo(db).ensure_participant(conn, 42)
     await add_contribution(db, session_id, person, 1000)
-    assert await repo.update_text(1000, "changed")
-    assert not await repo.update_text(2000, "never kept")
+    assert await repo.update_text(1000, "changed", edited_at=AT)
+    assert not await repo.update_text(2000, "never kept", edited_at=AT)
     assert await repo.set_key_point(1000, True, "peer-support")
     row = await db.fetch_one("SELECT text, edited, key_point, theme FROM contributions")
     assert row is not None and tuple(row) == ("changed", 1, 1, "peer-support")
