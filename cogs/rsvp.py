@@ -30,6 +30,9 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blet
             if await pressed_too_soon(interaction, "rsvp", self.session_id, cooldown.JOIN,
                                       "You're already on the list for this café."):
                 return
+            # Joining waits for a step in progress (the rooms being made), which can outlast
+            # Discord's three seconds to answer.
+            await interaction.response.defer(ephemeral=True, thinking=True)
             joined = await blether(interaction).services.rsvp.rsvp(self.session_id, interaction.user.id,
                                                                    interaction.guild_id)
             prefix = f"You're on the list for café #{joined.session.id}. "

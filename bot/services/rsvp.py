@@ -24,9 +24,17 @@ class RsvpService:
 
     async def rsvp(self, session_id: int, discord_user_id: int, guild_id: int | None = None) -> Rsvp:
         """Say yes to a café. `seated` is whether the person has a room now (a second click
-        re-grants access, in case the first grant failed half-way)."""
+        re-grants access, in case the first grant failed half-way).
+
+        Takes the café's lock: a yes that lands while the rooms are being made or people moved
+        waits for that step, then seats the person in the rooms it left behind."""
+        await self.cafes.require(session_id, guild_id)
+        async with self.cafes.lock(session_id):
+            return await self._rsvp(session_id, discord_user_id)
+
+    async def _rsvp(self, session_id: int, discord_user_id: int) -> Rsvp:
         cafes = self.cafes
-        session = await cafes.require(session_id, guild_id)
+        session = await cafes.refreshed(session_id)
         lifecycle.advance(session.state, Action.RSVP, cafe=session_id)
         participant_id = await cafes.people.rsvp(session_id, discord_user_id, going=True)
         if session.state not in ACTIVE_STATES or session.current_round < 1:
