@@ -105,38 +105,42 @@ def _roles_by_id_hint(config: GuildConfig) -> str:
             f"`/blether setup` once more{names}.")
 
 
-def organisers_only() -> Callable[[T], T]:
-    """Only organisers (the organiser role or Manage Server) may run the command."""
+def _role_check(allowed: Callable[[discord.abc.User, GuildConfig], bool],
+                refusal: Callable[[discord.Interaction, GuildConfig], str],
+                role_id: Callable[[GuildConfig], int | None]) -> Callable[[T], T]:
+    """A check that reads the server's settings once, refuses with words, and leaves the settings
+    in `interaction.extras` for the command (see `config_of`)."""
 
     async def predicate(interaction: discord.Interaction) -> bool:
         config = await _server_config(interaction)
-        if not is_organiser(interaction.user, config):
-            if config.organiser_role_id is None:
-                raise NotAllowed(_roles_by_id_hint(config))
-            raise NotAllowed(f"Only organisers can do this: people with the "
-                             f"{role_label(interaction, config.organiser_role_id)} role or the Manage Server "
-                             "permission.")
+        if not allowed(interaction.user, config):
+            raise NotAllowed(_roles_by_id_hint(config) if role_id(config) is None else refusal(interaction, config))
         interaction.extras["config"] = config
         return True
 
     return app_commands.check(predicate)
+
+
+def organisers_only() -> Callable[[T], T]:
+    """Only organisers (the organiser role or Manage Server) may run the command."""
+    return _role_check(
+        is_organiser,
+        lambda interaction, config: (f"Only organisers can do this: people with the "
+                                     f"{role_label(interaction, config.organiser_role_id)} role or the Manage "
+                                     "Server permission."),
+        lambda config: config.organiser_role_id,
+    )
 
 
 def facilitators_only() -> Callable[[T], T]:
     """Facilitators and organisers may run the command."""
-
-    async def predicate(interaction: discord.Interaction) -> bool:
-        config = await _server_config(interaction)
-        if not is_facilitator(interaction.user, config):
-            if config.facilitator_role_id is None:
-                raise NotAllowed(_roles_by_id_hint(config))
-            raise NotAllowed(f"Only facilitators and organisers can do this: people with the "
-                             f"{role_label(interaction, config.facilitator_role_id)} or "
-                             f"{role_label(interaction, config.organiser_role_id)} role.")
-        interaction.extras["config"] = config
-        return True
-
-    return app_commands.check(predicate)
+    return _role_check(
+        is_facilitator,
+        lambda interaction, config: (f"Only facilitators and organisers can do this: people with the "
+                                     f"{role_label(interaction, config.facilitator_role_id)} or "
+                                     f"{role_label(interaction, config.organiser_role_id)} role."),
+        lambda config: config.facilitator_role_id,
+    )
 
 
 class CafeTransformer(app_commands.Transformer):
