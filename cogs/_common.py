@@ -195,8 +195,8 @@ async def cafe_here(interaction: discord.Interaction, given: Session | None) -> 
     services = blether(interaction).services
     guild_id = interaction.guild_id or 0
     if interaction.channel_id is not None:
-        here = await services.cafes.sessions.session_by_channel(interaction.channel_id)
-        if here is not None and here.guild_id == guild_id:
+        here = await services.cafes.of_channel(interaction.channel_id, guild_id)
+        if here is not None:
             return here
     running = [item.session for item in await services.scheduling.list(guild_id)
                if item.session.state in ACTIVE_STATES]

@@ -162,8 +162,8 @@ class Consent(commands.Cog):
             return session.id
         bot = blether(interaction)
         if interaction.channel_id is not None:
-            here = await bot.services.cafes.sessions.session_by_channel(interaction.channel_id)
-            if here is not None and here.guild_id == interaction.guild_id:
+            here = await bot.services.cafes.of_channel(interaction.channel_id, interaction.guild_id)
+            if here is not None:
                 return here.id
         latest = await bot.services.rsvp.latest_for(interaction.user.id, interaction.guild_id or 0)
         if latest is None:

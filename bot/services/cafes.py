@@ -73,6 +73,11 @@ class Cafes:
             raise UserError(f"There is no café #{session_id} on this server. `/cafe list` shows the cafés.")
         return session
 
+    async def of_channel(self, channel_id: int, guild_id: int | None) -> Session | None:
+        """The café a room or lobby channel belongs to, if it is this server's."""
+        session = await self.sessions.session_by_channel(channel_id)
+        return session if session is not None and session.guild_id == guild_id else None
+
     async def refreshed(self, session_id: int) -> Session:
         session = await self.sessions.get(session_id)
         assert session is not None, "a café is never deleted while one of its steps runs"
