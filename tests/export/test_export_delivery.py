@@ -7,7 +7,7 @@ import io
 import os
 import stat
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,12 +29,7 @@ from bot.store.db import Database
 ORGANISERS = 700_000_000_000_000_001
 
 
-@pytest.fixture(autouse=True)
-def permissive_umask() -> Iterator[None]:
-    """The host's umask would otherwise decide the modes (a common default is 022)."""
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
+pytestmark = pytest.mark.usefixtures("permissive_umask")
 
 
 def mode(path: Path) -> int:

@@ -191,11 +191,12 @@ class Scenario:
                     return
                 token = f"edit{len(model.tokens):03d}"
                 model.tokens.add(token)
-                edited = replace(original, content=content(token, mention))
-                self.chat.replace(edited)
                 edited_at = self.now
+                # History shows the edit with its time, as Discord's does (edited_timestamp).
+                edited = replace(original, content=content(token, mention), edited_at=edited_at)
+                self.chat.replace(edited)
                 self.now += timedelta(microseconds=1)
-                await self.capture.handle(replace(edited, edited_at=edited_at))
+                await self.capture.handle(edited)
                 if self.model.keeps(original.author_id, original.created_at) and self.model.edit_allowed(
                         original.author_id, edited_at):
                     model.store(original.id, token)
@@ -282,5 +283,9 @@ openings = st.tuples(*(st.sampled_from([Choice.RECORD, Choice.RECORD, Choice.DEC
 @example([Consent(PEOPLE[0], Choice.RECORD, 0)], [GoOffline(0), Say(PEOPLE[0], 0, None, 1), Withdraw(PEOPLE[0], 1)])
 # Found by the end-to-end property test: a decline in the same millisecond after a message left it stored.
 @example([Consent(PEOPLE[0], Choice.RECORD, 0)], [Say(PEOPLE[0], 0, None, 1), Consent(PEOPLE[0], Choice.DECLINE, 0)])
+# Found by this test: an edit in the same millisecond as a decline, read back later from a history
+# that (like Discord's) carries the edit's time, must stay out.
+@example([Consent(p, Choice.RECORD, 0) for p in PEOPLE],
+         [Say(PEOPLE[2], 0, None, 0), Consent(PEOPLE[2], Choice.DECLINE, 1), Edit(0, None, 0)])
 def test_the_store_holds_exactly_what_consent_allows(opening: list[Consent], ops: list[Operation]) -> None:
     asyncio.run(run([*opening, *ops, Restart(1)]))  # the bot always comes back in the end

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.store.db import Database
 
-
-@pytest.fixture(autouse=True)
-def permissive_umask() -> Iterator[None]:
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
+pytestmark = pytest.mark.usefixtures("permissive_umask")
 
 
 def mode(path: Path) -> int:
