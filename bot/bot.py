@@ -140,6 +140,8 @@ class BletherBot(commands.Bot):
         scheduling, floor, closing = SchedulingService(cafes), FloorService(cafes), ClosingService(cafes)
         reminders = RemindersService(cafes)
         reminders.register_steps(self.step_kinds)
+        rsvp = RsvpService(cafes)
+        rsvp.register_steps(self.step_kinds)
         floor.register_steps(self.step_kinds, servers.config_for)
         closing.register_steps(self.step_kinds)
         feedback = FeedbackService(cafes, self._add_step)
@@ -147,7 +149,7 @@ class BletherBot(commands.Bot):
         cafes.on_closed.append(feedback.cafe_closed)
         capture = CaptureService(self.db, pseudonym_key)
         return Services(
-            cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=RsvpService(cafes),
+            cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=rsvp,
             floor=floor,
             closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,

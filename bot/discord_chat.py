@@ -206,18 +206,25 @@ class DiscordChat:
                         channel_id, target.id, str(allow.value), str(deny.value), kind, reason="Blether café closed")
 
     async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
-                   ping_roles: Sequence[int] = ()) -> int:
+                   ping_roles: Sequence[int] = (), ping_users: Sequence[int] = ()) -> int:
         with _refusals(channel_id, _POST):
             channel = await self._channel(channel_id)
             view = self._view(offers)
             # The bot's default allows no mentions at all; a message lifts that only for the roles
-            # it means to ping, never for users or @everyone that a typed label might contain.
-            mentions = discord.AllowedMentions(everyone=False, users=False, replied_user=False,
+            # and people it means to ping, never for @everyone or others that a typed label might contain.
+            mentions = discord.AllowedMentions(everyone=False, replied_user=False,
+                                               users=[discord.Object(id=u) for u in ping_users],
                                                roles=[discord.Object(id=r) for r in ping_roles]) \
-                if ping_roles else discord.AllowedMentions.none()
+                if ping_roles or ping_users else discord.AllowedMentions.none()
             sent = await (channel.send(text, view=view, allowed_mentions=mentions) if view
                           else channel.send(text, allowed_mentions=mentions))
             return sent.id
+
+    async def edit(self, channel_id: int, message_id: int, text: str) -> None:
+        """One PATCH by ids: no fetch of the channel or message first, and the buttons are left as they are."""
+        with _refusals(channel_id, _POST):
+            message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+            await message.edit(content=text, allowed_mentions=discord.AllowedMentions.none())
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         with _refusals(channel_id, _POST_FILE):

@@ -53,6 +53,8 @@ class Session:
     capacity: int | None = None
     #: reminder times, in minutes before the start
     reminders: tuple[int, ...] = (1440, 15)
+    #: how long a freed place is held for the next person waiting, in minutes (None: the default)
+    hold_minutes: int | None = None
 
     @property
     def round_count(self) -> int:

@@ -47,6 +47,8 @@ class OfferKind(StrEnum):
     decides how it looks (on Discord, a persistent button that its cog builds and handles)."""
 
     JOIN = "join"
+    CANT_COME = "cant_come"
+    TAKE_PLACE = "take_place"
     CONSENT_CHOICES = "consent_choices"
     SUPPORT = "support"
     FEEDBACK = "feedback"
@@ -63,7 +65,14 @@ class Offer:
 
 
 def invitation_offers(session_id: int) -> tuple[Offer, ...]:
-    return Offer(OfferKind.JOIN, session_id), Offer(OfferKind.CONSENT_CHOICES, session_id)
+    """Under an invitation: I'll join, Can't come, My consent choices."""
+    return Offer(OfferKind.JOIN, session_id), Offer(OfferKind.CANT_COME, session_id), \
+        Offer(OfferKind.CONSENT_CHOICES, session_id)
+
+
+def place_offers(session_id: int) -> tuple[Offer, ...]:
+    """Under the offer of a held place: take it (letting it pass needs no button)."""
+    return (Offer(OfferKind.TAKE_PLACE, session_id),)
 
 
 def reminder_offers(session_id: int) -> tuple[Offer, ...]:
@@ -141,9 +150,14 @@ class Chat(Protocol):
         ...
 
     async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
-                   ping_roles: Sequence[int] = ()) -> int:
+                   ping_roles: Sequence[int] = (), ping_users: Sequence[int] = ()) -> int:
         """Post a message. Nothing in it pings anyone (user, role, @everyone, whatever the text
-        says) except the roles in `ping_roles`, which the text must mention itself."""
+        says) except the roles in `ping_roles` and the people in `ping_users`, which the text must
+        mention itself."""
+        ...
+
+    async def edit(self, channel_id: int, message_id: int, text: str) -> None:
+        """Replace the text of one of the bot's own messages in place; its buttons stay."""
         ...
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:

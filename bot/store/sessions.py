@@ -39,6 +39,7 @@ def session_from_row(row: aiosqlite.Row) -> Session:
         closed_at=from_iso(row["closed_at"]) if row["closed_at"] else None,
         capacity=row["capacity"],
         reminders=tuple(int(m) for m in json.loads(row["reminders"])),
+        hold_minutes=row["hold_minutes"],
     )
 
 
@@ -73,6 +74,7 @@ class SessionRepo:
         actor_id: int,
         capacity: int | None = None,
         reminders: Sequence[int] = (1440, 15),
+        hold_minutes: int | None = None,
     ) -> int:
         """The session, its rounds, its steps and the audit line land together or not at all."""
         now = self.db.now_iso()
@@ -80,11 +82,11 @@ class SessionRepo:
             cur = await conn.execute(
                 """
                 INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone,
-                                      room_size, created_at, capacity, reminders)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      room_size, created_at, capacity, reminders, hold_minutes)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (str(guild_id), series, plan_id, plan_title, json.dumps(plan_snapshot), to_iso(starts_at),
-                 timezone, room_size, now, capacity, json.dumps(list(reminders))),
+                 timezone, room_size, now, capacity, json.dumps(list(reminders)), hold_minutes),
             )
             session_id = int(cur.lastrowid or 0)
             await conn.executemany(

@@ -61,6 +61,18 @@ async def insert_planned(conn: aiosqlite.Connection, session_id: int | None, ste
     )
 
 
+async def insert_one(conn: aiosqlite.Connection, session_id: int | None, step: PlannedStep) -> int:
+    """Store one step inside a caller's transaction (with the change it times), returning its id."""
+    async with conn.execute(
+        "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        (session_id, check_kind(step.kind), payload_text(step.payload), to_iso(step.due_at),
+         Misfire(step.misfire).value),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 async def retime_pending(conn: aiosqlite.Connection, session_id: int, steps: Sequence[PlannedStep]) -> None:
     """Move a café's later steps, each found by its kind and payload, to their new times. One that
     is no longer live (skipped while the café had not opened, say) is stored again, so a café

@@ -19,6 +19,8 @@ class FakeChat:
     posts: list[tuple[int, str, tuple[Offer, ...]]] = field(default_factory=list)
     history: dict[int, list[ChatMessage]] = field(default_factory=dict)
     dm_refused: set[int] = field(default_factory=set)
+    #: (channel id, message id, new text) of every edit, in order
+    edits: list[tuple[int, int, str]] = field(default_factory=list)
     #: (category id or None for a category, name) → channel id, for `find_channel`
     made: dict[tuple[int | None, str], int] = field(default_factory=dict)
     #: (channel id, text) → message id, for `find_post`
@@ -68,11 +70,15 @@ class FakeChat:
         self.locked.add(channel_id)
 
     async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
-                   ping_roles: Sequence[int] = ()) -> int:
-        self.calls.append(("post", (channel_id, *ping_roles)))
+                   ping_roles: Sequence[int] = (), ping_users: Sequence[int] = ()) -> int:
+        self.calls.append(("post", (channel_id, *ping_roles, *ping_users)))
         self.posts.append((channel_id, text, tuple(offers)))
         self.posted[(channel_id, text)] = message = self._new_id()
         return message
+
+    async def edit(self, channel_id: int, message_id: int, text: str) -> None:
+        self.calls.append(("edit", (channel_id, message_id)))
+        self.edits.append((channel_id, message_id, text))
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         self.calls.append(("post_files", (channel_id, tuple(f.filename for f in files))))
