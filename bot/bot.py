@@ -32,6 +32,7 @@ from bot.services.exports import remove_old_host_copies
 from bot.services.feedback import FeedbackService
 from bot.services.floor import FloorService
 from bot.services.hosts import HostsNotifier
+from bot.services.overview import OverviewService
 from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.services.presses import Presses
 from bot.services.privacy import PrivacyService
@@ -75,6 +76,7 @@ class Services:
     prize_draw: PrizeDrawService
     report_back: ReportBackService
     presses: Presses
+    overview: OverviewService
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -155,7 +157,7 @@ class BletherBot(commands.Bot):
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
-            presses=Presses(),
+            presses=Presses(), overview=OverviewService(cafes),
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],

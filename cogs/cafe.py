@@ -13,9 +13,11 @@ from discord.ext import commands
 from bot.core.errors import UserError
 from bot.core.models import Session
 from bot.core.timeline import DEFAULT_REMINDERS, SessionState
+from bot.core.waitlist import MAX_HOLD_MINUTES, MIN_HOLD_MINUTES
 from bot.core.when import WhenError, describe, parse_reminders, stamp, stamps
 from bot.export.request import DEFAULT_FORMATS, FORMATS, parse_day, parse_numbers, parse_words
 from bot.services.exports import ExportDelivery, ExportError, ExportRequest, KeptBecause, send_export
+from bot.services.overview import Picture
 from bot.services.plans import list_plans
 from bot.services.privacy import ErasureFailed, ErasureScope
 from bot.services.scheduling import MAX_CAPACITY, Draft, ScheduleRequest, overlap_names
@@ -88,6 +90,52 @@ def draft_text(draft: Draft) -> str:
         lines.append(f"⚠️ It overlaps {overlap_names(draft.overlaps)}. **Confirm** schedules it anyway.")
     lines.append("Press **Confirm** to schedule it and post the invitation in this channel, or **Change** to give "
                  "another time. (This waits 15 minutes.)")
+    return "\n".join(lines)
+
+
+#: Waitlist places listed one by one in `/cafe show`; the rest are counted.
+SHOWN_QUEUE = 15
+STEP_WORDS = {"pending": "to come", "running": "sending now", "done": "sent", "skipped": "skipped (late)",
+              "failed": "failed", "cancelled": "cancelled"}
+
+
+def picture_text(picture: Picture) -> str:
+    """`/cafe show`: numbers and positions only; nobody who declined (or anyone else) is named."""
+    session, counts, shown = picture.session, picture.counts, picture.shown
+    running = f" (round {session.current_round}/{session.round_count})" if session.state is SessionState.RUNNING \
+        else ""
+    lines = [
+        f"**☕ {session.plan_title}** — café #{session.id} — {session.state.value}{running}",
+        f"Starts {stamps(session.starts_at)}, ends about {stamp(picture.ends_at, 't')}.",
+        f"**Coming:** {counts.going}" + (f" of {session.capacity} places ({shown.places_left} left)"
+                                         if session.capacity else " (no limit on places)")
+        + f" · **can't come:** {counts.not_going}",
+    ]
+    if picture.queue:
+        listed = [f"{q.position}. " + (f"place held until {stamp(q.offered_until, 't')} ({stamp(q.offered_until, 'R')})"
+                                       if q.offered_until else "waiting") for q in picture.queue[:SHOWN_QUEUE]]
+        more = f" … and {len(picture.queue) - SHOWN_QUEUE} more" if len(picture.queue) > SHOWN_QUEUE else ""
+        lines.append(f"**Waitlist:** {counts.waiting} waiting, {counts.held} place(s) held — " + "; ".join(listed)
+                     + more)
+    elif session.capacity:
+        lines.append("**Waitlist:** nobody waiting.")
+    if session.capacity:
+        lines.append(f"A freed place is held for {_minutes(int(picture.hold.total_seconds()) // 60)}, or until the "
+                     "start if sooner.")
+    consent = picture.consent
+    lines.append(f"**Consent:** {consent.given} gave it, {consent.declined} declined, {consent.withdrawn} withdrew "
+                 "(who chose what is never shown).")
+    if picture.reminders:
+        lines.append("**Reminders:** " + "; ".join(
+            f"{_minutes(r.minutes_before)} before ({stamp(r.due_at, 'f')}): {STEP_WORDS.get(r.status, r.status)}"
+            for r in picture.reminders))
+    else:
+        lines.append("**Reminders:** none.")
+    if picture.rooms:
+        lines.append("**Rooms:** " + ", ".join(
+            (f"<#{line.room.channel_id}>" if line.room.channel_id else line.room.name) + f" {line.people}"
+            for line in picture.rooms) + (f" · lobby <#{session.lobby_channel_id}>" if session.lobby_channel_id
+                                          else ""))
     return "\n".join(lines)
 
 
@@ -186,12 +234,14 @@ class Cafe(commands.Cog):
         room_size="People per breakout room (default: the plan's)",
         capacity="Most people who can come; more go on a waitlist (default: no limit)",
         reminders="When to remind people by DM, before the start: e.g. 24h, 15m (the default) or none",
+        hold="Minutes a freed place is held for the next person waiting (default 120, or until the start)",
     )
     @organisers_only()
     async def schedule(self, interaction: discord.Interaction, plan: str, when: str, series: str | None = None,
                        room_size: app_commands.Range[int, 2, 25] | None = None,
                        capacity: app_commands.Range[int, 1, MAX_CAPACITY] | None = None,
-                       reminders: str | None = None) -> None:
+                       reminders: str | None = None,
+                       hold: app_commands.Range[int, MIN_HOLD_MINUTES, MAX_HOLD_MINUTES] | None = None) -> None:
         if interaction.channel_id is None or interaction.guild_id is None:
             raise UserError("Schedule a café from a text channel: the invitation is posted there.")
         try:
@@ -199,7 +249,7 @@ class Cafe(commands.Cog):
         except WhenError as exc:
             raise UserError(str(exc)) from exc
         request = ScheduleRequest(interaction.guild_id, interaction.user.id, interaction.channel_id, plan, when,
-                                  series, room_size, capacity, times)
+                                  series, room_size, capacity, times, hold)
         draft = await blether(interaction).services.scheduling.draft(config_of(interaction), request)
         await reply(interaction, draft_text(draft), view=draft_view(draft.key))
 
@@ -217,6 +267,13 @@ class Cafe(commands.Cog):
             await reply(interaction, "No cafés yet. Organisers can start one with `/cafe schedule`.")
             return
         await reply(interaction, "\n".join(_listed_line(i.session, i.stamp, i.going) for i in listed[-20:]))
+
+    @group.command(name="show", description="Organisers: the whole picture of one café")
+    @app_commands.describe(cafe="The café to show (see /cafe list)")
+    @organisers_only()
+    async def show(self, interaction: discord.Interaction, cafe: CafeOption) -> None:
+        picture = await blether(interaction).services.overview.picture(cafe.id, interaction.guild_id or 0)
+        await reply(interaction, picture_text(picture))
 
     @group.command(name="open", description="Organisers: open a café now instead of at its start time")
     @app_commands.describe(cafe=CAFE_HELP)

@@ -25,6 +25,7 @@ from bot.core.lifecycle import Action
 from bot.core.models import GuildConfig, Session
 from bot.core.plan import Plan, PlanError
 from bot.core.timeline import DEFAULT_REMINDERS, FINAL_STATES, plan_steps
+from bot.core.waitlist import MAX_HOLD_MINUTES, MIN_HOLD_MINUTES
 from bot.core.when import WhenError, describe, parse_start, stamps
 from bot.services.cafes import Cafes
 from bot.services.chat import ChatError, invitation_offers
@@ -58,6 +59,8 @@ class ScheduleRequest:
     room_size: int | None = None
     capacity: int | None = None
     reminders: tuple[int, ...] = DEFAULT_REMINDERS
+    #: how long a freed place is held for the next person waiting, in minutes (None: the default)
+    hold_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,9 @@ class SchedulingService:
             raise UserError(f"Room size must be between 2 and {MAX_ROOM_SIZE} people (you gave {size}).")
         if request.capacity is not None and not 1 <= request.capacity <= MAX_CAPACITY:
             raise UserError(f"Capacity must be between 1 and {MAX_CAPACITY} people (you gave {request.capacity}).")
+        if request.hold_minutes is not None and not MIN_HOLD_MINUTES <= request.hold_minutes <= MAX_HOLD_MINUTES:
+            raise UserError(f"A held place must be held for {MIN_HOLD_MINUTES} to {MAX_HOLD_MINUTES} minutes (you "
+                            f"gave {request.hold_minutes}).")
         label = (request.series or plan.id).strip()
         if not label or len(label) > 80:
             raise UserError("The series name must be 1 to 80 characters.")
@@ -217,6 +223,7 @@ class SchedulingService:
             room_size=draft.room_size, rounds=[(r.id, r.title, r.minutes, r.rotate) for r in plan.rounds],
             steps=plan_steps(draft.starts_at, [r.minutes for r in plan.rounds], now, request.reminders),
             actor_id=request.actor_id, capacity=request.capacity, reminders=request.reminders,
+            hold_minutes=request.hold_minutes,
         )
         session = await self.cafes.refreshed(session_id)
         await self.cafes.timeline_changed(session_id)
