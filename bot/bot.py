@@ -144,6 +144,7 @@ class BletherBot(commands.Bot):
         reminders.register_steps(self.step_kinds)
         rsvp = RsvpService(cafes)
         rsvp.register_steps(self.step_kinds)
+        cafes.on_closed.append(rsvp.cafe_closed)
         floor.register_steps(self.step_kinds, servers.config_for)
         closing.register_steps(self.step_kinds)
         feedback = FeedbackService(cafes, self._add_step)

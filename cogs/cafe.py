@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.core.errors import UserError
 from bot.core.models import Session
-from bot.core.timeline import DEFAULT_REMINDERS, SessionState
+from bot.core.timeline import DEFAULT_REMINDERS, FINAL_STATES, SessionState
 from bot.core.waitlist import MAX_HOLD_MINUTES, MIN_HOLD_MINUTES
 from bot.core.when import WhenError, describe, parse_reminders, stamp, stamps
 from bot.export.request import DEFAULT_FORMATS, FORMATS, parse_day, parse_numbers, parse_words
@@ -81,8 +81,9 @@ def draft_text(draft: Draft) -> str:
     lines = [
         f"**{draft.plan.title}** on {stamps(draft.starts_at)}, until {stamp(draft.ends_at, 't')}.",
         f"I read `{draft.request.when[:100]}` as {describe(draft.starts_at, draft.timezone)}.",
-        f"Rooms of up to {draft.room_size}" + (f"; {draft.request.capacity} places" if draft.request.capacity
-                                                else "; no limit on places") + ".",
+        f"Rooms of up to {draft.room_size}" + (f"; {draft.request.capacity} places, then a waitlist (a freed place "
+                                                f"is held {_minutes(draft.request.hold_minutes or 120)})"
+                                                if draft.request.capacity else "; no limit on places") + ".",
         "Reminders by DM: " + (", ".join(_minutes(m) for m in sorted(draft.request.reminders, reverse=True))
                                + " before." if draft.request.reminders else "none."),
     ]
@@ -332,6 +333,10 @@ class Cafe(commands.Cog):
             raise UserError(f"{exc} Try again; if it keeps failing, ask the bot's host to run `blether erase`."
                             ) from exc
         erased = erasure.cafe_rows
+        # A place the person had, or had held for them, is free now: offer it to whoever waits.
+        for listed in await bot.services.scheduling.list(config.guild_id):
+            if listed.session.state not in FINAL_STATES and listed.session.capacity is not None:
+                await bot.services.rsvp.refill(listed.session.id)
         await reply(interaction, f"Erased {sum(erased.values())} row(s) about that person from this server's cafés "
                                  f"({', '.join(f'{t} {n}' for t, n in erased.items()) or 'nothing held'}). "
                                  "Other servers' data is untouched: erasure everywhere is for the bot's host "

@@ -243,6 +243,10 @@ class RsvpService:
         self.invitations.poke(session_id)
         return None if lapsed else "the place was taken or given up before the hold ended"
 
+    async def cafe_closed(self, session: Session) -> None:
+        """After the close: the waitlist goes (its steps were cancelled with the café's others)."""
+        await self.waitlist.clear(session.id)
+
     # ---- the invitation ------------------------------------------------------------------
 
     async def invitation_text(self, session: Session) -> str:

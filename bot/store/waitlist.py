@@ -221,6 +221,12 @@ class WaitlistRepo(PersonalData):
                         was_offered=waiting is not None and waiting[1] == "offered")
         return person, before
 
+    async def clear(self, session_id: int) -> int:
+        """A café that has ended keeps no waitlist: nobody can take a place in it any more."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute("DELETE FROM waitlist WHERE session_id = ?", (session_id,))
+            return cur.rowcount
+
     # ---- the personal-data contract ---------------------------------------------------------
 
     async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:

@@ -389,3 +389,36 @@ async def test_cafe_show_gives_organisers_numbers_and_never_names(cafe: Cafe) ->
     refused = await cafe.sim.slash(cafe.bot, ailsa, "cafe show", channel_id=cafe.announcements, cafe=session_id)
     assert "Only organisers" in refused.content
     await cafe.sim.disconnect(cafe.bot)
+
+
+async def test_erasing_a_person_frees_their_place_and_their_wait(cafe: Cafe) -> None:
+    ailsa, bruce, catriona = cafe.people[:3]
+    session_id = await cafe.schedule("in 3 hours", capacity=1)
+    await cafe.join(session_id, ailsa)
+    await cafe.join(session_id, bruce, choice=None)
+    await cafe.join(session_id, catriona, choice=None)
+
+    erased = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe erase", channel_id=cafe.announcements,
+                                  member=catriona)
+    assert "waitlist 1" in erased.content, erased.content
+    erased = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe erase", channel_id=cafe.announcements,
+                                  member=ailsa)
+    assert "Erased" in erased.content
+    assert len(cafe.sim.dm_messages(bruce)) == 1, "Ailsa's place went to the first person waiting"
+    assert not cafe.sim.dm_messages(catriona), "an erased wait is never offered"
+    assert "**0 coming** · full · 1 on the waitlist" in cafe.invitations[session_id].content
+    await cafe.sim.disconnect(cafe.bot)
+
+
+async def test_a_closed_cafe_keeps_no_waitlist(cafe: Cafe) -> None:
+    ailsa, bruce = cafe.people[:2]
+    session_id = await cafe.schedule("in 1 hour", capacity=1)
+    await cafe.join(session_id, ailsa)
+    await cafe.join(session_id, bruce, choice=None)
+    for command in ("cafe open", "cafe close"):
+        done = await cafe.sim.slash(cafe.bot, cafe.organiser, command, channel_id=cafe.announcements,
+                                    cafe=session_id)
+        assert "Café #" in done.content, done.content
+    rows = await cafe.bot.db.fetch_all("SELECT * FROM waitlist WHERE session_id = ?", (session_id,))
+    assert rows == []
+    await cafe.sim.disconnect(cafe.bot)
