@@ -56,9 +56,10 @@ class RemindersService:
                 closed.append(discord_id)
         if closed and session.announce_channel_id is not None:
             for start in range(0, len(closed), MENTIONS_PER_MESSAGE):
-                mentions = " ".join(f"<@{d}>" for d in closed[start:start + MENTIONS_PER_MESSAGE])
+                group = closed[start:start + MENTIONS_PER_MESSAGE]
+                mentions = " ".join(f"<@{d}>" for d in group)
                 await self.cafes.chat.post(session.announce_channel_id, await message_async(
-                    "reminder_mentions", session=session, when=facts.stamp, mentions=mentions))
+                    "reminder_mentions", session=session, when=facts.stamp, mentions=mentions), ping_users=group)
         sent = len([d for d in going if d not in stopped])
         return Reminded(by_dm=sent - len(closed), mentioned=len(closed), stopped=len(going) - sent)
 

@@ -71,6 +71,12 @@ async def test_reminders_by_dm_with_a_grouped_mention_for_closed_dms_and_a_way_t
     for message in grouped:
         assert f"<@{catriona.id}>" in message.content and f"<@{dougie.id}>" in message.content
         assert f"<@{bruce.id}>" not in message.content
+    posted = [c.json for c in cafe.sim.calls if c.method == "POST" and c.template == "/channels/{channel_id}/messages"
+              and c.json and f"<@{catriona.id}>" in str(c.json.get("content"))]
+    assert len(posted) == 2
+    for payload in posted:
+        assert sorted(payload["allowed_mentions"]["users"]) == sorted([catriona.id, dougie.id]), \
+            "a reminder by mention notifies exactly the people it names"
     await cafe.sim.disconnect(cafe.bot)
 
 
