@@ -42,6 +42,7 @@ from bot.services.rsvp import RsvpService
 from bot.services.scheduling import SchedulingService
 from bot.services.servers import ServerSettings
 from bot.services.steps import StepKinds, StepRunner
+from bot.services.summaries import KeyPointService, SummaryService
 from bot.services.support import SupportService
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
@@ -75,6 +76,8 @@ class Services:
     prize_draw: PrizeDrawService
     report_back: ReportBackService
     presses: Presses
+    summaries: SummaryService
+    key_points: KeyPointService
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -146,6 +149,9 @@ class BletherBot(commands.Bot):
         feedback.register_steps(self.step_kinds)
         cafes.on_closed.append(feedback.cafe_closed)
         capture = CaptureService(self.db, pseudonym_key)
+        summaries = SummaryService(cafes)
+        floor.on_rounds_ended.append(summaries.rounds_ended)
+        closing.on_closing.append(summaries.closing)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=RsvpService(cafes),
             floor=floor,
@@ -153,7 +159,7 @@ class BletherBot(commands.Bot):
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
-            presses=Presses(),
+            presses=Presses(), summaries=summaries, key_points=KeyPointService(cafes),
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],
