@@ -163,3 +163,53 @@ async def test_key_points_by_pin_and_by_the_message_command(cafe: Cafe) -> None:
     denied = await sim.message_command(bot, ailsa, second, "Mark as key point")
     assert denied.ephemeral and "Only facilitators and organisers" in denied.content
     assert await _marks(bot.db, session_id) == before
+
+
+def _calls(cafe: Cafe, since: int) -> list[str]:
+    return [f"{c.method} {c.template}" for c in cafe.sim.calls[since:]]
+
+
+async def test_summaries_and_key_points_make_the_documented_calls(cafe: Cafe) -> None:
+    """docs/rest-calls.md: the offers are one post per room as a round ends; writing and marking
+    cost only the interactions' own answers, and a pin none at all."""
+    sim, bot = cafe.sim, cafe.bot
+    session_id = await cafe.schedule()
+    ailsa = cafe.people[0]
+    for person in cafe.people:
+        await cafe.join(session_id, person, "record")
+    await sim.slash(bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
+    rooms = [r.channel_id for r in await bot.services.cafes.sessions.rooms(session_id)]
+    room = rooms[0]
+    assert room is not None
+    said = await sim.say(bot, ailsa, room, "Peer support kept me going.")
+
+    since = len(sim.calls)
+    await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=room, cafe=session_id)
+    round_calls = _calls(cafe, since)
+    offers = [m for m in sim.messages(room) if "has ended" in m.content]
+    assert len(offers) == len(rooms)
+    since = len(sim.calls)
+    await bot.services.summaries.rounds_ended(session_id, 2, False)  # nothing left to offer: no call
+    assert _calls(cafe, since) == []
+    # Each room's prompt, the lobby's notice, and each room's offer.
+    assert round_calls.count("POST /channels/{channel_id}/messages") == 2 * len(rooms) + 1
+
+    since = len(sim.calls)
+    opened = await sim.click(bot, cafe.facilitator, offers[0], f"blether:summary:{session_id}")
+    assert _calls(cafe, since) == ["POST /interactions/{webhook_id}/{webhook_token}/callback"]  # the form
+    assert opened.modal is not None
+    since = len(sim.calls)
+    await sim.submit_modal(bot, cafe.facilitator, opened.modal["custom_id"], {"summary": "Peers, and waits."})
+    assert _calls(cafe, since) == ["POST /interactions/{webhook_id}/{webhook_token}/callback",  # deferred
+                                   "POST /webhooks/{webhook_id}/{webhook_token}"]  # the answer
+
+    since = len(sim.calls)
+    await sim.react(bot, cafe.facilitator, said, "📌")
+    assert _calls(cafe, since) == []
+    since = len(sim.calls)
+    marked = await sim.message_command(bot, cafe.facilitator, said, "Mark as key point")
+    assert _calls(cafe, since) == ["POST /interactions/{webhook_id}/{webhook_token}/callback"]
+    since = len(sim.calls)
+    (select,) = marked.selects()
+    await sim.click(bot, cafe.facilitator, marked.message, select["custom_id"], values=["peer-support"])
+    assert _calls(cafe, since) == ["POST /interactions/{webhook_id}/{webhook_token}/callback"]
