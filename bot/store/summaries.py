@@ -58,10 +58,10 @@ class SummaryRepo:
             ) as cur:
                 existed = await cur.fetchone() is not None
             await conn.execute(
-                "INSERT INTO summaries (session_id, room_id, round_number, text, needs_review, updated_at, writer_role) "
-                "VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (session_id, room_id, round_number) DO UPDATE SET "
-                "text = excluded.text, needs_review = 0, updated_at = excluded.updated_at, "
-                "writer_role = excluded.writer_role",
+                "INSERT INTO summaries (session_id, room_id, round_number, text, needs_review, updated_at, "
+                "writer_role) VALUES (?, ?, ?, ?, 0, ?, ?) "
+                "ON CONFLICT (session_id, room_id, round_number) DO UPDATE SET text = excluded.text, "
+                "needs_review = 0, updated_at = excluded.updated_at, writer_role = excluded.writer_role",
                 (session_id, room_id, round_number, text, self.db.now_iso(), writer_role),
             )
         return existed
