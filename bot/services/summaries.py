@@ -86,12 +86,12 @@ class SummaryService:
         self.cafes = cafes
         self.summaries = SummaryRepo(cafes.db)
 
-    @staticmethod
-    def may_write(session: Session, room: Room, user_id: int, is_facilitator: bool) -> bool:
+    async def may_write(self, session: Session, room: Room, user_id: int, is_facilitator: bool) -> bool:
         """Who may write a room's summary: any facilitator (organisers count), and the room's host.
 
-        The one place the rule lives. Table hosts are recorded by issue 12's allocation work; when
-        they are, the host of `room` joins here (`or user_id == <the room's host>`)."""
+        The one place the rule lives (async, so it can read the store). Table hosts are recorded by
+        issue 12's allocation work; when they are, the host of `room` joins here:
+        `or user_id == <the room's host in this round>`."""
         return is_facilitator
 
     # -- the offer at the end of each round ----------------------------------------------------
@@ -132,7 +132,7 @@ class SummaryService:
         if found is None or found[0] not in rooms:
             raise UserError("This button no longer belongs to a room of the café, so there is nothing to summarise.")
         room, number = rooms[found[0]], found[1]
-        if not self.may_write(session, room, user_id, is_facilitator):
+        if not await self.may_write(session, room, user_id, is_facilitator):
             raise UserError(f"Only the host of {room.name} or a facilitator can write its summary. If you would like "
                             "something noted, tell them here in the room.")
         stored = await self.summaries.get(session_id, room.id, number)
