@@ -224,3 +224,22 @@ async def test_key_points_only_on_kept_words_with_a_theme_from_the_plan(
     assert not unmarked.marked and await ContributionRepo(db).key_point(8001) == (False, None)
     actions = [r[0] for r in await db.fetch_all("SELECT action FROM audit WHERE action LIKE 'key_point%' ORDER BY id")]
     assert actions == ["key_point", "key_point", "key_point_removed"]
+
+
+async def test_a_plenary_post_discord_made_before_a_crash_is_found_not_repeated(
+    db: Database, chat: FakeChat, clock: FixedClock, config: GuildConfig,
+) -> None:
+    floor, session_id = await running(db, chat, clock, config)
+    await floor.desk.floor.next_round(session_id, actor_id=ORGANISER)
+    for number, text in ((1, "Room one: hope."), (2, "Room two: waiting.")):
+        await floor.summaries.save(session_id, GUILD, await offer_message(db, session_id, number, 1), FACILITATOR_ID,
+                                   is_facilitator=True, role="facilitator", text=text)
+    session = await SessionRepo(db).get(session_id)
+    assert session is not None and session.lobby_channel_id is not None
+    # Discord took the post, then the bot died before the store heard: the resumed plenary finds it.
+    made = await chat.post(session.lobby_channel_id, "📝 **room-1 — round 1: What can we build on?**\nRoom one: hope."
+                           "\n\n📝 **room-2 — round 1: What can we build on?**\nRoom two: waiting.")
+    posts = len(chat.posts)
+    assert await floor.summaries.to_lobby(session_id, resuming=True) == 2
+    assert len(chat.posts) == posts and made in chat.posted.values()
+    assert await floor.summaries.to_lobby(session_id, resuming=True) == 0
