@@ -43,6 +43,7 @@ from bot.services.rsvp import RsvpService
 from bot.services.scheduling import SchedulingService
 from bot.services.servers import ServerSettings
 from bot.services.steps import StepKinds, StepRunner
+from bot.services.summaries import KeyPointService, SummaryService
 from bot.services.support import SupportService
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
@@ -77,6 +78,8 @@ class Services:
     report_back: ReportBackService
     presses: Presses
     overview: OverviewService
+    summaries: SummaryService
+    key_points: KeyPointService
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -151,6 +154,9 @@ class BletherBot(commands.Bot):
         feedback.register_steps(self.step_kinds)
         cafes.on_closed.append(feedback.cafe_closed)
         capture = CaptureService(self.db, pseudonym_key)
+        summaries = SummaryService(cafes)
+        floor.on_rounds_ended.append(summaries.rounds_ended)
+        closing.on_closing.append(summaries.closing)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=rsvp,
             floor=floor,
@@ -158,7 +164,8 @@ class BletherBot(commands.Bot):
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
-            presses=Presses(), overview=OverviewService(cafes),
+            presses=Presses(), overview=OverviewService(cafes), summaries=summaries,
+            key_points=KeyPointService(cafes),
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],

@@ -32,12 +32,14 @@ Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.Permis
 
 
 def intents() -> discord.Intents:
-    """The least Blether needs: servers, their messages and DMs. Message content is privileged."""
+    """The least Blether needs: servers, their messages and reactions, and DMs. Message content is privileged."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.dm_messages = True
     wanted.message_content = True
+    # A facilitator's 📌 on a message marks it as a key point (raw reaction events; not privileged).
+    wanted.guild_reactions = True
     return wanted
 
 

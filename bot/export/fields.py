@@ -24,24 +24,26 @@ FIELDS: tuple[str, ...] = (
     "reply_to",
     "contribution",
     "key_point",
+    "key_point_by",
+    "key_point_theme",
+    "key_point_theme_name",
     "edited",
     "quote_permitted",
-    "theme",
-    "theme_name",
 )
 
 
 #: The room summaries' CSV: one row per summary a facilitator wrote (per round, or for the session).
 SUMMARY_FIELDS: tuple[str, ...] = (
-    "session", "series", "date", "room", "round_id", "round_title", "covers", "needs_review", "text",
+    "session", "series", "date", "room", "round_id", "round_title", "covers", "written_by", "needs_review", "text",
 )
 
 
 def contribution_record(row: ExportRow, theme_name: str = "") -> dict[str, Any]:
     """The contribution's fields in the export's column order; times carry the display-zone offset.
 
-    ``theme`` is the id a facilitator tagged (stable across plans), ``theme_name`` its name in
-    the session's plan, so a spreadsheet reads without the codebook.
+    A key point carries who marked it (a role, never a person), the theme id a facilitator picked
+    (``key_point_theme``, stable across plans) and its name in the session's plan
+    (``key_point_theme_name``), so a spreadsheet reads without the codebook.
     """
     return {
         "session": row.session,
@@ -58,10 +60,11 @@ def contribution_record(row: ExportRow, theme_name: str = "") -> dict[str, Any]:
         "reply_to": row.reply_to,
         "contribution": row.contribution,
         "key_point": row.key_point,
+        "key_point_by": row.key_point_by,
+        "key_point_theme": row.theme,
+        "key_point_theme_name": theme_name,
         "edited": row.edited,
         "quote_permitted": row.quote_permitted,
-        "theme": row.theme,
-        "theme_name": theme_name,
     }
 
 
@@ -78,6 +81,7 @@ def summary_records(s: SessionInfo, request: ExportRequest, clean: Callable[[str
             "round_id": rnd.key if rnd else "",
             "round_title": rnd.title if rnd else "",
             "covers": "round" if rnd else "session",
+            "written_by": found.written_by,
             "needs_review": found.needs_review,
             "text": clean(found.text),
         })

@@ -62,14 +62,14 @@ class _NotesSink(SectionedSink):
             self._write(str(self._t.empty()))
         found = session.summaries.get((room_number, round_number))
         if found:
-            self._write(str(self._t.summary("Room summary", self._clean(found.text), found.needs_review)))
+            self._write(str(self._t.summary(found.title("Room summary"), self._clean(found.text), found.needs_review)))
 
     def session_closed(self, session: SessionInfo) -> None:
         for room_number in sorted(session.rooms):
             found = session.summaries.get((room_number, None))
             if found and (not self._ctx.request.rooms or room_number in self._ctx.request.rooms):
                 title = f"Summary of {session.room(room_number).name} (whole session)"
-                self._write(str(self._t.summary(title, self._clean(found.text), found.needs_review)))
+                self._write(str(self._t.summary(found.title(title), self._clean(found.text), found.needs_review)))
         assert self._fh is not None
         self._fh.close()
         self._fh = None

@@ -1,7 +1,9 @@
 """REFI-QDA project export (.qdpx): a zip of ``project.qde`` and the plain-text sources.
 
 NVivo, ATLAS.ti, MAXQDA and QualCoder import it with every contribution already a coded
-selection: its round, its tagged theme, whether it was a key point, and its author as a case.
+selection: its round, the theme a facilitator gave it as a key point, whether it was a key point,
+and its author as a case. Each room summary is a source of its own, coded with its round, and a
+note on the conversation's source it summarises.
 
 Everything streams. Cases come before Sources in the schema, so the contributions are read
 twice: once by pseudonym to write each case with references to its selections (whose GUIDs are
@@ -251,6 +253,40 @@ class _SourcesSink(SectionedSink):
         values = [("Session", session.ref), ("Series", session.series), ("Date", session.local_date.isoformat())]
         self._close_source(session, notes, values)
 
+    def summaries(self) -> None:
+        """One source per room summary the filters keep, after the conversation's sources: its text
+        is the summary alone, and the whole source is coded with its round (a whole-session summary
+        has none), so an analyst codes the hosts' reading of a room beside the words themselves."""
+        assert self._text is None, "every conversation source is closed first"
+        for s in self._ctx.sessions:
+            for room_number, round_number, found in s.summaries_for(self._ctx.request):
+                if not self._opened:
+                    self._project.write("  <Sources>\n")
+                    self._opened = True
+                key = (s.id, room_number, "session" if round_number is None else round_number)
+                source = guid("summary-source", *key)
+                room, rnd = s.room(room_number), s.round(round_number) if round_number is not None else None
+                covers = f"Round {rnd.number}: {rnd.title}" if rnd is not None else "whole session"
+                name = f"Summary {s.ref} {room.name}, {covers}"
+                self._project.zip.writestr(f"Sources/{source}.txt", self._clean(found.text))
+                self._project.write(
+                    f"    <TextSource guid={quoteattr(source)} name={quoteattr(xml_text(name))} "
+                    f"plainTextPath={quoteattr(f'internal://{source}.txt')}>\n"
+                )
+                description = ET.Element("Description")
+                written = f"Written by {found.writer}." if found.written_by else "Room summary."
+                review = " Draft: needs review (it may quote someone who withdrew)." if found.needs_review else ""
+                description.text = xml_text(f"{s.series}. {name}. {written}{review}")
+                tail: list[ET.Element] = [description]
+                if rnd is not None:
+                    coding = ET.Element("Coding", guid=guid("coding", "summary", *key))
+                    ET.SubElement(coding, "CodeRef", targetGUID=round_code_guid(rnd.key))
+                    tail.append(coding)
+                values = [("Session", s.ref), ("Series", s.series), ("Date", s.local_date.isoformat()),
+                          ("Room", room.name)] + ([("Round", covers)] if rnd is not None else [])
+                tail += [_variable_value(var, value) for var, value in values]
+                self._project.write("".join(_fragment(element, 3) for element in tail) + "    </TextSource>\n")
+
     def close(self) -> None:
         if self._text is not None:
             self._text.close()
@@ -304,6 +340,7 @@ async def write_qdpx(ctx: ExportContext) -> list[Output]:
         await asyncio.to_thread(cases.close)
         sources = _SourcesSink(ctx, project, maker.clean)
         rows = await ctx.pump(sources, maker, "time")
+        await asyncio.to_thread(sources.summaries)
         await asyncio.to_thread(sources.close)
         await asyncio.to_thread(project.write, _tail(ctx, maker.clean))
         await asyncio.to_thread(project.finish)

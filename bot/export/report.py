@@ -71,7 +71,7 @@ class _ReportSink(SectionedSink):
             self._write(self._t.empty())
         found = session.summaries.get((room_number, round_number))
         if found:
-            self._write(self._t.summary("Room summary", self._clean(found.text), found.needs_review))
+            self._write(self._t.summary(found.title("Room summary"), self._clean(found.text), found.needs_review))
         self._write("</section>\n")
 
     def session_closed(self, session: SessionInfo) -> None:
@@ -81,7 +81,7 @@ class _ReportSink(SectionedSink):
             found = session.summaries.get((room_number, None))
             if found and (not self._ctx.request.rooms or room_number in self._ctx.request.rooms):
                 title = f"Summary of {session.room(room_number).name} (whole session)"
-                self._write(self._t.summary(title, self._clean(found.text), found.needs_review))
+                self._write(self._t.summary(found.title(title), self._clean(found.text), found.needs_review))
         self._write("</section>\n")
 
 

@@ -21,7 +21,8 @@ Order = Literal["time", "key_points_first", "pseudonym"]
 
 _COLUMNS = (
     "c.id, c.session_id, c.round_number, COALESCE(r.number, 0) AS room_number, c.participant_id, "
-    "c.pseudonym, c.created_at, c.text, c.reply_to_id, c.edited, c.key_point, c.theme"
+    "c.pseudonym, c.created_at, c.text, c.reply_to_id, c.edited, c.key_point, c.theme, "
+    "c.key_point_role"
 )
 _ORDER_BY: dict[Order, str] = {
     "pseudonym": "c.pseudonym, c.session_id, c.round_number, room_number, c.created_at, c.id",
@@ -54,7 +55,8 @@ class ExportRow:
     reply_to: str
     contribution: str
     key_point: bool
-    theme: str
+    key_point_by: str  # the marker's role
+    theme: str  # the key point's theme id
     edited: bool
     quote_permitted: bool
 
@@ -208,6 +210,7 @@ class RowMaker:
             reply_to=contribution_ref(s.id, reply) if reply is not None else "",
             contribution=contribution_ref(s.id, row["id"]),
             key_point=bool(row["key_point"]),
+            key_point_by=row["key_point_role"] or "",
             theme=row["theme"] or "",
             edited=bool(row["edited"]),
             quote_permitted=quote_ok,

@@ -43,6 +43,20 @@ class RoundInfo:
 class Summary:
     text: str
     needs_review: bool
+    #: the writer's role (host, facilitator, organiser); "" for summaries from before it was kept
+    written_by: str = ""
+
+    @property
+    def writer(self) -> str:
+        """Who wrote it, in words ("the room's host", "a facilitator"), or "" when not kept."""
+        if not self.written_by:
+            return ""
+        return "the room's host" if self.written_by == "host" else \
+            f"{'an' if self.written_by[0] in 'aeiou' else 'a'} {self.written_by}"
+
+    def title(self, heading: str) -> str:
+        """The heading as the notes and the report show it, with the writer's role when it is known."""
+        return f"{heading} (written by {self.writer})" if self.written_by else heading
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,11 +236,11 @@ async def _load_details(db: Database, s: SessionInfo) -> None:
         if row["room_id"] in room_numbers:
             s.prompts[(row["round_number"], room_numbers[row["room_id"]])] = row["text"]
     for row in await db.fetch_all(
-        "SELECT room_id, round_number, text, needs_review FROM summaries WHERE session_id = ?", [s.id]
+        "SELECT room_id, round_number, text, needs_review, writer_role FROM summaries WHERE session_id = ?", [s.id]
     ):
         if row["room_id"] in room_numbers:
             key = (room_numbers[row["room_id"]], row["round_number"])
-            s.summaries[key] = Summary(row["text"], bool(row["needs_review"]))
+            s.summaries[key] = Summary(row["text"], bool(row["needs_review"]), row["writer_role"] or "")
     attendance = await db.fetch_one(
         "SELECT COUNT(DISTINCT participant_id) FROM assignments WHERE session_id = ?", [s.id]
     )

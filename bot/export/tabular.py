@@ -19,7 +19,7 @@ from bot.export.scope import SessionInfo
 from bot.export.sink import Sink
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_GUARDED = ("series", "room", "room_topic", "round_title", "prompt", "text", "theme_name")
+_GUARDED = ("series", "room", "room_topic", "round_title", "prompt", "text", "key_point_theme_name")
 
 
 def guard_formula(value: str) -> str:

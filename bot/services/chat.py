@@ -56,6 +56,7 @@ class OfferKind(StrEnum):
     REPORT_UPDATES = "report_updates"
     STOP_REMINDERS = "stop_reminders"
     STOP_SERVER_REMINDERS = "stop_server_reminders"
+    WRITE_SUMMARY = "write_summary"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ same step record.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.core import lifecycle
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
@@ -19,11 +21,17 @@ from bot.services.messages import message_async
 from bot.services.steps import StepKinds
 from bot.store.steps import StepRepo
 
+#: Told before the closing words go out (the café's id, whether a crash is being resumed): the
+#: last round's summary offers and the plenary's summaries. Must be idempotent.
+Closing = Callable[[int, bool], Awaitable[object]]
+
 
 class ClosingService:
     def __init__(self, cafes: Cafes) -> None:
         self.cafes = cafes
         self.steps = StepRepo(cafes.db)
+        #: what else happens as the café closes; wired in the composition root
+        self.on_closing: list[Closing] = []
 
     def register_steps(self, kinds: StepKinds) -> None:
         async def close_step(step: Step) -> str | None:
@@ -60,6 +68,8 @@ class ClosingService:
         store, chat = cafes.sessions, cafes.chat
         closing = lifecycle.advance(session.state, Action.CLOSE, cafe=session_id)
         await store.set_state(session_id, closing)
+        for listener in self.on_closing:
+            await listener(session_id, resuming)
         facts = CafeFacts.of(session)
         names = {room.channel_id: room for room in await store.rooms(session_id)}
         progress = await store.closing_progress(session_id)

@@ -30,12 +30,17 @@ from bot.services.steps import StepKinds
 from bot.store.steps import StepRepo
 
 ConfigFor = Callable[[int], Awaitable[GuildConfig]]
+#: Told, as a round's effects are carried out, that every started round before it has ended: the
+#: café's id, that round's number, and whether a crash is being resumed. Must be idempotent.
+RoundsEnded = Callable[[int, int, bool], Awaitable[None]]
 
 
 class FloorService:
     def __init__(self, cafes: Cafes) -> None:
         self.cafes = cafes
         self.steps = StepRepo(cafes.db)
+        #: what else happens when rounds end (the summaries' offers); wired in the composition root
+        self.on_rounds_ended: list[RoundsEnded] = []
 
     def register_steps(self, kinds: StepKinds, config_for: ConfigFor) -> None:
         async def open_step(step: Step) -> str | None:
@@ -278,6 +283,8 @@ class FloorService:
         cafes = self.cafes
         store, chat = cafes.sessions, cafes.chat
         session = await cafes.refreshed(session_id)
+        for listener in self.on_rounds_ended:
+            await listener(session_id, number, resuming)
         facts = CafeFacts.of(session)
         round_plan = facts.round(number)
         rooms = {room.id: room for room in await store.rooms(session_id)}

@@ -162,6 +162,42 @@ class InteractionRoutes(RestRoutes):
         command_id = self._unsynced_command_ids.setdefault((name, scope), self.clock.snowflake())
         return {**definition, "id": str(command_id)}, scope
 
+    def _build_message_command(self, bot: discord.Client, member: SimMember, target: SimMessage,
+                               name: str) -> dict[str, Any]:
+        """The interaction data of a message command (type 3) run on `target`, found as the client
+        finds it: registered with Discord, else in the bot's tree; hidden by default_member_permissions."""
+        definition: dict[str, Any] | None = None
+        scope: int | None = None
+        for where in (self.guild_id, None):
+            for command in self.app_commands.get(where, []):
+                if command["name"] == name and command.get("type", 1) == 3:
+                    definition, scope = command, where
+                    break
+            if definition is not None:
+                break
+        if definition is None:
+            if self.strict_commands:
+                raise SimulationError(f"the message command {name!r} was never synced to Discord")
+            tree = bot._connection._command_tree
+            if tree is None:
+                raise SimulationError("the bot has no CommandTree")
+            found = tree.get_command(name, type=discord.AppCommandType.message)
+            if not isinstance(found, discord.app_commands.ContextMenu):
+                raise SimulationError(f"no message command {name!r} is registered or in the bot's tree")
+            command_id = self._unsynced_command_ids.setdefault((f"message:{name}", None), self.clock.snowflake())
+            definition = {**found.to_dict(tree), "id": str(command_id)}
+        required = definition.get("default_member_permissions")
+        if required is not None and not perm.has(self.permissions_in(member, target.channel_id), int(required)):
+            raise SimPermissionError(f"{member.display_name} cannot see the message command {name!r} "
+                                     "(default_member_permissions)")
+        data: dict[str, Any] = {
+            "id": definition["id"], "name": name, "type": 3, "target_id": str(target.id),
+            "resolved": {"messages": {str(target.id): self.message_payload(target)}},
+        }
+        if scope is not None:
+            data["guild_id"] = str(scope)
+        return data
+
     def _build_slash(
         self, bot: discord.Client, member: SimMember, channel_id: int, command: str, options: dict[str, Any],
         *, focus: tuple[str, str] | None = None,

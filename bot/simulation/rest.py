@@ -526,7 +526,7 @@ class RestRoutes(GuildState):
         users = message.reactions.setdefault(ctx.args["emoji"], [])
         if self.bot_user.id not in users:
             users.append(self.bot_user.id)
-            self._emit("MESSAGE_REACTION_ADD", self._reaction_event(message, ctx.args["emoji"]))
+            self._emit("MESSAGE_REACTION_ADD", self._reaction_event(message, ctx.args["emoji"], adding=True))
 
     @route("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me")
     def remove_reaction(self, ctx: RequestContext) -> None:
@@ -538,9 +538,13 @@ class RestRoutes(GuildState):
                 del message.reactions[ctx.args["emoji"]]
             self._emit("MESSAGE_REACTION_REMOVE", self._reaction_event(message, ctx.args["emoji"]))
 
-    def _reaction_event(self, message: SimMessage, emoji: str) -> dict[str, Any]:
+    def _reaction_event(self, message: SimMessage, emoji: str, *, adding: bool = False,
+                        user: SimMember | None = None) -> dict[str, Any]:
+        """MESSAGE_REACTION_ADD/REMOVE as Discord sends them; an add in a server carries the member
+        who reacted (a remove never does)."""
+        who = user or self.bot_user
         event: dict[str, Any] = {
-            "user_id": str(self.bot_user.id),
+            "user_id": str(who.id),
             "channel_id": str(message.channel_id),
             "message_id": str(message.id),
             "message_author_id": str(message.author_id),
@@ -550,6 +554,9 @@ class RestRoutes(GuildState):
         }
         if self.channels.get(message.channel_id, {}).get("type") != DM:
             event["guild_id"] = str(self.guild_id)
+            if adding:
+                event["member"] = self.member_payload(who)
+                event["burst_colors"] = []
         return event
 
     @route("PUT", "/channels/{channel_id}/messages/pins/{message_id}")
@@ -582,6 +589,8 @@ class RestRoutes(GuildState):
         """A registered command as Discord returns it; re-registering a name keeps its id."""
         command = {
             "type": 1,
+            # Context-menu commands are sent without one; Discord returns it as an empty string.
+            "description": "",
             "options": [],
             "default_member_permissions": None,
             "nsfw": False,

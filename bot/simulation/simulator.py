@@ -22,6 +22,7 @@ import discord
 from discord.http import Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
+from . import permissions as perm
 from .faults import Faults
 from .interactions import InteractionRoutes
 from .models import (
@@ -29,6 +30,7 @@ from .models import (
     RecordedCall,
     SimMember,
     SimMessage,
+    SimPermissionError,
     SimulationError,
     UnknownRouteError,
 )
@@ -260,6 +262,8 @@ class SimulatedDiscord(InteractionRoutes):
             return payload if intents.members else None
         if event in _REACTION_EVENTS:
             wanted = intents.dm_reactions if in_dm else intents.guild_reactions
+            if not in_dm and not self.can_view(self.bot_user, int(payload["channel_id"])):
+                return None
             return payload if wanted else None
         if event not in _MESSAGE_EVENTS:
             return payload
@@ -523,6 +527,43 @@ class SimulatedDiscord(InteractionRoutes):
         data = self._build_slash(bot, member, channel_id, command, options)
         payload, pending = self._new_interaction(2, member, channel_id, data)
         return await self._run_interaction(bot, payload, pending.token)
+
+    async def message_command(self, bot: discord.Client, user: SimMember | int, message: SimMessage | int,
+                              name: str) -> InteractionResult:
+        """A member runs the message command `name` (a context-menu command) on a message they can see."""
+        self._connected(bot)
+        member = self.member(user)
+        target = self.message(message.id if isinstance(message, SimMessage) else message)
+        if target.deleted or target.visible_to is not None:
+            raise SimulationError("message commands run on a channel's visible messages")
+        if self.channels[target.channel_id]["type"] != DM and not self.can_view(member, target.channel_id):
+            raise SimulationError(f"{member.display_name} cannot see that message")
+        data = self._build_message_command(bot, member, target, name)
+        payload, pending = self._new_interaction(2, member, target.channel_id, data)
+        return await self._run_interaction(bot, payload, pending.token)
+
+    async def react(self, bot: discord.Client, user: SimMember | int, message: SimMessage | int, emoji: str) -> None:
+        """A member adds a reaction (a unicode emoji) to a message. As on Discord they need to see
+        the channel and read its history, and Add Reactions to be the first with that emoji; reacting
+        twice with the same emoji changes nothing and sends no event."""
+        self._connected(bot)
+        member = self.member(user)
+        target = self.message(message.id if isinstance(message, SimMessage) else message)
+        channel = self.channels[target.channel_id]
+        if target.deleted or target.visible_to is not None:
+            raise SimulationError("reactions go on a channel's visible messages")
+        if channel["type"] != DM:
+            allowed = self.permissions_in(member, target.channel_id)
+            if not self.can_view(member, target.channel_id) or not perm.has(allowed, perm.READ_MESSAGE_HISTORY):
+                raise SimPermissionError(f"{member.display_name} cannot react in #{channel.get('name')}")
+            if emoji not in target.reactions and not perm.has(allowed, perm.ADD_REACTIONS):
+                raise SimPermissionError(f"{member.display_name} cannot add new reactions in #{channel.get('name')}")
+        users = target.reactions.setdefault(emoji, [])
+        if member.id in users:
+            return
+        users.append(member.id)
+        self._emit("MESSAGE_REACTION_ADD", self._reaction_event(target, emoji, adding=True, user=member))
+        await self.settle()
 
     async def autocomplete(
         self,

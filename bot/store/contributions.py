@@ -104,13 +104,33 @@ class ContributionRepo(PersonalData):
         )
         return cur.rowcount
 
-    async def set_key_point(self, message_id: int, key_point: bool, theme: str | None) -> bool:
+    async def mark_key_point(self, message_id: int, *, by: str, theme: str | None) -> bool:
+        """Mark a kept contribution as a key point (again: the latest theme and marker win). `by`
+        is a role, never a person. False when the message was never kept (its author had not
+        consented) or has gone since."""
         async with self.db.transaction() as conn:
             cur = await conn.execute(
-                "UPDATE contributions SET key_point = ?, theme = ? WHERE message_id = ?",
-                (int(key_point), theme, str(message_id)),
+                "UPDATE contributions SET key_point = 1, theme = ?, key_point_role = ?, key_point_at = ? "
+                "WHERE message_id = ?",
+                (theme, by, self.db.now_iso(), str(message_id)),
             )
             return cur.rowcount == 1
+
+    async def unmark_key_point(self, message_id: int) -> bool:
+        """Take the mark (and its theme) off; False when there was none."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE contributions SET key_point = 0, theme = NULL, key_point_role = NULL, key_point_at = NULL "
+                "WHERE message_id = ? AND key_point = 1",
+                (str(message_id),),
+            )
+            return cur.rowcount == 1
+
+    async def key_point(self, message_id: int) -> tuple[bool, str | None] | None:
+        """(marked, theme) of a kept message, or None if it was never kept."""
+        row = await self.db.fetch_one("SELECT key_point, theme FROM contributions WHERE message_id = ?",
+                                      (str(message_id),))
+        return (bool(row[0]), row[1]) if row else None
 
     async def count(self, session_id: int) -> int:
         row = await self.db.fetch_one("SELECT COUNT(*) FROM contributions WHERE session_id = ?", (session_id,))

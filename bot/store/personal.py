@@ -29,6 +29,7 @@ IMPERSONAL_TABLES: Mapping[str, str] = {
     "rounds": "the rounds of a café",
     "round_prompts": "prompts as posted by the bot",
     "summaries": "facilitators' writing; flagged for review by the contributions owner when it may quote a person",
+    "summary_offers": "the message offering each room's summary, by room and round",
     "scheduled_steps": "the café's timeline",
     "exports": "what was exported, as counts",
     "after_cafe": "a café's feedback form period, draw commitment and report sending",

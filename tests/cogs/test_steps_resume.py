@@ -159,6 +159,8 @@ async def check(run: Run, *, restarts: int, failures: int = 0) -> None:
         for marker in MARKERS:
             assert sum(marker in p for p in posts) == 1, (room.name, marker, posts)
         assert sum("This café has now closed" in p for p in posts) == 1
+        for number in (1, 2, 3):  # each round's summary offer, once, as the round ended
+            assert sum(p.startswith(f"Round {number} —") and "has ended" in p for p in posts) == 1, (room.name, number)
     assert session.lobby_channel_id is not None
     lobby = [m.content for m in sim.messages(session.lobby_channel_id) if m.author_id == mine]
     assert sum("has started in the breakout rooms" in p for p in lobby) == 3

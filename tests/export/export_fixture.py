@@ -215,8 +215,8 @@ async def seed(path: Path) -> Path:
             start = SESSIONS[sid - 1][1]
             await conn.execute(
                 "INSERT INTO contributions (id, session_id, room_id, round_number, participant_id, pseudonym, "
-                "message_id, channel_id, created_at, text, reply_to_id, edited, key_point, theme) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "message_id, channel_id, created_at, text, reply_to_id, edited, key_point, theme, key_point_role) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     cid,
                     sid,
@@ -232,17 +232,18 @@ async def seed(path: Path) -> Path:
                     edited,
                     key,
                     theme,
+                    "facilitator" if key else None,
                 ),
             )
         summaries = [
-            (1, 11, 1, "People arrived tired but hopeful. Contact: jo.bloggs@example.org", 0),
-            (1, 12, 2, "Services came up a lot; Alice was mentioned.", 1),
-            (1, 11, None, "Room Oak overall: warm and honest.", 0),
+            (1, 11, 1, "People arrived tired but hopeful. Contact: jo.bloggs@example.org", 0, "facilitator"),
+            (1, 12, 2, "Services came up a lot; Alice was mentioned.", 1, "organiser"),
+            (1, 11, None, "Room Oak overall: warm and honest.", 0, None),
         ]
-        for sid, room_id, rnd, text, review in summaries:
+        for sid, room_id, rnd, text, review, writer in summaries:
             await conn.execute(
-                "INSERT INTO summaries (session_id, room_id, round_number, text, needs_review, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, room_id, rnd, text, review, "2024-06-04T19:00:00+00:00"),
+                "INSERT INTO summaries (session_id, room_id, round_number, text, needs_review, updated_at, "
+                "writer_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (sid, room_id, rnd, text, review, "2024-06-04T19:00:00+00:00", writer),
             )
     return path

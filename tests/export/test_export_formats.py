@@ -32,7 +32,10 @@ from markdown_it.token import Token
 from bot.services.exports import ExportRequest, ExportSummary, run_export
 from bot.store.db import Database
 
-PROJECT_XSD = Path(__file__).parents[2].parent / "shared/refi-qda/Project.xsd"
+#: The REFI-QDA schema beside the project's checkout (a worktree sits one folder deeper).
+PROJECT_XSD = next((p / "shared/refi-qda/Project.xsd" for p in Path(__file__).parents[2].parents
+                    if (p / "shared/refi-qda/Project.xsd").exists()),
+                   Path(__file__).parents[2].parent / "shared/refi-qda/Project.xsd")
 NS = {"q": "urn:QDA-XML:project:1.0"}
 
 
@@ -67,10 +70,11 @@ async def test_csv_opens_cleanly_and_round_trips_tricky_text(db: Database, tmp_p
         "reply_to",
         "contribution",
         "key_point",
+        "key_point_by",
+        "key_point_theme",
+        "key_point_theme_name",
         "edited",
         "quote_permitted",
-        "theme",
-        "theme_name",
     ]
     by_ref = {row["contribution"]: row for row in rows}
     for ref, text in {
@@ -87,8 +91,10 @@ async def test_csv_opens_cleanly_and_round_trips_tricky_text(db: Database, tmp_p
     assert by_ref["S1-C2"]["reply_to"] == "S1-C1"
     assert by_ref["S1-C2"]["edited"] == "yes"
     assert by_ref["S1-C8"].items() >= {
-        "key_point": "yes", "theme": "hope", "theme_name": "Hope", "round_id": "share", "room": "Oak"
+        "key_point": "yes", "key_point_by": "facilitator", "key_point_theme": "hope", "key_point_theme_name": "Hope",
+        "round_id": "share", "room": "Oak"
     }.items()
+    assert (by_ref["S1-C1"]["key_point"], by_ref["S1-C1"]["key_point_by"]) == ("no", "")
     assert by_ref["S1-C1"]["time"] == "2024-06-04T18:32:00+01:00"  # Europe/London in summer
     assert by_ref["S1-C1"]["prompt"] == "Oak: **Round 1 of 3** · How are you *arriving* today?"  # as posted
     assert by_ref["S1-C1"]["room_topic"] == "Hope & home <b>"
@@ -104,9 +110,9 @@ async def test_csv_room_summaries_beside_the_contributions(db: Database, tmp_pat
     (path,) = [f.path for f in summary.files if f.path.name == "blether-S1-summaries.csv"]
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [(r["room"], r["covers"], r["round_id"], r["needs_review"]) for r in rows] == [
-        ("Oak", "session", "", "no"),
-        ("Oak", "round", "arrive", "no"),
+    assert [(r["room"], r["covers"], r["round_id"], r["written_by"], r["needs_review"]) for r in rows] == [
+        ("Oak", "session", "", "", "no"),
+        ("Oak", "round", "arrive", "facilitator", "no"),
     ]  # Birch's summary is outside the selection
     assert rows[1]["text"] == "People arrived tired but hopeful. Contact: jo.bloggs@example.org"
 
@@ -127,11 +133,13 @@ async def test_jsonl_session_record_then_contributions(db: Database, tmp_path: P
     assert texts["S1-C10"] == FORMULA and texts["S1-C2"] == MULTILINE and texts["S1-C7"] == EMOJI
     assert body[0]["key_point"] is False and isinstance(body[0]["session"], int)
     key_point = next(r for r in body if r["contribution"] == "S1-C8")
-    assert key_point["key_point"] is True and (key_point["theme"], key_point["theme_name"]) == ("hope", "Hope")
-    assert [(s["room"], s["covers"], s["round_id"], s["needs_review"]) for s in head["summaries"]] == [
-        ("Oak", "session", "", False),
-        ("Oak", "round", "arrive", False),
-        ("Birch", "round", "share", True),
+    assert key_point["key_point"] is True and key_point["key_point_by"] == "facilitator"
+    assert (key_point["key_point_theme"], key_point["key_point_theme_name"]) == ("hope", "Hope")
+    assert [(s["room"], s["covers"], s["round_id"], s["written_by"], s["needs_review"])
+            for s in head["summaries"]] == [
+        ("Oak", "session", "", "", False),
+        ("Oak", "round", "arrive", "facilitator", False),
+        ("Birch", "round", "share", "organiser", True),
     ]
 
 
@@ -151,6 +159,9 @@ async def test_markdown_notes(db: Database, tmp_path: Path) -> None:
     assert "theme: Hope" in oak_round_2
     assert "> People arrived tired but hopeful." in notes
     assert "(draft: needs review)" in notes
+    assert "**Room summary (written by a facilitator)**" in notes  # the writer as a role, never a person
+    assert "**Room summary (written by an organiser)** (draft: needs review)" in notes
+    assert "**Summary of Oak (whole session)**" in notes  # kept before writers' roles were
     assert "\\<script>" in notes  # raw HTML in a contribution is shown, not rendered
     assert WITHDRAWN not in notes
 
@@ -231,7 +242,20 @@ async def test_qdpx_is_valid_and_selections_point_at_the_text(db: Database, tmp_
         coded = {code_names[r.get("targetGUID")] for r in key_point.iterfind("q:Coding/q:CodeRef", NS)}
         assert coded == {"Round 2: What helped", "Hope", "Key point"}
         sources = root.findall(".//q:TextSource", NS)
-        assert len(sources) == (1 if per == "session" else 7)
+        summaries = [source for source in sources if source.get("name").startswith("Summary ")]
+        assert len(sources) - len(summaries) == (1 if per == "session" else 7)
+        # Every room summary is a source of its own, its text the summary, coded with its round.
+        by_name = {source.get("name"): source for source in summaries}
+        assert sorted(by_name) == ["Summary S1 Birch, Round 2: What helped", "Summary S1 Oak, Round 1: Arriving",
+                                   "Summary S1 Oak, whole session"]
+        birch = by_name["Summary S1 Birch, Round 2: What helped"]
+        assert [code_names[r.get("targetGUID")] for r in birch.iterfind("q:Coding/q:CodeRef", NS)] == [
+            "Round 2: What helped"]
+        assert "Written by an organiser." in birch.findtext("q:Description", "", NS)
+        assert "needs review" in birch.findtext("q:Description", "", NS)
+        member = birch.get("plainTextPath").removeprefix("internal://")
+        assert archive.read(f"Sources/{member}").decode("utf-8") == "Services came up a lot; Alice was mentioned."
+        assert not list(by_name["Summary S1 Oak, whole session"].iterfind("q:Coding", NS))
         qde = archive.read("project.qde")
     if not PROJECT_XSD.exists():
         pytest.skip(f"REFI-QDA schema not found at {PROJECT_XSD}; structure and offsets were checked")
