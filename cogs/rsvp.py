@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.core import cooldown
 from bot.services.chat import OfferKind
-from cogs._common import add_buttons, blether, pressed_too_soon, safely
+from cogs._common import add_buttons, blether, is_facilitator, pressed_too_soon, safely
 from cogs.consent import show_panel
 
 
@@ -33,8 +33,12 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blet
             # Joining waits for a step in progress (the rooms being made), which can outlast
             # Discord's three seconds to answer.
             await interaction.response.defer(ephemeral=True, thinking=True)
-            joined = await blether(interaction).services.rsvp.rsvp(self.session_id, interaction.user.id,
-                                                                   interaction.guild_id)
+            services = blether(interaction).services
+            # A facilitator who joins offers to host a table (the opening picks one per room).
+            can_host = interaction.guild_id is not None and is_facilitator(
+                interaction.user, await services.servers.config_for(interaction.guild_id))
+            joined = await services.rsvp.rsvp(self.session_id, interaction.user.id, interaction.guild_id,
+                                              can_host=can_host)
             prefix = f"You're on the list for café #{joined.session.id}. "
             prefix += ("The café is under way: your breakout room is in the café's channel list."
                        if joined.seated else "You'll get a breakout room when the café opens.")

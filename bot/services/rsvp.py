@@ -10,6 +10,7 @@ from bot.core.lifecycle import Action
 from bot.core.models import Room, Session
 from bot.core.timeline import ACTIVE_STATES
 from bot.services.cafes import Cafes
+from bot.store.attendance import AttendanceRepo
 
 
 @dataclass(frozen=True)
@@ -21,22 +22,27 @@ class Rsvp:
 class RsvpService:
     def __init__(self, cafes: Cafes) -> None:
         self.cafes = cafes
+        self.attendance = AttendanceRepo(cafes.db)
 
-    async def rsvp(self, session_id: int, discord_user_id: int, guild_id: int | None = None) -> Rsvp:
+    async def rsvp(self, session_id: int, discord_user_id: int, guild_id: int | None = None, *,
+                   can_host: bool = False) -> Rsvp:
         """Say yes to a café. `seated` is whether the person has a room now (a second click
-        re-grants access, in case the first grant failed half-way).
+        re-grants access, in case the first grant failed half-way). Someone who `can_host` (holds
+        the facilitator or organiser role) offers to host a table; the opening chooses the hosts.
 
         Takes the café's lock: a yes that lands while the rooms are being made or people moved
         waits for that step, then seats the person in the rooms it left behind."""
         await self.cafes.require(session_id, guild_id)
         async with self.cafes.lock(session_id):
-            return await self._rsvp(session_id, discord_user_id)
+            return await self._rsvp(session_id, discord_user_id, can_host)
 
-    async def _rsvp(self, session_id: int, discord_user_id: int) -> Rsvp:
+    async def _rsvp(self, session_id: int, discord_user_id: int, can_host: bool) -> Rsvp:
         cafes = self.cafes
         session = await cafes.refreshed(session_id)
         lifecycle.advance(session.state, Action.RSVP, cafe=session_id)
         participant_id = await cafes.people.rsvp(session_id, discord_user_id, going=True)
+        if can_host:
+            await self.attendance.offer_to_host(session_id, participant_id)
         if session.state not in ACTIVE_STATES or session.current_round < 1:
             return Rsvp(session, False)
         current = await cafes.sessions.assignments(session_id, session.current_round)

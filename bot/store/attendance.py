@@ -1,5 +1,6 @@
-"""Where a person sat in each round and when they called for support: the rows a café keeps about
-a person being there (written by the session's round start and the support button)."""
+"""Where a person sat in each round, whether they offered to host or hosted a table, and when they
+called for support: the rows a café keeps about a person being there (written by the session's round
+start, the join button, the opening and the support button)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,17 @@ class AttendanceRepo(PersonalData):
     personal_columns: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "assignments": ("participant_id",),
         "support_requests": ("participant_id", "handled_by"),
+        "host_offers": ("participant_id",),
+        "room_hosts": ("participant_id",),
     }
+    _OWN_TABLES: ClassVar[tuple[str, ...]] = ("assignments", "support_requests", "host_offers", "room_hosts")
 
     async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         """Their seats and calls go; a call they answered as a host stays, without their name."""
         in_scope, params = scope.sessions("session_id")
         counts: dict[str, int] = {}
         if person.participant_id is not None:
-            for table in ("assignments", "support_requests"):
+            for table in self._OWN_TABLES:
                 cur = await conn.execute(
                     f"DELETE FROM {table} WHERE participant_id = ? AND {in_scope}", (person.participant_id, *params)
                 )
@@ -41,7 +45,7 @@ class AttendanceRepo(PersonalData):
         in_scope, params = scope.sessions("session_id")
         rows: Rows = {}
         if person.participant_id is not None:
-            for table in ("assignments", "support_requests"):
+            for table in self._OWN_TABLES:
                 found = await self.db.fetch_all(
                     f"SELECT * FROM {table} WHERE participant_id = ? AND {in_scope} ORDER BY session_id",
                     (person.participant_id, *params),
@@ -68,7 +72,32 @@ class AttendanceRepo(PersonalData):
     async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
         async with conn.execute(
             "SELECT session_id FROM assignments WHERE participant_id = ? "
-            "UNION SELECT session_id FROM support_requests WHERE participant_id = ?",
-            (person.participant_id, person.participant_id),
+            "UNION SELECT session_id FROM support_requests WHERE participant_id = ? "
+            "UNION SELECT session_id FROM host_offers WHERE participant_id = ? "
+            "UNION SELECT session_id FROM room_hosts WHERE participant_id = ?",
+            (person.participant_id,) * 4,
         ) as cur:
             return {int(r[0]) for r in await cur.fetchall()}
+
+    async def offer_to_host(self, session_id: int, participant_id: int) -> None:
+        """A facilitator said yes: they may host a table (once, however often they press)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO host_offers (session_id, participant_id, offered_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (session_id, participant_id) DO NOTHING",
+                (session_id, participant_id, self.db.now_iso()),
+            )
+
+    async def host_offers(self, session_id: int) -> list[int]:
+        """Who offered to host, first offer first."""
+        rows = await self.db.fetch_all(
+            "SELECT participant_id FROM host_offers WHERE session_id = ? ORDER BY offered_at, participant_id",
+            (session_id,),
+        )
+        return [int(r["participant_id"]) for r in rows]
+
+    async def hosts(self, session_id: int) -> dict[int, int]:
+        """Room id → the participant hosting it."""
+        rows = await self.db.fetch_all(
+            "SELECT room_id, participant_id FROM room_hosts WHERE session_id = ?", (session_id,))
+        return {int(r["room_id"]): int(r["participant_id"]) for r in rows}

@@ -168,9 +168,11 @@ class SessionRepo:
 
     # -- the opening, effect by effect (a crash part-way is resumed from these) ----------------
 
-    async def plan_rooms(self, session_id: int, names: Sequence[str], seats: Sequence[tuple[int, int]]) -> None:
-        """Before any channel is made: the rooms (no channel yet) and who sits where in round 1, so
-        a resumed opening makes the same rooms for the same people. `seats` is (person, room number)."""
+    async def plan_rooms(self, session_id: int, names: Sequence[str], seats: Sequence[tuple[int, int]],
+                         hosts: Sequence[tuple[int, int]] = ()) -> None:
+        """Before any channel is made: the rooms (no channel yet), who sits where in round 1 and who
+        hosts each room, in one write, so a resumed opening makes the same rooms for the same people.
+        `seats` and `hosts` are (person, room number)."""
         async with self.db.transaction() as conn:
             await conn.executemany(
                 "INSERT INTO rooms (session_id, number, name) VALUES (?, ?, ?)",
@@ -180,6 +182,11 @@ class SessionRepo:
                 "INSERT INTO assignments (session_id, round_number, participant_id, room_id) "
                 "SELECT ?, 1, ?, id FROM rooms WHERE session_id = ? AND number = ?",
                 [(session_id, person, session_id, number) for person, number in seats],
+            )
+            await conn.executemany(
+                "INSERT INTO room_hosts (session_id, room_id, participant_id) "
+                "SELECT ?, id, ? FROM rooms WHERE session_id = ? AND number = ?",
+                [(session_id, person, session_id, number) for person, number in hosts],
             )
 
     async def set_category(self, session_id: int, category_id: int) -> None:
