@@ -43,6 +43,7 @@ from bot.services.scheduling import SchedulingService
 from bot.services.servers import ServerSettings
 from bot.services.steps import StepKinds, StepRunner
 from bot.services.support import SupportService
+from bot.services.tables import TablesService
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
@@ -62,6 +63,7 @@ class Services:
     scheduling: SchedulingService
     reminders: RemindersService
     rsvp: RsvpService
+    tables: TablesService
     floor: FloorService
     closing: ClosingService
     support: SupportService
@@ -148,6 +150,7 @@ class BletherBot(commands.Bot):
         capture = CaptureService(self.db, pseudonym_key)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=RsvpService(cafes),
+            tables=TablesService(cafes),
             floor=floor,
             closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,

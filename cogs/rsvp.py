@@ -12,6 +12,7 @@ from bot.core import cooldown
 from bot.services.chat import OfferKind
 from cogs._common import add_buttons, blether, is_facilitator, pressed_too_soon, safely
 from cogs.consent import show_panel
+from cogs.tables import offer_tables
 
 
 class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:rsvp:(?P<session>\d+)"):
@@ -43,6 +44,7 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blet
             prefix += ("The café is under way: your breakout room is in the café's channel list."
                        if joined.seated else "You'll get a breakout room when the café opens.")
             await show_panel(interaction, self.session_id, prefix=prefix)
+            await offer_tables(interaction, self.session_id)
 
         await safely(interaction, act)
 

@@ -28,6 +28,7 @@ from bot.services.cafes import Cafes
 from bot.services.chat import room_offers
 from bot.services.messages import message_async
 from bot.services.steps import StepKinds
+from bot.services.tables import TablesService
 from bot.store.attendance import AttendanceRepo
 from bot.store.steps import StepRepo
 
@@ -39,6 +40,7 @@ class FloorService:
         self.cafes = cafes
         self.steps = StepRepo(cafes.db)
         self.attendance = AttendanceRepo(cafes.db)
+        self.tables = TablesService(cafes)
 
     def register_steps(self, kinds: StepKinds, config_for: ConfigFor) -> None:
         async def open_step(step: Step) -> str | None:
@@ -131,15 +133,21 @@ class FloorService:
         going = await cafes.people.going(session.id)
         rooms = await store.rooms(session.id)
         if not rooms:
+            # Who sits where: hosts first (the organiser's, then facilitators who joined), then the
+            # table plan and people's choices, each while the table has room in an even split.
             people = [p for p, _ in going]
-            tables = room_count(len(going), session.room_size)
+            topics = facts.plan.table_topics()
+            tables = len(topics) or room_count(len(going), session.room_size)
+            asked = await self.tables.for_opening(session.id, going)
             offered = set(people)
-            hosts = choose_hosts(tables, {}, [p for p in await self.attendance.host_offers(session.id)
-                                              if p in offered])
-            split = await asyncio.to_thread(seat, people, tables, hosts=hosts, seed=session.id)
+            hosts = choose_hosts(tables, asked.named_hosts,
+                                 [p for p in await self.attendance.host_offers(session.id) if p in offered],
+                                 fixed=asked.wishes.fixed)
+            split = await asyncio.to_thread(seat, people, tables, asked.wishes, hosts=hosts, seed=session.id)
             await store.plan_rooms(session.id, [f"room-{n}" for n in range(1, len(split) + 1)],
                                    [(person, n) for n, people in enumerate(split, start=1) for person in people],
-                                   hosts=[(person, table + 1) for table, person in hosts.items()])
+                                   hosts=[(person, table + 1) for table, person in hosts.items()],
+                                   topics=topics)
             rooms = await store.rooms(session.id)
         staff = config.staff_role_ids
         category = session.category_id
@@ -156,6 +164,7 @@ class FloorService:
             )
             await store.set_lobby(session.id, lobby)
         seats = await store.assignments(session.id, 1)
+        topics = facts.plan.table_topics()
         for room in rooms:
             if room.channel_id is not None:
                 continue
@@ -163,8 +172,8 @@ class FloorService:
                        and (d := await cafes.people.discord_id(p)) is not None]
             channel = await chat.find_channel(guild, room.name, category_id=category) or await chat.create_room(
                 guild, category, room.name, members=members, staff_roles=staff,
-                topic=f"Breakout room {room.number} of café #{session.id}. "
-                      "Only this room's people and the hosts see it.",
+                topic=(f"Table topic: {topics[room.number - 1]}. " if room.number <= len(topics) else "")
+                + f"Breakout room {room.number} of café #{session.id}. Only this room's people and the hosts see it.",
             )
             await store.set_room_channel(room.id, channel)
         if await store.welcome_message(session.id) is None:
@@ -263,7 +272,9 @@ class FloorService:
             index_of = {room.id: index for index, room in enumerate(rooms)}
             hosts = {index_of[room_id]: person for room_id, person in (await self.attendance.hosts(session.id)).items()
                      if room_id in index_of}
-            moved = await asyncio.to_thread(rotate_tables, history, hosts=hosts, seed=session.id * 1000 + number)
+            asked = (await self.tables.for_opening(session.id, await cafes.people.going(session.id))).wishes
+            moved = await asyncio.to_thread(rotate_tables, history, hosts=hosts, apart=asked.apart,
+                                            together=asked.together, seed=session.id * 1000 + number)
             assignments = [(person, rooms[index].id) for index, people in enumerate(moved) for person in people]
         else:
             assignments = list(previous.items())

@@ -169,14 +169,15 @@ class SessionRepo:
     # -- the opening, effect by effect (a crash part-way is resumed from these) ----------------
 
     async def plan_rooms(self, session_id: int, names: Sequence[str], seats: Sequence[tuple[int, int]],
-                         hosts: Sequence[tuple[int, int]] = ()) -> None:
+                         hosts: Sequence[tuple[int, int]] = (), topics: Sequence[str] = ()) -> None:
         """Before any channel is made: the rooms (no channel yet), who sits where in round 1 and who
         hosts each room, in one write, so a resumed opening makes the same rooms for the same people.
-        `seats` and `hosts` are (person, room number)."""
+        `seats` and `hosts` are (person, room number); `topics` are the rooms' table topics, in order."""
         async with self.db.transaction() as conn:
             await conn.executemany(
-                "INSERT INTO rooms (session_id, number, name) VALUES (?, ?, ?)",
-                [(session_id, n, name) for n, name in enumerate(names, start=1)],
+                "INSERT INTO rooms (session_id, number, name, topic) VALUES (?, ?, ?, ?)",
+                [(session_id, n, name, topics[n - 1] if n <= len(topics) else None)
+                 for n, name in enumerate(names, start=1)],
             )
             await conn.executemany(
                 "INSERT INTO assignments (session_id, round_number, participant_id, room_id) "
