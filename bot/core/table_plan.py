@@ -15,7 +15,6 @@ kept unless every line is right. The format (also in the README)::
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -58,11 +57,16 @@ def parse_table_plan(text: str, *, names: Mapping[str, Sequence[int]], topics: S
     seated: dict[int, int] = {}
     hosted: dict[int, int] = {}
     paired: dict[frozenset[int], tuple[str, int]] = {}
+    known = ", ".join(repr(t) for t in topics) if topics else "none (this café's plan has no table topics)"
     lines = text.splitlines()
     if len(lines) > MAX_LINES:
         raise TablePlanError([f"the file has {len(lines)} lines; a table plan has at most {MAX_LINES}"])
-    for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        cells = [cell.strip() for cell in cells]
+    for number, line in enumerate(lines, start=1):
+        try:
+            cells = [cell.strip() for cell in next(csv.reader([line]), [])]
+        except csv.Error:
+            problems.append(f"line {number}: this is not a CSV line (is a quote left open?)")
+            continue
         while cells and not cells[-1]:
             cells.pop()
         if not cells or cells[0].startswith("#"):
@@ -94,7 +98,7 @@ def parse_table_plan(text: str, *, names: Mapping[str, Sequence[int]], topics: S
                             f"(or start with apart/together), got {len(cells)} column(s)")
             continue
         person = _who(cells[0], names, where, problems)
-        table = _table(cells[1], count, by_topic, where, problems)
+        table = _table(cells[1], count, by_topic, known, where, problems)
         host = len(cells) == 3
         if host and cells[2].casefold() != "host":
             problems.append(f"{where}: the third column is `host` or nothing (got {cells[2]!r})")
@@ -144,7 +148,8 @@ def _who(cell: str, names: Mapping[str, Sequence[int]], where: str, problems: li
     return None
 
 
-def _table(cell: str, count: int, by_topic: Mapping[str, int], where: str, problems: list[str]) -> int | None:
+def _table(cell: str, count: int, by_topic: Mapping[str, int], known: str, where: str,
+           problems: list[str]) -> int | None:
     if cell.isdigit():
         table = int(cell)
         if 1 <= table <= count:
@@ -154,6 +159,5 @@ def _table(cell: str, count: int, by_topic: Mapping[str, int], where: str, probl
     table_number = by_topic.get(cell.casefold())
     if table_number is not None:
         return table_number
-    known = ", ".join(repr(t) for t in by_topic) if by_topic else "none (this café's plan has no table topics)"
     problems.append(f"{where}: {cell!r} is neither a table number nor a topic; the topics are {known}")
     return None

@@ -1,0 +1,105 @@
+"""Tables before the café as use cases: choosing within capacity, the opening honouring choices and
+hosts, and the new personal rows (choices, host offers, hosts, the table plan) erased and shown."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from bot.core.errors import UserError
+from bot.core.models import GuildConfig
+from bot.core.plan import Tables
+from bot.core.timeline import plan_steps
+from bot.services.cafes import Cafes
+from bot.services.floor import FloorService
+from bot.services.privacy import ErasureScope, PrivacyService
+from bot.services.rsvp import RsvpService
+from bot.services.tables import TablesService
+from bot.store.attendance import AttendanceRepo
+from bot.store.db import Database
+
+from .cafe_setup import GUILD, STARTS, shipped_plan
+from .fakes import FakeChat
+
+PEOPLE = [500000000000000000 + n for n in range(1, 8)]
+
+
+async def scheduled(db: Database, room_size: int = 2) -> int:
+    plan = shipped_plan().model_copy(update={"tables": Tables(choose=True, topics=["peer-support", "Work"])})
+    return await Cafes(db, FakeChat()).sessions.create(
+        guild_id=GUILD, series="s", plan_id=plan.id, plan_title=plan.title, plan_snapshot=plan.to_snapshot(),
+        starts_at=STARTS, timezone="Europe/London", room_size=room_size,
+        rounds=[(r.id, r.title, r.minutes, r.rotate) for r in plan.rounds],
+        steps=plan_steps(STARTS, [r.minutes for r in plan.rounds], STARTS - timedelta(days=1)), actor_id=1,
+    )
+
+
+async def test_choosing_a_table_within_capacity(db: Database, chat: FakeChat) -> None:
+    session_id = await scheduled(db, room_size=2)
+    cafes = Cafes(db, chat)
+    rsvp, tables = RsvpService(cafes), TablesService(cafes)
+    with pytest.raises(UserError, match="I'll join"):
+        await tables.choose(session_id, PEOPLE[0], 1)
+    for person in PEOPLE[:3]:
+        await rsvp.rsvp(session_id, person)
+    menu = await tables.menu(session_id)
+    assert [(o.number, o.topic, o.chosen, o.capacity) for o in menu] == [
+        (1, "Peer support approaches and roles", 0, 2), (2, "Work", 0, 2)]
+    await tables.choose(session_id, PEOPLE[0], 1)
+    await tables.choose(session_id, PEOPLE[1], 1)
+    await tables.choose(session_id, PEOPLE[1], 1)  # choosing the same again keeps the place
+    with pytest.raises(UserError, match=r"Table 1 \(Peer support approaches and roles\) is full: 2 people chose it. "
+                                        r"Tables with room: 2 \(Work\)"):
+        await tables.choose(session_id, PEOPLE[2], 1)
+    with pytest.raises(UserError, match="not on this café's list"):
+        await tables.choose(session_id, PEOPLE[2], 3)
+    assert await AttendanceRepo(db).table_choices(session_id) == [(1, 1), (2, 1)]
+
+
+async def test_the_opening_seats_choices_and_a_facilitator_hosts(db: Database, chat: FakeChat,
+                                                                  config: GuildConfig) -> None:
+    session_id = await scheduled(db, room_size=6)
+    cafes = Cafes(db, chat)
+    rsvp, tables = RsvpService(cafes), TablesService(cafes)
+    for person in PEOPLE[:6]:
+        await rsvp.rsvp(session_id, person)
+    await rsvp.rsvp(session_id, PEOPLE[6], can_host=True)
+    await tables.choose(session_id, PEOPLE[0], 2)
+    await tables.choose(session_id, PEOPLE[1], 2)
+    await FloorService(cafes).open(session_id, config, actor_id=None)
+    rooms = await cafes.sessions.rooms(session_id)
+    seats = await cafes.sessions.assignments(session_id, 1)
+    ids = {d: p for p, d in await cafes.people.going(session_id)}
+    assert len(rooms) == 2, "one table per topic"
+    assert seats[ids[PEOPLE[0]]] == seats[ids[PEOPLE[1]]] == rooms[1].id
+    hosts = await AttendanceRepo(db).hosts(session_id)
+    assert list(hosts.values()) == [ids[PEOPLE[6]]]
+    host_room = next(r for r in rooms if r.id in hosts)
+    posted = [text for channel, text, _ in chat.posts if channel == host_room.channel_id]
+    assert any(f"Your table host: <@{PEOPLE[6]}>" in text for text in posted)
+
+
+async def test_new_rows_are_shown_and_erased_with_the_person(db: Database, chat: FakeChat,
+                                                             config: GuildConfig) -> None:
+    session_id = await scheduled(db, room_size=6)
+    cafes = Cafes(db, chat)
+    rsvp, tables = RsvpService(cafes), TablesService(cafes)
+    host, other = PEOPLE[0], PEOPLE[1]
+    await rsvp.rsvp(session_id, host, can_host=True)
+    await rsvp.rsvp(session_id, other)
+    await tables.choose(session_id, host, 1)
+    await tables.upload(session_id, GUILD, f"{host},1,host\napart,{host},{other}\n", {}, actor_id=1)
+    await FloorService(cafes).open(session_id, config, actor_id=None)
+    privacy = PrivacyService(db)
+    shown = json.loads(await privacy.my_data(host))
+    assert shown["table_choices"][0]["table_number"] == 1 and shown["host_offers"] and shown["room_hosts"]
+    theirs = json.loads(await privacy.my_data(other))
+    assert theirs["table_wishes"][0]["discord_user_id"] == "someone else", "the other person is never named"
+    erasure = await privacy.erase_person(host, ErasureScope.server(GUILD))
+    assert {"table_choices", "host_offers", "room_hosts", "table_wishes"} <= set(erasure.cafe_rows)
+    attendance = AttendanceRepo(db)
+    assert await attendance.hosts(session_id) == {}
+    assert await attendance.wishes(session_id) == []
+    assert await attendance.host_offers(session_id) == []
