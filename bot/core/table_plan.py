@@ -87,8 +87,8 @@ def parse_table_plan(text: str, *, names: Mapping[str, Sequence[int]], topics: S
                 continue
             key = frozenset((first, second))
             if key in paired:
-                before, line = paired[key]
-                problems.append(f"{where}: this pair is already on line {line} ({before}); keep one of the two")
+                before, first_line = paired[key]
+                problems.append(f"{where}: this pair is already on line {first_line} ({before}); keep one of the two")
                 continue
             paired[key] = (kind, number)
             plan.pairs.append((kind, first, second))
