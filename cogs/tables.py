@@ -79,24 +79,29 @@ def _names(guild: discord.Guild | None) -> dict[str, list[int]]:
     return names
 
 
-@app_commands.command(name="tables", description="Organisers: upload who sits at which table (a CSV)")
+@app_commands.command(name="tables", description="Organisers: who sits at which table (a CSV), and table choice")
 @app_commands.describe(cafe="The café the table plan is for",
-                       file="A CSV: person,table[,host] lines and apart/together pairs (see the README)")
+                       file="A CSV: person,table[,host] lines and apart/together pairs (see the README)",
+                       choose="Let people choose their table after I'll join (needs the plan's table topics)")
 @organisers_only()
-async def tables(interaction: discord.Interaction, cafe: CafeOption, file: discord.Attachment) -> None:
+async def tables(interaction: discord.Interaction, cafe: CafeOption, file: discord.Attachment | None = None,
+                 choose: bool | None = None) -> None:
     await interaction.response.defer(ephemeral=True, thinking=True)
-    if file.size > MAX_FILE_BYTES:
-        await reply(interaction, f"That file is {file.size // 1024} KB; a table plan is at most "
-                                 f"{MAX_FILE_BYTES // 1024} KB. Nothing was saved.")
-        return
-    try:
-        text = (await file.read()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        await reply(interaction, "That file is not UTF-8 text. Save the spreadsheet as “CSV UTF-8” and upload it "
-                                 "again. Nothing was saved.")
-        return
-    await reply(interaction, await blether(interaction).services.tables.upload(
-        cafe.id, config_of(interaction).guild_id, text, _names(interaction.guild), interaction.user.id))
+    text = None
+    if file is not None:
+        if file.size > MAX_FILE_BYTES:
+            await reply(interaction, f"That file is {file.size // 1024} KB; a table plan is at most "
+                                     f"{MAX_FILE_BYTES // 1024} KB. Nothing was saved.")
+            return
+        try:
+            text = (await file.read()).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            await reply(interaction, "That file is not UTF-8 text. Save the spreadsheet as “CSV UTF-8” and upload "
+                                     "it again. Nothing was saved.")
+            return
+    await reply(interaction, await blether(interaction).services.tables.arrange(
+        cafe.id, config_of(interaction).guild_id, interaction.user.id, text=text,
+        names=_names(interaction.guild) if text is not None else None, choose=choose))
 
 
 class Tables(commands.Cog):

@@ -82,29 +82,51 @@ class TablesService:
         return (f"You chose table {number}: **{option.topic}**. When the café opens you'll sit there if it still has "
                 "room in an even split, otherwise at the least full table. You can choose again until then.")
 
-    async def upload(self, session_id: int, guild_id: int, text: str, names: Mapping[str, Sequence[int]],
-                     actor_id: int) -> str:
-        """Replace the café's table plan with this one, or refuse it whole, every problem listed."""
-        session = await self.cafes.require(session_id, guild_id)
-        if session.state is not SessionState.SCHEDULED:
-            raise UserError(f"Café #{session_id} has already opened; a table plan is used when the rooms are made.")
-        plan = CafeFacts.of(session).plan
-        try:
-            parsed = parse_table_plan(text, names=names, topics=plan.table_topics())
-        except TablePlanError as exc:
-            shown = exc.problems[:40]
-            more = len(exc.problems) - len(shown)
-            raise UserError("Nothing was saved; fix these lines and upload the file again:\n"
-                            + "\n".join(f"- {p}" for p in shown)
-                            + (f"\n…and {more} more." if more > 0 else "")) from None
+    async def arrange(self, session_id: int, guild_id: int, actor_id: int, *, text: str | None = None,
+                      names: Mapping[str, Sequence[int]] | None = None, choose: bool | None = None) -> str:
+        """The organiser's `/cafe tables`: a table plan (replacing the café's earlier one) and/or
+        whether people choose their table. Everything is checked before anything is stored, so a
+        refusal (every bad line of the plan listed at once) leaves the café as it was.
+
+        Choice changes this café's copy of its plan, not the plan, and needs the plan's topics."""
         async with self.cafes.lock(session_id):
-            await self.attendance.replace_wishes(session_id, parsed.seats, parsed.pairs)
-        await self.cafes.audit.record(guild_id, session_id, actor_id, "table_plan",
-                                      f"seats={len(parsed.seats)} pairs={len(parsed.pairs)}")
-        hosts = sum(host for _, _, host in parsed.seats)
-        return (f"Saved the table plan for café #{session_id}: {len(parsed.seats)} seat(s), {hosts} host(s), "
-                f"{len(parsed.pairs)} pair(s). It replaces any earlier plan and is used when the rooms are made; "
-                "people not in it are seated around it.")
+            session = await self.cafes.require(session_id, guild_id)
+            if session.state is not SessionState.SCHEDULED:
+                raise UserError(f"Café #{session_id} has already opened; tables were set when the rooms were made.")
+            plan = CafeFacts.of(session).plan
+            if choose and not plan.tables.topics:
+                raise UserError(f"Café #{session_id}'s plan has no table topics to choose from. Add them to the plan "
+                                "(`tables:` → `topics:`, see the README) and schedule the café from it. "
+                                "Nothing was saved.")
+            parsed = None
+            if text is not None:
+                try:
+                    parsed = parse_table_plan(text, names=names or {}, topics=plan.table_topics())
+                except TablePlanError as exc:
+                    shown = exc.problems[:40]
+                    more = len(exc.problems) - len(shown)
+                    raise UserError("Nothing was saved; fix these lines and upload the file again:\n"
+                                    + "\n".join(f"- {p}" for p in shown)
+                                    + (f"\n…and {more} more." if more > 0 else "")) from None
+            said = []
+            if parsed is not None:
+                await self.attendance.replace_wishes(session_id, parsed.seats, parsed.pairs)
+                await self.cafes.audit.record(guild_id, session_id, actor_id, "table_plan",
+                                              f"seats={len(parsed.seats)} pairs={len(parsed.pairs)}")
+                hosts = sum(host for _, _, host in parsed.seats)
+                said.append(f"Saved the table plan for café #{session_id}: {len(parsed.seats)} seat(s), "
+                            f"{hosts} host(s), {len(parsed.pairs)} pair(s). It replaces any earlier plan and is used "
+                            "when the rooms are made; people not in it are seated around it.")
+            if choose is not None:
+                changed = plan.model_copy(update={"tables": plan.tables.model_copy(update={"choose": choose})})
+                await self.cafes.sessions.set_plan_snapshot(session_id, changed.to_snapshot())
+                await self.cafes.audit.record(guild_id, session_id, actor_id, "table_choice", f"choose={int(choose)}")
+                said.append(f"People who say they'll join café #{session_id} from now on choose their table from "
+                            f"{len(plan.tables.topics)} topics; those who joined already can press **I'll join** "
+                            "again." if choose else
+                            f"People no longer choose their table at café #{session_id}; choices made so far "
+                            "still count.")
+        return "\n\n".join(said) or "Give a table plan (`file:`), `choose:`, or both."
 
     async def for_opening(self, session_id: int, going: Sequence[tuple[int, int]]) -> OpeningWishes:
         """The wishes of the people `going` ((participant, Discord id)), ready for `seat`."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -128,6 +128,13 @@ class SessionRepo:
             (participant_id, str(guild_id)),
         )
         return int(row[0]) if row else None
+
+    async def set_plan_snapshot(self, session_id: int, plan_snapshot: Mapping[str, object]) -> None:
+        """An organiser's change to one café's copy of its plan (e.g. letting people choose tables);
+        only before it opens, so nothing already said was said under another plan."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE sessions SET plan_snapshot = ? WHERE id = ? AND state = 'scheduled'",
+                               (json.dumps(plan_snapshot), session_id))
 
     async def set_announcement(self, session_id: int, channel_id: int, message_id: int) -> None:
         async with self.db.transaction() as conn:

@@ -90,7 +90,7 @@ async def test_new_rows_are_shown_and_erased_with_the_person(db: Database, chat:
     await rsvp.rsvp(session_id, host, can_host=True)
     await rsvp.rsvp(session_id, other)
     await tables.choose(session_id, host, 1)
-    await tables.upload(session_id, GUILD, f"{host},1,host\napart,{host},{other}\n", {}, actor_id=1)
+    await tables.arrange(session_id, GUILD, 1, text=f"{host},1,host\napart,{host},{other}\n")
     await FloorService(cafes).open(session_id, config, actor_id=None)
     privacy = PrivacyService(db)
     shown = json.loads(await privacy.my_data(host))
@@ -103,3 +103,19 @@ async def test_new_rows_are_shown_and_erased_with_the_person(db: Database, chat:
     assert await attendance.hosts(session_id) == {}
     assert await attendance.wishes(session_id) == []
     assert await attendance.host_offers(session_id) == []
+
+
+async def test_the_organiser_turns_choice_on_for_one_cafe_only_if_it_has_topics(db: Database, chat: FakeChat) -> None:
+    cafes = Cafes(db, chat)
+    tables = TablesService(cafes)
+    plain = await cafes.sessions.create(
+        guild_id=GUILD, series="s", plan_id="p", plan_title="t", plan_snapshot=shipped_plan().to_snapshot(),
+        starts_at=STARTS, timezone="Europe/London", room_size=6, rounds=[("r", "R", 10, False)], steps=[], actor_id=1)
+    with pytest.raises(UserError, match="no table topics"):
+        await tables.arrange(plain, GUILD, 1, text=f"{PEOPLE[0]},1\n", choose=True)
+    assert await AttendanceRepo(db).wishes(plain) == [], "a refusal stores nothing, the good file included"
+    session_id = await scheduled(db)
+    said = await tables.arrange(session_id, GUILD, 1, choose=False)
+    assert "no longer choose" in said and await tables.menu(session_id) == []
+    await tables.arrange(session_id, GUILD, 1, choose=True)
+    assert len(await tables.menu(session_id)) == 2
