@@ -21,7 +21,7 @@ from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import GuildConfig, Session, Step
-from bot.core.plan import render_async
+from bot.core.plan import MAX_MESSAGE_CHARS, render_async
 from bot.core.timeline import SessionState, StepKind, round_of, round_payload, round_steps
 from bot.core.when import stamp
 from bot.services.cafes import Cafes
@@ -339,9 +339,15 @@ class FloorService:
             joined = [d for p, r in sorted(seated.items()) if r == room_id and p != host and number > 1
                       and round_plan.rotate and previous.get(p) != room_id
                       and (d := await cafes.people.discord_id(p)) is not None]
+            host_mention = f"<@{host_id}>" if host_id is not None else ""
+            names = ", ".join(f"<@{d}>" for d in joined)
+            count = f"{len(joined)} {'person' if len(joined) == 1 else 'people'}" if joined else ""
             text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
-                                       host=f"<@{host_id}>" if host_id is not None else "",
-                                       joined=", ".join(f"<@{d}>" for d in joined))
+                                       host=host_mention, joined=count)
+            # Name the newcomers if the names fit in one message beside the prompt; else count them.
+            if names and len(text) - len(count) + len(names) <= MAX_MESSAGE_CHARS - 10:
+                text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
+                                           host=host_mention, joined=names)
             posted = (await chat.find_post(channel, text) if resuming else None) or await chat.post(
                 channel, text, offers=room_offers(session_id) if number == 1 else ())
             await store.set_prompt_message(session_id, number, room_id, posted)

@@ -119,3 +119,27 @@ async def test_the_organiser_turns_choice_on_for_one_cafe_only_if_it_has_topics(
     assert "no longer choose" in said and await tables.menu(session_id) == []
     await tables.arrange(session_id, GUILD, 1, choose=True)
     assert len(await tables.menu(session_id)) == 2
+
+
+async def test_a_long_prompt_counts_the_newcomers_instead_of_naming_them(db: Database, chat: FakeChat,
+                                                                         config: GuildConfig) -> None:
+    """A round post must fit in one Discord message, or the round fails mid-café."""
+    plan = shipped_plan()
+    rounds = [r.model_copy(update={"prompt": "Talk" + "." * 1870, "rotate": True}) if n == 1 else r
+              for n, r in enumerate(plan.rounds)]
+    plan = plan.model_copy(update={"rounds": rounds})
+    cafes = Cafes(db, chat)
+    session_id = await cafes.sessions.create(
+        guild_id=GUILD, series="s", plan_id=plan.id, plan_title=plan.title, plan_snapshot=plan.to_snapshot(),
+        starts_at=STARTS, timezone="Europe/London", room_size=6,
+        rounds=[(r.id, r.title, r.minutes, r.rotate) for r in plan.rounds], steps=[], actor_id=1)
+    rsvp = RsvpService(cafes)
+    for person in [600000000000000000 + n for n in range(12)]:
+        await rsvp.rsvp(session_id, person)
+    floor = FloorService(cafes)
+    await floor.open(session_id, config, actor_id=None)
+    await floor.next_round(session_id, actor_id=None)
+    second = [text for _, text, _ in chat.posts if text.startswith("Talk.")]
+    assert len(second) == 2 and all(len(text) <= 2000 for text in second)
+    assert all("New at this table this round: 3 people. Welcome!" in text for text in second)
+    assert not any("<@" in text for text in second) and all(text.endswith("_") for text in second), "not cut"
