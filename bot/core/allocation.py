@@ -229,9 +229,26 @@ def rotate_tables(history: Sequence[Sequence[Sequence[int]]], *, hosts: Mapping[
     # The old shift-by-position wins ties: while it repeats nobody, a café follows it exactly, so
     # over the whole café this never repeats more pairings than the shift would have.
     shifted = rotate(current)
-    if _keeps(shifted, hosts, units) and _cost(shifted, weights) <= best_cost:
+    if not _keeps(shifted, hosts, units):
+        return best
+    shift_cost = _cost(shifted, weights)
+    if shift_cost < best_cost:
+        return shifted
+    if shift_cost == best_cost and not (best_cost == 0 and _shift_repeats_next(history, shifted, weights)):
         return shifted
     return best
+
+
+def _shift_repeats_next(history: Sequence[Sequence[Sequence[int]]], shifted: Seating,
+                        weights: Mapping[int, Mapping[int, int]]) -> bool:
+    """Whether following the shift now leads it to repeat a pairing in the very next round: then a
+    perfect round of our own is worth more than the shift's."""
+    met = {p: set(q) for p, q in weights.items()}
+    for table in shifted:
+        for a, b in itertools.combinations(table, 2):
+            met.setdefault(a, set()).add(b)
+            met.setdefault(b, set()).add(a)
+    return any(b in met.get(a, ()) for table in rotate(shifted) for a, b in itertools.combinations(table, 2))
 
 
 def repeated_pairings(rounds: Iterable[Sequence[Sequence[int]]]) -> int:
