@@ -226,8 +226,9 @@ def rotate_tables(history: Sequence[Sequence[Sequence[int]]], *, hosts: Mapping[
         if best_cost == 0:
             break
     assert best is not None
-    # The old shift-by-position wins ties: while it repeats nobody, a café follows it exactly, so
-    # over the whole café this never repeats more pairings than the shift would have.
+    # The old shift-by-position wins when better, and ties too (while it repeats nobody a café
+    # follows it, so over a café this does not fall behind it), unless both are perfect and the
+    # shift would repeat someone in the very next round: then our own perfect round is worth more.
     shifted = rotate(current)
     if not _keeps(shifted, hosts, units):
         return best
