@@ -45,6 +45,7 @@ from bot.services.servers import ServerSettings
 from bot.services.steps import StepKinds, StepRunner
 from bot.services.summaries import KeyPointService, SummaryService
 from bot.services.support import SupportService
+from bot.services.tables import TablesService
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
@@ -64,6 +65,7 @@ class Services:
     scheduling: SchedulingService
     reminders: RemindersService
     rsvp: RsvpService
+    tables: TablesService
     floor: FloorService
     closing: ClosingService
     support: SupportService
@@ -159,6 +161,7 @@ class BletherBot(commands.Bot):
         closing.on_closing.append(summaries.closing)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=rsvp,
+            tables=TablesService(cafes),
             floor=floor,
             closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,

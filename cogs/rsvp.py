@@ -13,8 +13,9 @@ from bot.bot import BletherBot
 from bot.core import cooldown
 from bot.services.chat import OfferKind
 from bot.services.rsvp import Rsvp
-from cogs._common import add_buttons, blether, pressed_too_soon, reply, safely
+from cogs._common import add_buttons, blether, is_facilitator, pressed_too_soon, reply, safely
 from cogs.consent import show_panel
+from cogs.tables import offer_tables
 
 
 def _coming(joined: Rsvp) -> str:
@@ -48,10 +49,15 @@ class RsvpButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blet
             # Joining waits for a step in progress (the rooms being made), which can outlast
             # Discord's three seconds to answer.
             await interaction.response.defer(ephemeral=True, thinking=True)
-            joined = await blether(interaction).services.rsvp.rsvp(self.session_id, interaction.user.id,
-                                                                   interaction.guild_id)
+            services = blether(interaction).services
+            # A facilitator who joins offers to host a table (the opening picks one per room).
+            can_host = interaction.guild_id is not None and is_facilitator(
+                interaction.user, await services.servers.config_for(interaction.guild_id))
+            joined = await services.rsvp.rsvp(self.session_id, interaction.user.id, interaction.guild_id,
+                                              can_host=can_host)
             if joined.coming:
                 await show_panel(interaction, self.session_id, prefix=_coming(joined))
+                await offer_tables(interaction, self.session_id)
             else:
                 await reply(interaction, _waiting(joined))
 

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Final, Literal
 import yaml
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.core import templating
@@ -236,6 +236,35 @@ def _duplicate_ids(items: Sequence[Theme | Round | FeedbackQuestion], kind: str,
         seen[item.id] = index
 
 
+#: A select menu offers at most 25 options, each label at most 100 characters.
+MAX_TABLE_TOPICS: Final = 25
+MAX_TOPIC_CHARS: Final = 100
+TopicText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TOPIC_CHARS)]
+
+
+class Tables(_StrictModel):
+    """The café's tables: a topic each (a theme's id, shown as its name, or a short text), and
+    whether people choose their table before the café starts. With topics, the café has exactly
+    one table per topic, whatever `room_size` says."""
+
+    choose: bool = Field(default=False, strict=True, description="people pick a table after saying yes")
+    topics: list[TopicText] = Field(default_factory=list, max_length=MAX_TABLE_TOPICS)
+
+    @model_validator(mode="after")
+    def _choice_needs_topics(self) -> Tables:
+        if self.choose and not self.topics:
+            raise PydanticCustomError("choose_without_topics",
+                                      "choose: true needs topics to choose from; list one per table under topics:")
+        seen: dict[str, int] = {}
+        for index, topic in enumerate(self.topics):
+            if topic.casefold() in seen:
+                raise PydanticCustomError(
+                    "duplicate_topic", "topic '{topic}' is listed twice (topics[{first}] and topics[{second}])",
+                    {"topic": topic, "first": seen[topic.casefold()], "second": index})
+            seen[topic.casefold()] = index
+        return self
+
+
 class Plan(_StrictModel):
     """A reusable café script. Sessions keep a snapshot, so editing a plan never rewrites history."""
 
@@ -252,6 +281,7 @@ class Plan(_StrictModel):
     themes: list[Theme] = Field(min_length=1)
     rounds: list[Round] = Field(min_length=1)
     feedback: Feedback = Field(default_factory=Feedback)
+    tables: Tables = Field(default_factory=Tables)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -270,6 +300,11 @@ class Plan(_StrictModel):
     def _unique_theme_ids(cls, themes: list[Theme]) -> list[Theme]:
         _duplicate_ids(themes, "theme", "themes")
         return themes
+
+    def table_topics(self) -> list[str]:
+        """Each table's topic as people read it: a theme's id becomes its name."""
+        names = {theme.id: theme.name for theme in self.themes}
+        return [names.get(topic, topic) for topic in self.tables.topics]
 
     @property
     def total_minutes(self) -> int:
@@ -409,6 +444,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 _NESTED_MODELS: Final[Mapping[str, type[BaseModel]]] = {
     "rounds": Round, "themes": Theme, "feedback": Feedback, "questions": FeedbackQuestion, "prize_draw": PrizeDraw,
+    "tables": Tables,
 }
 
 _NUMBER_RANGES: Final[Mapping[str, str]] = {

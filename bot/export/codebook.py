@@ -36,9 +36,10 @@ class Codebook:
     rounds: Code
     themes: Code
     key_point: Code
+    table_host: Code
 
     def roots(self) -> list[Code]:
-        return [self.rounds, self.themes, self.key_point]
+        return [self.rounds, self.themes, self.key_point, self.table_host]
 
 
 def round_code_guid(round_key: str) -> str:
@@ -50,6 +51,7 @@ def theme_code_guid(theme_id: str) -> str:
 
 
 KEY_POINT_GUID = guid("code", "key-point")
+TABLE_HOST_GUID = guid("code", "table-host")
 
 
 def build_codebook(sessions: Iterable[SessionInfo], tagged_themes: Iterable[str] = ()) -> Codebook:
@@ -60,6 +62,8 @@ def build_codebook(sessions: Iterable[SessionInfo], tagged_themes: Iterable[str]
     rounds = Code(guid("code", "rounds"), "Rounds", False, "The prompt rounds of the café plan")
     themes = Code(guid("code", "themes"), "Themes", False, "Themes from the café plan")
     key_point = Code(KEY_POINT_GUID, "Key point", True, "Marked as a key point by a facilitator", "#d4a017")
+    table_host = Code(TABLE_HOST_GUID, "Table host", True,
+                      "Said by the room's table host, who stays when others move (a role, never a name)", "#4a7c59")
     seen_rounds: set[str] = set()
     seen_themes: set[str] = set()
     for s in sessions:
@@ -78,7 +82,7 @@ def build_codebook(sessions: Iterable[SessionInfo], tagged_themes: Iterable[str]
                 )
     for theme_id in sorted(set(tagged_themes) - seen_themes):
         themes.children.append(Code(theme_code_guid(theme_id), theme_id, True, "Tagged, not in the plan"))
-    return Codebook(rounds, themes, key_point)
+    return Codebook(rounds, themes, key_point, table_host)
 
 
 def code_element(code: Code) -> ET.Element:

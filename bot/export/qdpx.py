@@ -25,6 +25,7 @@ from xml.sax.saxutils import quoteattr
 
 from bot.export.codebook import (
     KEY_POINT_GUID,
+    TABLE_HOST_GUID,
     Codebook,
     build_codebook,
     codebook_element,
@@ -45,6 +46,7 @@ VARIABLES = {  # name -> (guid, type)
     "Date": (guid("variable", "date"), "Date"),
     "Room": (guid("variable", "room"), "Text"),
     "Round": (guid("variable", "round"), "Text"),
+    "Speaker role": (guid("variable", "speaker-role"), "Text"),
 }
 
 
@@ -108,6 +110,7 @@ class _CasesSink(Sink):
                 ("Series", row.series),
                 ("Room", row.room),
                 ("Round", f"Round {row.round_number}: {row.round_title}"),
+                ("Speaker role", row.speaker_role),
             ):
                 self._values.setdefault(name, {})[value] = None
             key = source_guid(row.session) if self._per_session else source_guid(row.session, *row.block)
@@ -208,7 +211,8 @@ class _SourcesSink(SectionedSink):
         if self._text is None:
             self._open_source(self._session, self._block)
             self._heading(self._session, *self._block)
-        label = f"\n{row.pseudonym} ({row.time:%H:%M}, {row.contribution}"
+        label = f"\n{row.pseudonym}{' (table host)' if row.speaker_role == 'host' else ''} " \
+                f"({row.time:%H:%M}, {row.contribution}"
         if row.reply_to:
             label += f", replying to {row.reply_to}"
         self._put(label + "):\n")
@@ -227,6 +231,8 @@ class _SourcesSink(SectionedSink):
             codes.append(theme_code_guid(row.theme))
         if row.key_point:
             codes.append(KEY_POINT_GUID)
+        if row.speaker_role == "host":
+            codes.append(TABLE_HOST_GUID)
         for code in codes:
             coding = ET.SubElement(selection, "Coding", guid=guid("coding", row.contribution, code))
             ET.SubElement(coding, "CodeRef", targetGUID=code)

@@ -22,8 +22,11 @@ Order = Literal["time", "key_points_first", "pseudonym"]
 _COLUMNS = (
     "c.id, c.session_id, c.round_number, COALESCE(r.number, 0) AS room_number, c.participant_id, "
     "c.pseudonym, c.created_at, c.text, c.reply_to_id, c.edited, c.key_point, c.theme, "
-    "c.key_point_role"
+    "c.key_point_role, "
+    "CASE WHEN h.participant_id = c.participant_id THEN 1 ELSE 0 END AS is_host"
 )
+#: The room's table host, if any (one row at most per room: its primary key), for the speaker's role.
+_HOSTS = "LEFT JOIN room_hosts h ON h.session_id = c.session_id AND h.room_id = c.room_id"
 _ORDER_BY: dict[Order, str] = {
     "pseudonym": "c.pseudonym, c.session_id, c.round_number, room_number, c.created_at, c.id",
 }
@@ -50,6 +53,8 @@ class ExportRow:
     round_title: str
     prompt: str
     pseudonym: str
+    #: "host" for what a room's table host said in that room, else "participant": a role, never a name
+    speaker_role: str
     time: datetime  # in the session's display zone
     text: str
     reply_to: str
@@ -124,7 +129,7 @@ class RowStream:
             yield batch
 
     async def _rows(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[Row]:
-        select = f"SELECT {_COLUMNS} FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id"
+        select = f"SELECT {_COLUMNS} FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id {_HOSTS}"
         if order == "pseudonym":
             where, params = self._where([s.id for s in sessions])
             async for row in self._db.iterate(f"{select} WHERE {where} ORDER BY {_ORDER_BY[order]}", params, BATCH):
@@ -205,6 +210,7 @@ class RowMaker:
             round_title=rnd.title,
             prompt=prompt_for(s, round_no, room_no),
             pseudonym=row["pseudonym"],
+            speaker_role="host" if row["is_host"] else "participant",
             time=parse_utc(row["created_at"]).astimezone(s.zone),
             text=self.clean(row["text"]),
             reply_to=contribution_ref(s.id, reply) if reply is not None else "",

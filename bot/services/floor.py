@@ -10,23 +10,26 @@ record, so the two never do the same thing twice.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from bot.core import lifecycle
-from bot.core.allocation import allocate, room_count, rotate
+from bot.core.allocation import choose_hosts, room_count, rotate_tables, seat
 from bot.core.clock import from_iso
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import GuildConfig, Session, Step
-from bot.core.plan import render_async
+from bot.core.plan import MAX_MESSAGE_CHARS, render_async
 from bot.core.timeline import SessionState, StepKind, round_of, round_payload, round_steps
 from bot.core.when import stamp
 from bot.services.cafes import Cafes
 from bot.services.chat import room_offers
 from bot.services.messages import message_async
 from bot.services.steps import StepKinds
+from bot.services.tables import TablesService
+from bot.store.attendance import AttendanceRepo
 from bot.store.steps import StepRepo
 
 ConfigFor = Callable[[int], Awaitable[GuildConfig]]
@@ -41,6 +44,8 @@ class FloorService:
         self.steps = StepRepo(cafes.db)
         #: what else happens when rounds end (the summaries' offers); wired in the composition root
         self.on_rounds_ended: list[RoundsEnded] = []
+        self.attendance = AttendanceRepo(cafes.db)
+        self.tables = TablesService(cafes)
 
     def register_steps(self, kinds: StepKinds, config_for: ConfigFor) -> None:
         async def open_step(step: Step) -> str | None:
@@ -133,9 +138,21 @@ class FloorService:
         going = await cafes.people.going(session.id)
         rooms = await store.rooms(session.id)
         if not rooms:
-            split = allocate([p for p, _ in going], room_count(len(going), session.room_size))
+            # Who sits where: hosts first (the organiser's, then facilitators who joined), then the
+            # table plan and people's choices, each while the table has room in an even split.
+            people = [p for p, _ in going]
+            topics = facts.plan.table_topics()
+            tables = len(topics) or room_count(len(going), session.room_size)
+            asked = await self.tables.for_opening(session.id, going)
+            offered = set(people)
+            hosts = choose_hosts(tables, asked.named_hosts,
+                                 [p for p in await self.attendance.host_offers(session.id) if p in offered],
+                                 fixed=asked.wishes.fixed)
+            split = await asyncio.to_thread(seat, people, tables, asked.wishes, hosts=hosts, seed=session.id)
             await store.plan_rooms(session.id, [f"room-{n}" for n in range(1, len(split) + 1)],
-                                   [(person, n) for n, people in enumerate(split, start=1) for person in people])
+                                   [(person, n) for n, people in enumerate(split, start=1) for person in people],
+                                   hosts=[(person, table + 1) for table, person in hosts.items()],
+                                   topics=topics)
             rooms = await store.rooms(session.id)
         staff = config.staff_role_ids
         category = session.category_id
@@ -152,6 +169,7 @@ class FloorService:
             )
             await store.set_lobby(session.id, lobby)
         seats = await store.assignments(session.id, 1)
+        topics = facts.plan.table_topics()
         for room in rooms:
             if room.channel_id is not None:
                 continue
@@ -159,8 +177,8 @@ class FloorService:
                        and (d := await cafes.people.discord_id(p)) is not None]
             channel = await chat.find_channel(guild, room.name, category_id=category) or await chat.create_room(
                 guild, category, room.name, members=members, staff_roles=staff,
-                topic=f"Breakout room {room.number} of café #{session.id}. "
-                      "Only this room's people and the hosts see it.",
+                topic=(f"Table topic: {topics[room.number - 1]}. " if room.number <= len(topics) else "")
+                + f"Breakout room {room.number} of café #{session.id}. Only this room's people and the hosts see it.",
             )
             await store.set_room_channel(room.id, channel)
         if await store.welcome_message(session.id) is None:
@@ -250,8 +268,18 @@ class FloorService:
         previous = await cafes.sessions.assignments(session.id, current)
         rooms = await cafes.sessions.rooms(session.id)
         if CafeFacts.of(session).round(number).rotate and len(rooms) > 1:
-            seated = [[p for p, r in sorted(previous.items()) if r == room.id] for room in rooms]
-            moved = rotate(seated)
+            # The whole café so far, so the rotation avoids every pairing already made, not only
+            # the last round's; hosts stay at their table.
+            history = []
+            for earlier in range(1, current + 1):
+                seats = previous if earlier == current else await cafes.sessions.assignments(session.id, earlier)
+                history.append([[p for p, r in sorted(seats.items()) if r == room.id] for room in rooms])
+            index_of = {room.id: index for index, room in enumerate(rooms)}
+            hosts = {index_of[room_id]: person for room_id, person in (await self.attendance.hosts(session.id)).items()
+                     if room_id in index_of}
+            asked = (await self.tables.for_opening(session.id, await cafes.people.going(session.id))).wishes
+            moved = await asyncio.to_thread(rotate_tables, history, hosts=hosts, apart=asked.apart,
+                                            together=asked.together, seed=session.id * 1000 + number)
             assignments = [(person, rooms[index].id) for index, people in enumerate(moved) for person in people]
         else:
             assignments = list(previous.items())
@@ -295,6 +323,8 @@ class FloorService:
         # the round's stored start, so a resumed round posts the very same words and finds its post.
         ends = f"{stamp(ends_at, 't')} ({stamp(ends_at, 'R')})"
         previous = await store.assignments(session_id, number - 1) if number > 1 else {}
+        seated = await store.assignments(session_id, number)
+        hosts = await self.attendance.hosts(session_id)
         for person, room_id in await store.access_pending(session_id, number):
             old_room, discord_id = previous.get(person), await cafes.people.discord_id(person)
             if discord_id is not None and old_room != room_id:
@@ -309,7 +339,22 @@ class FloorService:
             channel = rooms[room_id].channel_id
             if message_id is not None or channel is None:
                 continue
-            text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends)
+            # Named by mention, which Discord shows as each person's server name to those who can see
+            # the room; the post pings nobody (Chat.post), and no name is ever stored.
+            host = hosts.get(room_id)
+            host_id = await cafes.people.discord_id(host) if host is not None else None
+            joined = [d for p, r in sorted(seated.items()) if r == room_id and p != host and number > 1
+                      and round_plan.rotate and previous.get(p) != room_id
+                      and (d := await cafes.people.discord_id(p)) is not None]
+            host_mention = f"<@{host_id}>" if host_id is not None else ""
+            names = ", ".join(f"<@{d}>" for d in joined)
+            count = f"{len(joined)} {'person' if len(joined) == 1 else 'people'}" if joined else ""
+            text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
+                                       host=host_mention, joined=count)
+            # Name the newcomers if the names fit in one message beside the prompt; else count them.
+            if names and len(text) - len(count) + len(names) <= MAX_MESSAGE_CHARS - 10:
+                text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
+                                           host=host_mention, joined=names)
             posted = (await chat.find_post(channel, text) if resuming else None) or await chat.post(
                 channel, text, offers=room_offers(session_id) if number == 1 else ())
             await store.set_prompt_message(session_id, number, room_id, posted)

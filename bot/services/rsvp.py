@@ -31,6 +31,7 @@ from bot.services.chat import ChatError, place_offers
 from bot.services.debounce import Debouncer
 from bot.services.messages import message_async
 from bot.services.steps import StepKinds
+from bot.store.attendance import AttendanceRepo
 from bot.store.steps import StepRepo
 from bot.store.waitlist import HOLD_STEP, OFFER_STEP, Counts, WaitlistRepo, hold_of
 
@@ -66,6 +67,7 @@ class RsvpService:
         self.waitlist = WaitlistRepo(cafes.db)
         self.steps = StepRepo(cafes.db)
         self.invitations = Debouncer(cafes.clock, edit_window, self._show_counts)
+        self.attendance = AttendanceRepo(cafes.db)
 
     def register_steps(self, kinds: StepKinds) -> None:
         kinds.register(OFFER_STEP, self._tell_offer)
@@ -73,20 +75,23 @@ class RsvpService:
 
     # ---- I'll join -----------------------------------------------------------------------
 
-    async def rsvp(self, session_id: int, discord_user_id: int, guild_id: int | None = None) -> Rsvp:
+    async def rsvp(self, session_id: int, discord_user_id: int, guild_id: int | None = None, *,
+                   can_host: bool = False) -> Rsvp:
         """Say yes to a café. Coming: `seated` is whether the person has a room now (a second click
         re-grants access, in case the first grant failed half-way). Past capacity: their place on
         the waitlist (a second click tells it again). A person holding an offered place takes it.
+        Someone who `can_host` (holds the facilitator or organiser role) and is coming offers to
+        host a table; the opening chooses the hosts.
 
         Takes the café's lock: a yes that lands while the rooms are being made or people moved
         waits for that step, then seats the person in the rooms it left behind."""
         await self.cafes.require(session_id, guild_id)
         async with self.cafes.lock(session_id):
-            answered = await self._rsvp(session_id, discord_user_id)
+            answered = await self._rsvp(session_id, discord_user_id, can_host)
         self.invitations.poke(session_id)
         return answered
 
-    async def _rsvp(self, session_id: int, discord_user_id: int) -> Rsvp:
+    async def _rsvp(self, session_id: int, discord_user_id: int, can_host: bool) -> Rsvp:
         cafes = self.cafes
         session = await cafes.refreshed(session_id)
         lifecycle.advance(session.state, Action.RSVP, cafe=session_id)
@@ -96,7 +101,7 @@ class RsvpService:
             if offered is not None:
                 if await self.waitlist.take(offered.row_id, person, cafes.clock.now()):
                     await cafes.timeline_changed(session_id)
-                    return await self._seat(session, person, discord_user_id)
+                    return await self._seat(session, person, discord_user_id, can_host)
                 raise UserError(f"The place held for you passed {stamp(offered.hold_until, 'R')} and is going to "
                                 "the next person waiting. Press **I'll join** again in a minute to rejoin the "
                                 "waitlist.")
@@ -110,11 +115,13 @@ class RsvpService:
                 person = await self.waitlist.wait(session_id, discord_user_id)
                 return Rsvp(session, False, await self.waitlist.position(session_id, person))
             person, _ = await self.waitlist.answer(session_id, discord_user_id, going=True)
-        return await self._seat(session, person, discord_user_id)
+        return await self._seat(session, person, discord_user_id, can_host)
 
-    async def _seat(self, session: Session, participant_id: int, discord_user_id: int) -> Rsvp:
+    async def _seat(self, session: Session, participant_id: int, discord_user_id: int, can_host: bool) -> Rsvp:
         """A person coming to a running café gets a room now: the smallest one."""
         cafes = self.cafes
+        if can_host:
+            await self.attendance.offer_to_host(session.id, participant_id)
         if session.state not in ACTIVE_STATES or session.current_round < 1:
             return Rsvp(session, False)
         current = await cafes.sessions.assignments(session.id, session.current_round)
@@ -165,14 +172,14 @@ class RsvpService:
             lifecycle.advance(session.state, Action.RSVP, cafe=session_id)
             person = await self.cafes.people.participant_id(discord_user_id)
             if person is not None and await self.cafes.people.is_going(session_id, person):
-                return await self._seat(session, person, discord_user_id)
+                return await self._seat(session, person, discord_user_id, False)
             offered = await self.waitlist.offered_to(session_id, person) if person is not None else None
             if offered is None or person is None or not await self.waitlist.take(offered.row_id, person,
                                                                                   self.cafes.clock.now()):
                 raise UserError(f"That place at café #{session_id} is no longer held for you: it passed to the "
                                 "next person waiting. Press **I'll join** on the invitation to join the waitlist "
                                 "again.")
-            taken = await self._seat(session, person, discord_user_id)
+            taken = await self._seat(session, person, discord_user_id, False)
             await self.cafes.timeline_changed(session_id)
         self.invitations.poke(session_id)
         return taken

@@ -23,6 +23,7 @@ from bot.core.timeline import SessionState
 from bot.services.cafes import Cafes
 from bot.services.chat import ChatError, Offer, OfferKind
 from bot.services.messages import message_async
+from bot.store.attendance import AttendanceRepo
 from bot.store.contributions import ContributionRepo
 from bot.store.summaries import SummaryRepo
 
@@ -34,7 +35,7 @@ MAX_SUMMARY = 1500
 #: Discord's message limit, which the lobby's posts of summaries are packed into.
 _MESSAGE_LIMIT = 2000
 #: How a key point's marker is recorded when the person is an organiser or a facilitator.
-ORGANISER, FACILITATOR = "organiser", "facilitator"
+ORGANISER, FACILITATOR, HOST = "organiser", "facilitator", "host"
 
 
 @dataclass(frozen=True)
@@ -85,14 +86,18 @@ class SummaryService:
     def __init__(self, cafes: Cafes) -> None:
         self.cafes = cafes
         self.summaries = SummaryRepo(cafes.db)
+        self.attendance = AttendanceRepo(cafes.db)
 
     async def may_write(self, session: Session, room: Room, user_id: int, is_facilitator: bool) -> bool:
         """Who may write a room's summary: any facilitator (organisers count), and the room's host.
 
-        The one place the rule lives (async, so it can read the store). Table hosts are recorded by
-        issue 12's allocation work; when they are, the host of `room` joins here:
-        `or user_id == <the room's host in this round>`."""
-        return is_facilitator
+        The one place the rule lives (async, so it can read the store): a table's host stays with
+        their table all café, so they may write its summary for every round."""
+        return is_facilitator or await self._hosts(session.id, room.id, user_id)
+
+    async def _hosts(self, session_id: int, room_id: int, user_id: int) -> bool:
+        person = await self.cafes.people.participant_id(user_id)
+        return person is not None and (await self.attendance.hosts(session_id)).get(room_id) == person
 
     # -- the offer at the end of each round ----------------------------------------------------
 
@@ -150,6 +155,8 @@ class SummaryService:
             raise UserError(f"The summary is {len(cleaned)} characters long; please keep it to {MAX_SUMMARY}.")
         async with self.cafes.lock(session_id):
             draft = await self.draft(session_id, guild_id, offer_message_id, user_id, is_facilitator)
+            if await self._hosts(session_id, draft.room.id, user_id):
+                role = HOST  # the most specific role: the summary is the host's account of their table
             edited = await self.summaries.save(session_id, draft.room.id, draft.round_number, cleaned, role)
             await self.cafes.audit.record(draft.session.guild_id, session_id, user_id,
                                           "summary_edit" if edited else "summary",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -131,6 +131,13 @@ class SessionRepo:
         )
         return int(row[0]) if row else None
 
+    async def set_plan_snapshot(self, session_id: int, plan_snapshot: Mapping[str, object]) -> None:
+        """An organiser's change to one café's copy of its plan (e.g. letting people choose tables);
+        only before it opens, so nothing already said was said under another plan."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE sessions SET plan_snapshot = ? WHERE id = ? AND state = 'scheduled'",
+                               (json.dumps(plan_snapshot), session_id))
+
     async def set_announcement(self, session_id: int, channel_id: int, message_id: int) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(
@@ -170,18 +177,26 @@ class SessionRepo:
 
     # -- the opening, effect by effect (a crash part-way is resumed from these) ----------------
 
-    async def plan_rooms(self, session_id: int, names: Sequence[str], seats: Sequence[tuple[int, int]]) -> None:
-        """Before any channel is made: the rooms (no channel yet) and who sits where in round 1, so
-        a resumed opening makes the same rooms for the same people. `seats` is (person, room number)."""
+    async def plan_rooms(self, session_id: int, names: Sequence[str], seats: Sequence[tuple[int, int]],
+                         hosts: Sequence[tuple[int, int]] = (), topics: Sequence[str] = ()) -> None:
+        """Before any channel is made: the rooms (no channel yet), who sits where in round 1 and who
+        hosts each room, in one write, so a resumed opening makes the same rooms for the same people.
+        `seats` and `hosts` are (person, room number); `topics` are the rooms' table topics, in order."""
         async with self.db.transaction() as conn:
             await conn.executemany(
-                "INSERT INTO rooms (session_id, number, name) VALUES (?, ?, ?)",
-                [(session_id, n, name) for n, name in enumerate(names, start=1)],
+                "INSERT INTO rooms (session_id, number, name, topic) VALUES (?, ?, ?, ?)",
+                [(session_id, n, name, topics[n - 1] if n <= len(topics) else None)
+                 for n, name in enumerate(names, start=1)],
             )
             await conn.executemany(
                 "INSERT INTO assignments (session_id, round_number, participant_id, room_id) "
                 "SELECT ?, 1, ?, id FROM rooms WHERE session_id = ? AND number = ?",
                 [(session_id, person, session_id, number) for person, number in seats],
+            )
+            await conn.executemany(
+                "INSERT INTO room_hosts (session_id, room_id, participant_id) "
+                "SELECT ?, id, ? FROM rooms WHERE session_id = ? AND number = ?",
+                [(session_id, person, session_id, number) for person, number in hosts],
             )
 
     async def set_category(self, session_id: int, category_id: int) -> None:

@@ -307,3 +307,29 @@ async def test_render_async_gives_the_same_text_as_render() -> None:
 
     context = {"cafe": {"title": "Tea"}}
     assert await render_async("Hello {{ cafe.title }}", context) == render("Hello {{ cafe.title }}", context)
+
+
+
+# -- tables: topics and choice ------------------------------------------------------------------
+
+
+def test_tables_carry_topics_a_theme_id_shown_by_its_name() -> None:
+    plan = parse_plan(GOOD + "tables:\n  choose: true\n  topics: [kindness, Work and money]\n", source="plan.yaml")
+
+    assert plan.tables.choose and plan.table_topics() == ["Kindness", "Work and money"]
+    assert Plan.from_snapshot(plan.to_snapshot()) == plan
+    assert parse_plan(GOOD, source="plan.yaml").table_topics() == []
+
+
+@pytest.mark.parametrize(("block", "location", "words"), [
+    ("tables:\n  choose: true\n", "tables", "choose: true needs topics"),
+    ("tables:\n  topics: [Hope, hope]\n", "tables", "'hope' is listed twice (topics[0] and topics[1])"),
+    ("tables:\n  topics: [Hope, '']\n", "tables.topics[1]", "must not be empty"),
+    ("tables:\n  topics: [" + "x" * 101 + "]\n", "tables.topics[0]", "keep it to 100 characters"),
+    ("tables:\n  chose: true\n", "tables.chose", "Did you mean 'choose'?"),
+    ("tables:\n  choose: maybe\n", "tables.choose", "must be true or false"),
+])
+def test_table_mistakes_are_located(block: str, location: str, words: str) -> None:
+    problem = only_problem(GOOD + block)
+
+    assert problem.location == location and words in problem.message, problem

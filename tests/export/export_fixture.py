@@ -107,6 +107,9 @@ CONTRIBUTIONS = [
     (15, 2, 1, 2, 2, 16, "Second café, a key point about hope", None, 1, "hope", 0),
 ]
 
+#: the table host of café 1: participant 2 hosts room 1 (Oak, room id 11)
+HOST, HOST_ROOM = 2, 11
+
 SESSIONS = [
     # id, starts_at (UTC), state
     (1, "2024-06-04T17:30:00+00:00", "closed"),
@@ -168,6 +171,9 @@ async def seed(path: Path) -> Path:
                         str(MESSAGE_ID_BASE + 999),
                     ),
                 )
+            if sid == 1:  # Sam (participant 2) hosts Oak: a host there, a participant anywhere else
+                await conn.execute("INSERT INTO room_hosts (session_id, room_id, participant_id) VALUES (?, ?, ?)",
+                                   (sid, HOST_ROOM, HOST))
             for number, rnd in enumerate(PLAN["rounds"], start=1):
                 started = _minute(starts, [0, 12, 32][number - 1])
                 await conn.execute(

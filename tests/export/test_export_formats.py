@@ -65,6 +65,7 @@ async def test_csv_opens_cleanly_and_round_trips_tricky_text(db: Database, tmp_p
         "round_title",
         "prompt",
         "pseudonym",
+        "speaker_role",
         "time",
         "text",
         "reply_to",
@@ -240,7 +241,7 @@ async def test_qdpx_is_valid_and_selections_point_at_the_text(db: Database, tmp_
         key_point = next(s for s in root.iterfind(".//q:PlainTextSelection", NS) if "S1-C8" in s.get("name"))
         code_names = {c.get("guid"): c.get("name") for c in root.iterfind(".//q:Code", NS)}
         coded = {code_names[r.get("targetGUID")] for r in key_point.iterfind("q:Coding/q:CodeRef", NS)}
-        assert coded == {"Round 2: What helped", "Hope", "Key point"}
+        assert coded == {"Round 2: What helped", "Hope", "Key point", "Table host"}  # said by Oak's host
         sources = root.findall(".//q:TextSource", NS)
         summaries = [source for source in sources if source.get("name").startswith("Summary ")]
         assert len(sources) - len(summaries) == (1 if per == "session" else 7)
@@ -290,6 +291,7 @@ async def test_qdc_codebook(db: Database, tmp_path: Path) -> None:
         "Hope",
         "Services",
         "Key point",
+        "Table host",
     ]
     if not PROJECT_XSD.exists():
         pytest.skip(f"REFI-QDA schema not found at {PROJECT_XSD}; structure was checked")
@@ -394,3 +396,28 @@ async def test_no_discord_id_or_username_in_any_output(db: Database, tmp_path: P
         for needle in forbidden:
             assert needle not in blob, f"{needle!r} leaked into {name}"
         assert WITHDRAWN.encode() not in blob
+
+
+async def test_the_table_host_is_a_role_in_every_format_never_a_name(db: Database, tmp_path: Path) -> None:
+    """P-7QX9 hosts Oak in café 1: host for what they said there, participant in Birch."""
+    summary = await export(db, tmp_path, formats=("csv", "jsonl", "md", "html", "qdpx"))
+    with one(summary, "csv").open(encoding="utf-8-sig", newline="") as fh:
+        roles = {(r["contribution"], r["room"]): r["speaker_role"] for r in csv.DictReader(fh)}
+    assert roles[("S1-C2", "Oak")] == roles[("S1-C8", "Oak")] == "host"
+    assert roles[("S1-C6", "Birch")] == "participant", "a host is a participant in another room"
+    assert roles[("S1-C1", "Oak")] == "participant"
+    lines = one(summary, "jsonl").read_text(encoding="utf-8").splitlines()
+    records = {r["contribution"]: r for r in map(json.loads, lines) if r["record"] == "contribution"}
+    assert (records["S1-C2"]["speaker_role"], records["S1-C1"]["speaker_role"]) == ("host", "participant")
+    notes = one(summary, "md").read_text(encoding="utf-8")
+    assert "**P-7QX9** (table host) · " in notes and "**P-4F2K** (table host)" not in notes
+    report = one(summary, "html").read_text(encoding="utf-8")
+    assert report.count('<span class="badge">Table host</span>') == 3  # S1-C2, C8 and C11, all in Oak
+    with zipfile.ZipFile(one(summary, "qdpx")) as archive:
+        root = ET.fromstring(archive.read("project.qde"))
+    host_code = next(c.get("guid") for c in root.iterfind(".//q:Code", NS) if c.get("name") == "Table host")
+    hosted = {s.get("name").split()[-1] for s in root.iterfind(".//q:PlainTextSelection", NS)
+              if any(r.get("targetGUID") == host_code for r in s.iterfind("q:Coding/q:CodeRef", NS))}
+    assert hosted == {"S1-C2", "S1-C8", "S1-C11"}
+    variables = {v.get("name") for v in root.iterfind(".//q:Variable", NS)}
+    assert "Speaker role" in variables
