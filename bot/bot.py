@@ -28,6 +28,7 @@ from bot.services.cafes import Cafes
 from bot.services.capture import CaptureService, CatchUp
 from bot.services.closing import ClosingService
 from bot.services.consent import ConsentService
+from bot.services.events import EventMirror
 from bot.services.exports import remove_old_host_copies
 from bot.services.feedback import FeedbackService
 from bot.services.floor import FloorService
@@ -75,6 +76,7 @@ class Services:
     prize_draw: PrizeDrawService
     report_back: ReportBackService
     presses: Presses
+    events: EventMirror
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -137,7 +139,10 @@ class BletherBot(commands.Bot):
         cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir)
         servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
         hosts = HostsNotifier(servers.guilds, self.chat)
-        scheduling, floor, closing = SchedulingService(cafes), FloorService(cafes), ClosingService(cafes)
+        events = EventMirror(cafes, hosts)
+        scheduling, floor, closing = SchedulingService(cafes, events), FloorService(cafes), ClosingService(cafes)
+        cafes.on_opened.append(events.opened)
+        cafes.on_closed.append(events.closed)
         reminders = RemindersService(cafes)
         reminders.register_steps(self.step_kinds)
         floor.register_steps(self.step_kinds, servers.config_for)
@@ -153,7 +158,7 @@ class BletherBot(commands.Bot):
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
-            presses=Presses(),
+            presses=Presses(), events=events,
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],

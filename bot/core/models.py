@@ -53,6 +53,12 @@ class Session:
     capacity: int | None = None
     #: reminder times, in minutes before the start
     reminders: tuple[int, ...] = (1440, 15)
+    #: the first café of the repeat this one belongs to (itself for the first; None: not a repeat)
+    repeat_of: int | None = None
+    #: its number in the repeat (1, 2, …)
+    occurrence: int | None = None
+    #: the Discord Scheduled Event that mirrors it (None: not mirrored)
+    event_id: int | None = None
 
     @property
     def round_count(self) -> int:

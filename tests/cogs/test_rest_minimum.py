@@ -27,7 +27,21 @@ async def test_scheduling_a_cafe_makes_the_documented_calls(cafe: Cafe) -> None:
     await cafe.confirm(shown)
     assert made(cafe, since) == [
         "POST /channels/{channel_id}/messages",  # the invitation, with its buttons
+        "POST /guilds/{guild_id}/scheduled-events",  # the café on the server's events list
         "POST /interactions/{webhook_id}/{webhook_token}/callback",  # the draft becomes the receipt
+    ]
+
+
+async def test_scheduling_a_series_makes_the_documented_calls(cafe: Cafe) -> None:
+    shown = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe schedule", channel_id=cafe.announcements,
+                                 plan="whats-next-for-recovery", when="in 3 hours", repeat="weekly", count=3)
+    since = len(cafe.sim.calls)
+    await cafe.confirm(shown)
+    assert made(cafe, since) == [
+        "POST /interactions/{webhook_id}/{webhook_token}/callback",  # deferred: a series takes longer
+        *["POST /channels/{channel_id}/messages"] * 3,  # one invitation per café
+        *["POST /guilds/{guild_id}/scheduled-events"] * 3,  # one event per café
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original",  # the draft becomes the receipt
     ]
 
 
