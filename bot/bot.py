@@ -100,8 +100,11 @@ class BletherBot(commands.Bot):
         discord.VoiceClient.warn_dave = False
         # No message of Blether's pings anyone unless it says so (`Chat.post(ping_roles=...)`): text
         # people typed (a series called "@everyone", a role mention) is echoed without notifying.
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none())
+        # Members are never fetched in bulk: with the members intent, the server's members arrive
+        # with the server (and as they join), which is all the Interested offer needs.
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(members=settings.members_intent),
+                         help_command=None, allowed_mentions=discord.AllowedMentions.none(),
+                         chunk_guilds_at_startup=False)
         self.settings = settings
         self.clock: Clock = clock or RealClock()
         self.plans_dir = plans_dir

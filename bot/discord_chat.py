@@ -40,9 +40,12 @@ _MEMBER_OVERWRITE: Final = 1
 Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]
 
 
-def intents() -> discord.Intents:
-    """The least Blether needs: servers, their messages and DMs. Message content is privileged."""
+def intents(*, members: bool = False) -> discord.Intents:
+    """The least Blether needs: servers, their messages and DMs. Message content is privileged;
+    so is `members`, which a host turns on only to offer the RSVP button to people who mark a
+    café's event Interested (discord.py drops that event for a user it does not know)."""
     wanted = discord.Intents.none()
+    wanted.members = members
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.dm_messages = True

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -93,7 +94,7 @@ async def test_a_weekly_series_with_a_count_is_drafted_whole_then_stored_whole(c
     made = await SessionRepo(cafe.bot.db).list_for_guild(cafe.sim.guild_id)
     assert [s.occurrence for s in made] == [1, 2, 3, 4]
     assert {s.repeat_of for s in made} == {made[0].id} and len({s.series for s in made}) == 1
-    assert [b.starts_at - a.starts_at for a, b in zip(made, made[1:], strict=False)] == [timedelta(days=7)] * 3
+    assert [b.starts_at - a.starts_at for a, b in pairwise(made)] == [timedelta(days=7)] * 3
     steps = StepRepo(cafe.bot.db)
     for session in made:
         opens = [s for s in await steps.for_session(session.id) if s.kind == StepKind.OPEN]
