@@ -14,6 +14,8 @@ from typing import Protocol
 
 MISSING_PERMISSIONS = 50013
 MISSING_ACCESS = 50001
+#: Discord's answer to changing an event that has already completed or been cancelled.
+EVENT_FINISHED = 180000
 #: Discord takes at most this many files in one message.
 MAX_FILES_PER_MESSAGE = 10
 

@@ -18,7 +18,7 @@ from bot.core import lifecycle
 from bot.core.lifecycle import Action
 from bot.core.models import Session
 from bot.services.cafes import Cafes
-from bot.services.chat import ChatError, EventDetails, EventStatus, Offer, OfferKind
+from bot.services.chat import EVENT_FINISHED, ChatError, EventDetails, EventStatus, Offer, OfferKind
 from bot.services.hosts import Audience, HostsNotifier
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,11 @@ class EventMirror:
         try:
             await self.cafes.chat.edit_event(session.guild_id, session.event_id, details=details, status=status)
         except ChatError as exc:
+            if exc.code == EVENT_FINISHED:
+                # Discord ends an external event by itself at its end time (or a moderator ended
+                # it): there is nothing left to mirror, and nobody needs telling.
+                log.info("café #%s: its event had already ended on Discord, so I didn't %s", session.id, doing)
+                return
             await self._refused(session, doing, exc)
 
     async def _refused(self, session: Session, doing: str, exc: ChatError) -> None:

@@ -72,6 +72,18 @@ async def test_the_event_follows_the_cafe_from_scheduled_to_completed(cafe: Cafe
     assert finished.value.status == 400 and finished.value.code == 180000
 
 
+async def test_an_event_discord_already_ended_is_left_alone_without_a_notice(cafe: Cafe) -> None:
+    session_id = await cafe.schedule("in 3 hours")
+    await cafe.join(session_id, cafe.people[0])
+    await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
+    event = await event_of(cafe, session_id)
+    event["status"] = COMPLETED  # Discord's automation: an external event ends at its scheduled end
+    before = len(cafe.sim.messages(cafe.organisers))
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    assert event["status"] == COMPLETED
+    assert not [m for m in cafe.sim.messages(cafe.organisers)[before:] if "event" in m.content]
+
+
 async def test_a_cancelled_cafe_cancels_its_event(cafe: Cafe) -> None:
     session_id = await cafe.schedule("in 3 hours")
     await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe cancel", channel_id=cafe.announcements, cafe=session_id)
