@@ -16,23 +16,60 @@ from datetime import timedelta
 
 from bot.core import lifecycle
 from bot.core.lifecycle import Action
-from bot.core.models import Session
+from bot.core.models import Session, Step
+from bot.core.timeline import Misfire
 from bot.services.cafes import Cafes
 from bot.services.chat import EVENT_FINISHED, ChatError, EventDetails, EventStatus, Offer, OfferKind
+from bot.services.feedback import Timers
 from bot.services.hosts import Audience, HostsNotifier
+from bot.services.steps import StepKinds
 
 log = logging.getLogger(__name__)
 
 #: Where the café happens, as Discord shows it for an event outside a voice or stage channel.
 LOCATION_BEFORE = "This Discord server: the café's lobby opens at the start"
+#: The durable step that marks a café's event started or ended. Work that follows the opening or
+#: the close but is not part of it (a crash while mirroring must not touch the café), stored with
+#: no café (a closed café's own steps never run) and the café in the payload.
+EVENT_STATUS = "event_status"
 
 
 class EventMirror:
-    def __init__(self, cafes: Cafes, hosts: HostsNotifier) -> None:
+    def __init__(self, cafes: Cafes, hosts: HostsNotifier, timers: Timers | None = None) -> None:
         self.cafes = cafes
         self.hosts = hosts
+        #: sets the `event_status` steps (None: mirror at once, for callers without a scheduler)
+        self.timers = timers
         #: (server, Discord's code) the organisers have been told about since the bot started
         self._told: set[tuple[int, int]] = set()
+
+    def register_steps(self, kinds: StepKinds) -> None:
+        kinds.register(EVENT_STATUS, self._status_step)
+
+    async def cafe_opened(self, session: Session) -> None:
+        await self._later(session, EventStatus.ACTIVE)
+
+    async def cafe_closed(self, session: Session) -> None:
+        await self._later(session, EventStatus.COMPLETED)
+
+    async def _later(self, session: Session, status: EventStatus) -> None:
+        if session.event_id is None:
+            return
+        if self.timers is None:
+            await (self.opened(session) if status is EventStatus.ACTIVE else self.closed(session))
+            return
+        await self.timers(EVENT_STATUS, self.cafes.clock.now(), misfire=Misfire.RUN_IF_RUNNING,
+                          payload={"cafe": session.id, "status": int(status)}, session_id=None)
+
+    async def _status_step(self, step: Step) -> str | None:
+        cafe, status = step.payload.get("cafe"), step.payload.get("status")
+        if not isinstance(cafe, int) or status not in (EventStatus.ACTIVE, EventStatus.COMPLETED):
+            raise ValueError(f"an {EVENT_STATUS} step needs a café and a status of 2 or 3, not {step.payload!r}")
+        session = await self.cafes.sessions.get(cafe)
+        if session is None or session.event_id is None:
+            return "the café or its event is gone"
+        await (self.opened(session) if status == EventStatus.ACTIVE else self.closed(session))
+        return None
 
     def details(self, session: Session, location: str = LOCATION_BEFORE) -> EventDetails:
         facts = self.cafes.facts(session)
