@@ -4,6 +4,7 @@ that never blocks a café, and Interested turning into a DM offer of the RSVP bu
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -17,10 +18,12 @@ from cafe_harness import Cafe, make_guild, make_settings, start_bot
 from bot.bot import BletherBot
 from bot.config import Settings
 from bot.core.clock import Clock
+from bot.services.events import EVENT_STATUS
 from bot.simulation import permissions as perm
 from bot.simulation.scheduled_events import ACTIVE, CANCELED, COMPLETED, EXTERNAL, SCHEDULED
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
+from bot.store.steps import StepRepo
 
 PLAN = "whats-next-for-recovery"
 
@@ -34,6 +37,14 @@ def external(start: datetime, **fields: Any) -> dict[str, Any]:
     }
     payload.update(fields)
     return {k: v for k, v in payload.items() if v is not None}
+
+
+async def reaches(event: dict[str, Any], status: int) -> None:
+    """The started/ended mirror is a step of its own, run by the scheduler just after the café's."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while event["status"] != status:
+        assert asyncio.get_running_loop().time() < deadline, f"the event stayed at status {event['status']}"
+        await asyncio.sleep(0.01)
 
 
 async def event_of(cafe: Cafe, session_id: int) -> dict[str, Any]:
@@ -62,11 +73,11 @@ async def test_the_event_follows_the_cafe_from_scheduled_to_completed(cafe: Cafe
     await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     opened = await SessionRepo(cafe.bot.db).get(session_id)
     assert opened is not None
-    assert event["status"] == ACTIVE
+    await reaches(event, ACTIVE)
     assert event["entity_metadata"]["location"].endswith(f"/{cafe.sim.guild_id}/{opened.lobby_channel_id}")
 
     await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
-    assert event["status"] == COMPLETED
+    await reaches(event, COMPLETED)
     with pytest.raises(discord.HTTPException) as finished:
         await cafe.bot.http.edit_scheduled_event(cafe.sim.guild_id, int(event["id"]), name="Again")
     assert finished.value.status == 400 and finished.value.code == 180000
@@ -77,9 +88,16 @@ async def test_an_event_discord_already_ended_is_left_alone_without_a_notice(caf
     await cafe.join(session_id, cafe.people[0])
     await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     event = await event_of(cafe, session_id)
+    await reaches(event, ACTIVE)
     event["status"] = COMPLETED  # Discord's automation: an external event ends at its scheduled end
     before = len(cafe.sim.messages(cafe.organisers))
     await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    steps = StepRepo(cafe.bot.db)
+    deadline = asyncio.get_running_loop().time() + 10
+    while [s for s in await steps.pending() if s.kind == EVENT_STATUS]:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    await cafe.sim.settle()
     assert event["status"] == COMPLETED
     assert not [m for m in cafe.sim.messages(cafe.organisers)[before:] if "event" in m.content]
 
