@@ -28,6 +28,7 @@ from bot.services.cafes import Cafes
 from bot.services.capture import CaptureService, CatchUp
 from bot.services.closing import ClosingService
 from bot.services.consent import ConsentService
+from bot.services.events import EventMirror
 from bot.services.exports import remove_old_host_copies
 from bot.services.feedback import FeedbackService
 from bot.services.floor import FloorService
@@ -82,6 +83,7 @@ class Services:
     overview: OverviewService
     summaries: SummaryService
     key_points: KeyPointService
+    events: EventMirror
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -105,8 +107,11 @@ class BletherBot(commands.Bot):
         discord.VoiceClient.warn_dave = False
         # No message of Blether's pings anyone unless it says so (`Chat.post(ping_roles=...)`): text
         # people typed (a series called "@everyone", a role mention) is echoed without notifying.
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
-                         allowed_mentions=discord.AllowedMentions.none())
+        # Members are never fetched in bulk: with the members intent, the server's members arrive
+        # with the server (and as they join), which is all the Interested offer needs.
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(members=settings.members_intent),
+                         help_command=None, allowed_mentions=discord.AllowedMentions.none(),
+                         chunk_guilds_at_startup=False)
         self.settings = settings
         self.clock: Clock = clock or RealClock()
         self.plans_dir = plans_dir
@@ -144,7 +149,11 @@ class BletherBot(commands.Bot):
         cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir)
         servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
         hosts = HostsNotifier(servers.guilds, self.chat)
-        scheduling, floor, closing = SchedulingService(cafes), FloorService(cafes), ClosingService(cafes)
+        events = EventMirror(cafes, hosts, self._add_step)
+        events.register_steps(self.step_kinds)
+        scheduling, floor, closing = SchedulingService(cafes, events), FloorService(cafes), ClosingService(cafes)
+        cafes.on_opened.append(events.cafe_opened)
+        cafes.on_closed.append(events.cafe_closed)
         reminders = RemindersService(cafes)
         reminders.register_steps(self.step_kinds)
         rsvp = RsvpService(cafes)
@@ -169,6 +178,7 @@ class BletherBot(commands.Bot):
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
             presses=Presses(), overview=OverviewService(cafes), summaries=summaries,
             key_points=KeyPointService(cafes),
+            events=events,
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],

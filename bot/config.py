@@ -40,6 +40,9 @@ class Settings:
     dev_guild_id: int | None
     exports_dir: Path
     retention_days: int
+    #: ask Discord for the privileged Server Members intent: only to offer the RSVP button to
+    #: people who mark a café's event Interested (discord.py passes that on only for known members)
+    members_intent: bool = False
 
     def require_token(self) -> str:
         if not self.discord_token:
@@ -119,6 +122,10 @@ def parse_settings(values: Mapping[str, str]) -> Settings:
     if Path(exports_dir).exists() and not Path(exports_dir).is_dir():
         problems.append(f"BLETHER_EXPORTS_DIR={exports_dir!r} is a file, not a folder; name a folder for exports.")
 
+    raw_members = (get("BLETHER_SERVER_MEMBERS_INTENT", "no") or "no").lower()
+    if raw_members not in ("yes", "no"):
+        problems.append(f"BLETHER_SERVER_MEMBERS_INTENT={raw_members!r} must be yes or no.")
+
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -132,4 +139,5 @@ def parse_settings(values: Mapping[str, str]) -> Settings:
         dev_guild_id=dev_guild_id,
         exports_dir=Path(exports_dir),
         retention_days=retention_days,
+        members_intent=raw_members == "yes",
     )

@@ -9,7 +9,16 @@ from typing import Any, Final, Literal
 
 import discord
 
-from bot.services.chat import Attachment, ChatError, ChatMessage, FileUpload, Offer, OfferKind
+from bot.services.chat import (
+    Attachment,
+    ChatError,
+    ChatMessage,
+    EventDetails,
+    EventStatus,
+    FileUpload,
+    Offer,
+    OfferKind,
+)
 
 #: Builds the Discord item for an offer of one café; each cog registers its own.
 OfferItem = Callable[[int], discord.ui.Item[Any]]
@@ -31,15 +40,20 @@ _MEMBER_OVERWRITE: Final = 1
 Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]
 
 
-def intents() -> discord.Intents:
-    """The least Blether needs: servers, their messages and reactions, and DMs. Message content is privileged."""
+def intents(*, members: bool = False) -> discord.Intents:
+    """The least Blether needs: servers, their messages, reactions and DMs. Message content is privileged;
+    so is `members`, which a host turns on only to offer the RSVP button to people who mark a
+    café's event Interested (discord.py drops that event for a user it does not know)."""
     wanted = discord.Intents.none()
+    wanted.members = members
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.dm_messages = True
     wanted.message_content = True
     # A facilitator's 📌 on a message marks it as a key point (raw reaction events; not privileged).
     wanted.guild_reactions = True
+    # Not privileged: the café's mirrored events, and who marks them Interested.
+    wanted.guild_scheduled_events = True
     return wanted
 
 
@@ -67,6 +81,10 @@ _SET_ACCESS: Final = ("Manage Roles",)
 _POST: Final = ("View Channel", "Send Messages")
 _POST_FILE: Final = ("View Channel", "Send Messages", "Attach Files")
 _READ_HISTORY: Final = ("View Channel", "Read Message History")
+_EVENTS: Final = ("Manage Events",)
+#: Discord's numbers for an event held outside a voice or stage channel, visible to members only.
+_EXTERNAL: Final = 3
+_GUILD_ONLY: Final = 2
 
 
 @contextmanager
@@ -222,11 +240,37 @@ class DiscordChat:
                           else channel.send(text, allowed_mentions=mentions))
             return sent.id
 
-    async def edit(self, channel_id: int, message_id: int, text: str) -> None:
-        """One PATCH by ids: no fetch of the channel or message first, and the buttons are left as they are."""
+    async def edit(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
+        """By ids (a partial message): no fetch first, one call."""
         with _refusals(channel_id, _POST):
             message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
-            await message.edit(content=text, allowed_mentions=discord.AllowedMentions.none())
+            view = self._view(offers)
+            mentions = discord.AllowedMentions.none()
+            await (message.edit(content=text, view=view, allowed_mentions=mentions) if view is not None
+                   else message.edit(content=text, allowed_mentions=mentions))
+
+    @staticmethod
+    def _event_payload(details: EventDetails) -> dict[str, Any]:
+        return {
+            "name": details.name[:100], "description": details.description[:1000],
+            "scheduled_start_time": details.starts_at.isoformat(), "scheduled_end_time": details.ends_at.isoformat(),
+            "entity_metadata": {"location": details.location[:100]},
+        }
+
+    async def create_event(self, guild_id: int, details: EventDetails) -> int:
+        with _refusals(needs=_EVENTS):
+            created = await self.client.http.create_guild_scheduled_event(
+                guild_id, reason="Blether café scheduled", entity_type=_EXTERNAL, privacy_level=_GUILD_ONLY,
+                **self._event_payload(details))
+            return int(created["id"])
+
+    async def edit_event(self, guild_id: int, event_id: int, *, details: EventDetails | None = None,
+                         status: EventStatus | None = None) -> None:
+        payload = self._event_payload(details) if details is not None else {}
+        if status is not None:
+            payload["status"] = int(status)
+        with _refusals(needs=_EVENTS):
+            await self.client.http.edit_scheduled_event(guild_id, event_id, reason="Blether café", **payload)
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         with _refusals(channel_id, _POST_FILE):

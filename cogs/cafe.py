@@ -4,6 +4,7 @@ checks the role (a decorator), calls one service and renders the reply."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -12,6 +13,7 @@ from discord.ext import commands
 
 from bot.core.errors import UserError
 from bot.core.models import Session
+from bot.core.series import MAX_EVERY_DAYS, MAX_OCCURRENCES
 from bot.core.timeline import DEFAULT_REMINDERS, FINAL_STATES, SessionState
 from bot.core.waitlist import MAX_HOLD_MINUTES, MIN_HOLD_MINUTES
 from bot.core.when import WhenError, describe, parse_reminders, stamp, stamps
@@ -20,7 +22,7 @@ from bot.services.exports import ExportDelivery, ExportError, ExportRequest, Kep
 from bot.services.overview import Picture
 from bot.services.plans import list_plans
 from bot.services.privacy import ErasureFailed, ErasureScope
-from bot.services.scheduling import MAX_CAPACITY, Draft, ScheduleRequest, overlap_names
+from bot.services.scheduling import MAX_CAPACITY, Draft, ListedGroup, Scheduled, ScheduleRequest, overlap_names
 from cogs._common import (
     CafeOption,
     add_buttons,
@@ -67,6 +69,29 @@ def _listed_line(session: Session, when: str, going: int) -> str:
     return f"#{session.id} **{session.plan_title}** — {when} — {session.state.value}{running} — {going} coming"
 
 
+def _listing(groups: Sequence[ListedGroup]) -> str:
+    """The newest cafés, a series' occurrences under one heading; within Discord's 2000 characters."""
+    blocks: list[str] = []
+    for group in groups:
+        if group.is_series:
+            first = group.items[0].session
+            lines = [f"**{group.title}**: series `{first.series}`, {len(group.items)} café(s)"]
+            lines.extend("  · " + _listed_line(i.session, i.stamp, i.going) for i in group.items)
+            blocks.append("\n".join(lines))
+        else:
+            item = group.items[0]
+            blocks.append(_listed_line(item.session, item.stamp, item.going))
+    shown: list[str] = []
+    size = 0
+    for block in reversed(blocks):
+        if size + len(block) + 1 > 1900:
+            break
+        shown.insert(0, block)
+        size += len(block) + 1
+    hidden = len(blocks) - len(shown)
+    return "\n".join(([f"({hidden} older group(s) not shown)"] if hidden else []) + shown)
+
+
 def _minutes(minutes: int) -> str:
     if minutes % 1440 == 0:
         return f"{minutes // 1440} day(s)"
@@ -75,9 +100,24 @@ def _minutes(minutes: int) -> str:
     return f"{minutes} minutes"
 
 
+#: Overlapping cafés named in a draft at most; a long list would push the buttons' words out.
+_OVERLAPS_SHOWN = 5
+REPEAT_CHOICES = [
+    app_commands.Choice(name="Weekly", value="weekly"),
+    app_commands.Choice(name="Fortnightly", value="fortnightly"),
+    app_commands.Choice(name="Every N days (give every_days)", value="days"),
+]
+SCOPE_CHOICES = [
+    app_commands.Choice(name="This café only", value="this"),
+    app_commands.Choice(name="This café and the rest of its series", value="rest"),
+]
+
+
 def draft_text(draft: Draft) -> str:
-    """What the organiser checks before anything is created: the instant in everyone's own zone,
-    the server-zone reading it came from, and any overlap that Confirm would accept."""
+    """What the organiser checks before anything is created or moved: the instant(s) in everyone's
+    own zone, the server-zone reading it came from, and any overlap that Confirm would accept."""
+    if draft.move_of is not None:
+        return _move_text(draft)
     lines = [
         f"**{draft.plan.title}** on {stamps(draft.starts_at)}, until {stamp(draft.ends_at, 't')}.",
         f"I read `{draft.request.when[:100]}` as {describe(draft.starts_at, draft.timezone)}.",
@@ -87,10 +127,14 @@ def draft_text(draft: Draft) -> str:
         "Reminders by DM: " + (", ".join(_minutes(m) for m in sorted(draft.request.reminders, reverse=True))
                                + " before." if draft.request.reminders else "none."),
     ]
-    if draft.overlaps:
-        lines.append(f"⚠️ It overlaps {overlap_names(draft.overlaps)}. **Confirm** schedules it anyway.")
-    lines.append("Press **Confirm** to schedule it and post the invitation in this channel, or **Change** to give "
-                 "another time. (This waits 15 minutes.)")
+    if draft.repeat is not None:
+        lines.append(f"Repeats {draft.repeat.label}, at the same local time: {len(draft.starts)} cafés in the series "
+                     f"**{draft.series}**, each with its own invitation:")
+        lines.extend(f"{n}. {stamp(start, 'F')}" for n, start in enumerate(draft.starts, start=1))
+    lines.extend(_overlap_lines(draft))
+    what = "them and post their invitations" if draft.repeat is not None else "it and post the invitation"
+    lines.append(f"Press **Confirm** to schedule {what} in this channel, or **Change** to give another (first) "
+                 "time. (This waits 15 minutes.)")
     return "\n".join(lines)
 
 
@@ -140,6 +184,46 @@ def picture_text(picture: Picture) -> str:
     return "\n".join(lines)
 
 
+def _overlap_lines(draft: Draft) -> list[str]:
+    if not draft.overlaps:
+        return []
+    shown = overlap_names(draft.overlaps[:_OVERLAPS_SHOWN])
+    more = f" and {len(draft.overlaps) - _OVERLAPS_SHOWN} more" if len(draft.overlaps) > _OVERLAPS_SHOWN else ""
+    return [f"⚠️ It overlaps {shown}{more}. **Confirm** schedules it anyway."]
+
+
+def _move_text(draft: Draft) -> str:
+    assert draft.move_of is not None
+    old = draft.move_of
+    lines = [
+        f"Move café #{old.id} **{old.plan_title}** from {stamp(old.starts_at, 'F')} to {stamps(draft.starts_at)}, "
+        f"until {stamp(draft.ends_at, 't')}.",
+        f"I read `{draft.request.when[:100]}` as {describe(draft.starts_at, draft.timezone)}.",
+        "Its reminders move with it, and its invitation is edited to the new time.",
+        *_overlap_lines(draft),
+        "Press **Confirm** to move it, or **Change** to give another time. (This waits 15 minutes.)",
+    ]
+    return "\n".join(lines)
+
+
+def _scheduled_text(scheduled: Scheduled) -> str:
+    first = scheduled.session
+    if len(scheduled.sessions) > 1:
+        last = scheduled.sessions[-1]
+        return (f"Scheduled café #{first.id}, **{first.plan_title}**, for {scheduled.when}, and "
+                f"{len(scheduled.sessions) - 1} more in the series (#{scheduled.sessions[1].id}–#{last.id}, the last "
+                f"on {stamp(last.starts_at, 'F')}). The invitations are posted in this channel.")
+    return (f"Scheduled café #{first.id}, **{first.plan_title}**, for {scheduled.when}. The invitation is posted in "
+            "this channel.")
+
+
+def _moved_text(scheduled: Scheduled) -> str:
+    moved = scheduled.session
+    invitation = "Its invitation shows the new time." if scheduled.invitation_edited else (
+        "I couldn't edit its invitation (check that Blether can still see that channel); the café has moved anyway.")
+    return f"Moved café #{moved.id}, **{moved.plan_title}**, to {scheduled.when}. {invitation}"
+
+
 def draft_view(key: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ConfirmButton(key))
@@ -173,10 +257,17 @@ class ConfirmButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
             config = await _organiser_config(interaction)
-            scheduled = await blether(interaction).services.scheduling.confirm(config, self.key, interaction.user.id)
-            await interaction.response.edit_message(
-                content=f"Scheduled café #{scheduled.session.id}, **{scheduled.session.plan_title}**, for "
-                        f"{scheduled.when}. The invitation is posted in this channel.", view=None)
+            scheduling = blether(interaction).services.scheduling
+            series = len(scheduling.pending(self.key, interaction.user.id, config.guild_id).starts) > 1
+            if series:
+                # A series posts one invitation per café: more than Discord's three seconds allow.
+                await interaction.response.defer()
+            scheduled = await scheduling.confirm(config, self.key, interaction.user.id)
+            text = _moved_text(scheduled) if scheduled.moved else _scheduled_text(scheduled)
+            if series:
+                await interaction.edit_original_response(content=text, view=None)
+            else:
+                await interaction.response.edit_message(content=text, view=None)
 
         await safely(interaction, act)
 
@@ -236,13 +327,22 @@ class Cafe(commands.Cog):
         capacity="Most people who can come; more go on a waitlist (default: no limit)",
         reminders="When to remind people by DM, before the start: e.g. 24h, 15m (the default) or none",
         hold="Minutes a freed place is held for the next person waiting (default 120, or until the start)",
+        repeat="Repeat the café at the same local time (give count or until too)",
+        every_days="With repeat 'every N days': how many days apart",
+        count="With repeat: how many cafés in all (2 to 52)",
+        until="With repeat: the last day, e.g. 31 Mar or 2027-03-31 (read like `when`)",
     )
+    @app_commands.choices(repeat=REPEAT_CHOICES)
     @organisers_only()
     async def schedule(self, interaction: discord.Interaction, plan: str, when: str, series: str | None = None,
                        room_size: app_commands.Range[int, 2, 25] | None = None,
                        capacity: app_commands.Range[int, 1, MAX_CAPACITY] | None = None,
                        reminders: str | None = None,
-                       hold: app_commands.Range[int, MIN_HOLD_MINUTES, MAX_HOLD_MINUTES] | None = None) -> None:
+                       hold: app_commands.Range[int, MIN_HOLD_MINUTES, MAX_HOLD_MINUTES] | None = None,
+                       repeat: str | None = None,
+                       every_days: app_commands.Range[int, 1, MAX_EVERY_DAYS] | None = None,
+                       count: app_commands.Range[int, 2, MAX_OCCURRENCES] | None = None,
+                       until: app_commands.Range[str, 1, 100] | None = None) -> None:
         if interaction.channel_id is None or interaction.guild_id is None:
             raise UserError("Schedule a café from a text channel: the invitation is posted there.")
         try:
@@ -250,7 +350,7 @@ class Cafe(commands.Cog):
         except WhenError as exc:
             raise UserError(str(exc)) from exc
         request = ScheduleRequest(interaction.guild_id, interaction.user.id, interaction.channel_id, plan, when,
-                                  series, room_size, capacity, times, hold)
+                                  series, room_size, capacity, times, hold, repeat, every_days, count, until)
         draft = await blether(interaction).services.scheduling.draft(config_of(interaction), request)
         await reply(interaction, draft_text(draft), view=draft_view(draft.key))
 
@@ -263,11 +363,11 @@ class Cafe(commands.Cog):
     @group.command(name="list", description="The cafés on this server")
     async def list_(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        listed = await blether(interaction).services.scheduling.list(interaction.guild_id)
-        if not listed:
+        groups = await blether(interaction).services.scheduling.list_grouped(interaction.guild_id)
+        if not groups:
             await reply(interaction, "No cafés yet. Organisers can start one with `/cafe schedule`.")
             return
-        await reply(interaction, "\n".join(_listed_line(i.session, i.stamp, i.going) for i in listed[-20:]))
+        await reply(interaction, _listing(groups))
 
     @group.command(name="show", description="Organisers: the whole picture of one café")
     @app_commands.describe(cafe="The café to show (see /cafe list)")
@@ -309,12 +409,31 @@ class Cafe(commands.Cog):
                                  "Organisers can now use `/cafe export`.")
 
     @group.command(name="cancel", description="Organisers: call off a café that hasn't opened")
-    @app_commands.describe(cafe="The café to call off")
+    @app_commands.describe(cafe="The café to call off", scope="This café only (default), or it and the rest of its "
+                                                                "series")
+    @app_commands.choices(scope=SCOPE_CHOICES)
     @organisers_only()
-    async def cancel(self, interaction: discord.Interaction, cafe: CafeOption) -> None:
-        cancelled = await blether(interaction).services.scheduling.cancel(cafe.id, interaction.user.id,
-                                                                          interaction.guild_id or 0)
-        await reply(interaction, f"Café #{cancelled.id} is cancelled.")
+    async def cancel(self, interaction: discord.Interaction, cafe: CafeOption, scope: str = "this") -> None:
+        scheduling = blether(interaction).services.scheduling
+        if scope == "rest":
+            cancelled = await scheduling.cancel_rest(cafe.id, interaction.user.id, interaction.guild_id or 0)
+            names = ", ".join(f"#{s.id}" for s in cancelled)
+            await reply(interaction, f"Cancelled {len(cancelled)} café(s): {names}.")
+            return
+        one = await scheduling.cancel(cafe.id, interaction.user.id, interaction.guild_id or 0)
+        await reply(interaction, f"Café #{one.id} is cancelled.")
+
+    @group.command(name="reschedule", description="Organisers: move a café that hasn't opened to another time")
+    @app_commands.describe(cafe="The café to move (one café of a series: the others stay)",
+                           when="The new start, read like /cafe schedule's: next Tuesday 7pm, 3 Dec 6.30pm, …")
+    @organisers_only()
+    async def reschedule(self, interaction: discord.Interaction, cafe: CafeOption,
+                         when: app_commands.Range[str, 1, 100]) -> None:
+        if interaction.channel_id is None:
+            raise UserError("Reschedule a café from a text channel.")
+        draft = await blether(interaction).services.scheduling.draft_move(
+            config_of(interaction), cafe.id, interaction.user.id, interaction.channel_id, when)
+        await reply(interaction, draft_text(draft), view=draft_view(draft.key))
 
     @group.command(name="erase", description="Organisers: erase what this server's cafés hold about a member")
     @app_commands.describe(member="The person who asked for their data to be erased")

@@ -22,6 +22,7 @@ class Action(StrEnum):
     CLOSE = "close"
     FINISH_CLOSE = "finish_close"
     CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
     RSVP = "rsvp"
     CHOOSE_CONSENT = "choose_consent"
 
@@ -40,6 +41,8 @@ TRANSITIONS: Final[dict[tuple[SessionState, Action], SessionState]] = {
     (S.CLOSING, Action.CLOSE): S.CLOSING,
     (S.CLOSING, Action.FINISH_CLOSE): S.CLOSED,
     (S.SCHEDULED, Action.CANCEL): S.CANCELLED,
+    # Only a café nobody has entered yet can move: its rooms do not exist and its steps are all ahead.
+    (S.SCHEDULED, Action.RESCHEDULE): S.SCHEDULED,
     (S.SCHEDULED, Action.RSVP): S.SCHEDULED,
     (S.OPEN, Action.RSVP): S.OPEN,
     (S.RUNNING, Action.RSVP): S.RUNNING,
@@ -78,6 +81,11 @@ def _refusal(state: SessionState, action: Action, cafe: int) -> str:
             return f"{_ENDED.format(id=cafe)}; only a café that hasn't opened can be cancelled."
         return (f"Café #{cafe} is {state.value}; only a café that hasn't opened can be cancelled. "
                 "Use `/cafe close` to end a running one.")
+    if action is Action.RESCHEDULE:
+        if ended:
+            return f"{_ENDED.format(id=cafe)}; only a café that hasn't opened can be moved."
+        return (f"Café #{cafe} is {state.value}; only a café that hasn't opened can be moved. Schedule another "
+                "one with `/cafe schedule` instead.")
     if action is Action.RSVP:
         return f"{_ENDED.format(id=cafe)}, so it can't be joined any more."
     return f"{_ENDED.format(id=cafe)}; there is nothing more to record. You can still use `/withdraw`."
@@ -90,6 +98,7 @@ _VERB: Final[dict[Action, str]] = {
     Action.CLOSE: "closed",
     Action.FINISH_CLOSE: "closed",
     Action.CANCEL: "cancelled again",
+    Action.RESCHEDULE: "rescheduled",
     Action.RSVP: "joined",
     Action.CHOOSE_CONSENT: "recorded",
 }

@@ -55,6 +55,12 @@ class Session:
     reminders: tuple[int, ...] = (1440, 15)
     #: how long a freed place is held for the next person waiting, in minutes (None: the default)
     hold_minutes: int | None = None
+    #: the first café of the repeat this one belongs to (itself for the first; None: not a repeat)
+    repeat_of: int | None = None
+    #: its number in the repeat (1, 2, …)
+    occurrence: int | None = None
+    #: the Discord Scheduled Event that mirrors it (None: not mirrored)
+    event_id: int | None = None
 
     @property
     def round_count(self) -> int:

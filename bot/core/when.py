@@ -154,7 +154,7 @@ def parse_start(text: str, timezone: str, now: datetime) -> datetime:
         moment = parsed.replace(tzinfo=UTC)
     else:
         _check_written(cleaned, parsed, clocks, timezone)
-        moment = _attach(parsed, zone, timezone)
+        moment = attach_local(parsed, zone, timezone)
     try:
         ahead = moment - now
     except OverflowError as exc:
@@ -192,7 +192,7 @@ def _check_written(text: str, parsed: datetime, clocks: list[_Clock], timezone: 
                         f"`2026-12-03 18:30`.")
 
 
-def _attach(local: datetime, zone: ZoneInfo, timezone: str) -> datetime:
+def attach_local(local: datetime, zone: ZoneInfo, timezone: str) -> datetime:
     """The instant of wall time `local` in `zone`; a time the clocks skip or repeat is refused."""
     first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
     when = f"{local:%H:%M} on {local:%A} {local.day} {local:%B %Y}"
@@ -203,6 +203,15 @@ def _attach(local: datetime, zone: ZoneInfo, timezone: str) -> datetime:
         raise WhenError(f"{when} happens twice in {timezone}: the clocks go back that night. "
                         "Choose a time outside the change, e.g. an hour later.")
     return first
+
+
+def parse_until(text: str, timezone: str, now: datetime) -> datetime:
+    """The last day of a series, read like a start time; a date with no time of day means the end
+    of that day in the server's zone (`31 Dec` keeps a café at 19:00 on the 31st)."""
+    cleaned = " ".join(text.split())
+    if cleaned and not _clocks(_DOTTED.sub(r"\1:\2\3", cleaned)) and not _ELAPSED.search(cleaned):
+        cleaned = f"{cleaned} 23:59"
+    return parse_start(cleaned, timezone, now)
 
 
 def _too_far(timezone: str) -> str:

@@ -26,6 +26,7 @@ from bot.store.sessions import SessionRepo
 log = logging.getLogger(__name__)
 
 TimelineListener = Callable[[int], Awaitable[None]]
+#: what runs after a café opens or closes
 ClosedListener = Callable[[Session], Awaitable[object]]
 
 
@@ -43,6 +44,8 @@ class Cafes:
         # What other features do once a café has closed (the after-café offers); registered in
         # the composition root, so closing itself knows nothing of them.
         self.on_closed: list[ClosedListener] = []
+        # What other features do once a café has opened (its event marked as started).
+        self.on_opened: list[ClosedListener] = []
 
     def lock(self, session_id: int) -> asyncio.Lock:
         """One step at a time per café: each step reads the state, talks to Discord, then writes;
@@ -60,11 +63,19 @@ class Cafes:
     async def closed(self, session: Session) -> None:
         """Tell each listener the café has closed. The café is closed whatever they do: one that
         fails is logged and the others still run."""
-        for listener in self.on_closed:
+        await self._tell(self.on_closed, session, "closing")
+
+    async def opened(self, session: Session) -> None:
+        """Tell each listener the café has opened; as with closing, a failing one is logged only."""
+        await self._tell(self.on_opened, session, "opening")
+
+    @staticmethod
+    async def _tell(listeners: list[ClosedListener], session: Session, after: str) -> None:
+        for listener in listeners:
             try:
                 await listener(session)
             except Exception:
-                log.exception("after closing café #%s, a listener failed", session.id)
+                log.exception("after %s café #%s, a listener failed", after, session.id)
 
     async def require(self, session_id: int, guild_id: int | None = None) -> Session:
         """The café, if it exists on this server; the same answer for 'missing' and 'another server's'."""

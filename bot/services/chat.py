@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Protocol
 
 MISSING_PERMISSIONS = 50013
 MISSING_ACCESS = 50001
+#: Discord's answer to changing an event that has already completed or been cancelled.
+EVENT_FINISHED = 180000
 #: Discord takes at most this many files in one message.
 MAX_FILES_PER_MESSAGE = 10
 
@@ -83,6 +85,28 @@ def reminder_offers(session_id: int) -> tuple[Offer, ...]:
 
 def room_offers(session_id: int) -> tuple[Offer, ...]:
     return Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id)
+
+
+class EventStatus(IntEnum):
+    """A mirrored event's status, as Discord numbers them. SCHEDULED → ACTIVE → COMPLETED, or
+    SCHEDULED → CANCELED; a finished event cannot change again."""
+
+    SCHEDULED = 1
+    ACTIVE = 2
+    COMPLETED = 3
+    CANCELED = 4
+
+
+@dataclass(frozen=True)
+class EventDetails:
+    """What a café's mirror on the platform's events list shows (an event held elsewhere than a
+    voice or stage channel, so it needs a location and an end)."""
+
+    name: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    location: str
 
 
 @dataclass(frozen=True)
@@ -157,8 +181,18 @@ class Chat(Protocol):
         mention itself."""
         ...
 
-    async def edit(self, channel_id: int, message_id: int, text: str) -> None:
-        """Replace the text of one of the bot's own messages in place; its buttons stay."""
+    async def edit(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
+        """Change the text of a message the bot posted in place (one call by ids): its buttons stay
+        unless `offers` sets new ones."""
+        ...
+
+    async def create_event(self, guild_id: int, details: EventDetails) -> int:
+        """A scheduled event on the server's events list; returns its id."""
+        ...
+
+    async def edit_event(self, guild_id: int, event_id: int, *, details: EventDetails | None = None,
+                         status: EventStatus | None = None) -> None:
+        """Change an event's details or status (only the moves `EventStatus` allows)."""
         ...
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:

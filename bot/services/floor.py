@@ -193,7 +193,9 @@ class FloorService:
         await store.mark_opened(session.id)
         await self._begin_round(session.id, 1, assignments=list(seats.items()))
         await self._finish_round(session.id, 1, resuming=resuming)
-        return await cafes.refreshed(session.id)
+        opened = await cafes.refreshed(session.id)
+        await cafes.opened(opened)
+        return opened
 
     # -- rounds --------------------------------------------------------------------------------
 

@@ -14,12 +14,13 @@ from . import limits
 from . import permissions as perm
 from .models import SUPPRESS_EMBEDS_FLAG, SimMember, SimMessage
 from .routing import RequestContext, http_error, route
-from .state import DM, GUILD_CATEGORY, GuildState, normalise_text_channel_name
+from .scheduled_events import ScheduledEventRoutes
+from .state import DM, GUILD_CATEGORY, normalise_text_channel_name
 
 _APPLICATION_FLAGS = (1 << 15) | (1 << 19)  # members + message content intents enabled (limited)
 
 
-class RestRoutes(GuildState):
+class RestRoutes(ScheduledEventRoutes):
     """Answers ``discord.http.HTTPClient.request`` calls against the in-memory guild."""
 
     # -- lookups shared by handlers ---------------------------------------------------

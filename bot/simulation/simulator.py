@@ -43,6 +43,9 @@ _GUILD_EVENTS = {"CHANNEL_CREATE", "CHANNEL_UPDATE", "CHANNEL_DELETE", "GUILD_RO
 _MEMBER_EVENTS = {"GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE", "GUILD_MEMBER_REMOVE"}
 _MESSAGE_EVENTS = {"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE"}
 _REACTION_EVENTS = {"MESSAGE_REACTION_ADD", "MESSAGE_REACTION_REMOVE"}
+_SCHEDULED_EVENT_EVENTS = {"GUILD_SCHEDULED_EVENT_CREATE", "GUILD_SCHEDULED_EVENT_UPDATE",
+                           "GUILD_SCHEDULED_EVENT_DELETE", "GUILD_SCHEDULED_EVENT_USER_ADD",
+                           "GUILD_SCHEDULED_EVENT_USER_REMOVE"}
 
 
 class _SimWebhookAdapter(AsyncWebhookAdapter):
@@ -260,6 +263,8 @@ class SimulatedDiscord(InteractionRoutes):
             return payload if intents.guilds else None
         if event in _MEMBER_EVENTS:
             return payload if intents.members else None
+        if event in _SCHEDULED_EVENT_EVENTS:
+            return payload if intents.guild_scheduled_events else None
         if event in _REACTION_EVENTS:
             wanted = intents.dm_reactions if in_dm else intents.guild_reactions
             if not in_dm and not self.can_view(self.bot_user, int(payload["channel_id"])):
@@ -314,7 +319,8 @@ class SimulatedDiscord(InteractionRoutes):
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
-            "guild_scheduled_events": [],
+            "guild_scheduled_events": list(self.scheduled_events.values()) if bot.intents.guild_scheduled_events
+            else [],
             "soundboard_sounds": [],
         }
 

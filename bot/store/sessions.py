@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
@@ -40,6 +41,9 @@ def session_from_row(row: aiosqlite.Row) -> Session:
         capacity=row["capacity"],
         reminders=tuple(int(m) for m in json.loads(row["reminders"])),
         hold_minutes=row["hold_minutes"],
+        repeat_of=row["repeat_of"],
+        occurrence=row["occurrence"],
+        event_id=row["event_id"],
     )
 
 
@@ -52,6 +56,24 @@ def _room(row: aiosqlite.Row) -> Room:
         channel_id=_opt_int(row["channel_id"]),
         last_seen_message_id=_opt_int(row["last_seen_message_id"]),
     )
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """What every occurrence of one schedule request shares (each has its own start and steps)."""
+
+    guild_id: int
+    series: str
+    plan_id: str
+    plan_title: str
+    plan_snapshot: dict[str, object]
+    timezone: str
+    room_size: int
+    rounds: tuple[tuple[str, str, int, bool], ...]
+    actor_id: int
+    capacity: int | None = None
+    reminders: tuple[int, ...] = (1440, 15)
+    hold_minutes: int | None = None
 
 
 class SessionRepo:
@@ -77,30 +99,104 @@ class SessionRepo:
         hold_minutes: int | None = None,
     ) -> int:
         """The session, its rounds, its steps and the audit line land together or not at all."""
+        spec = NewSession(guild_id=guild_id, series=series, plan_id=plan_id, plan_title=plan_title,
+                          plan_snapshot=plan_snapshot, timezone=timezone, room_size=room_size, rounds=tuple(rounds),
+                          actor_id=actor_id, capacity=capacity, reminders=tuple(reminders), hold_minutes=hold_minutes)
+        return (await self.create_run(spec, [(starts_at, steps)], repeat=False))[0]
+
+    async def create_run(self, spec: NewSession, occurrences: Sequence[tuple[datetime, Sequence[PlannedStep]]],
+                         *, repeat: bool) -> list[int]:
+        """Sessions from one request, each at its start with its own steps, in one transaction:
+        a series is stored whole or not at all. With `repeat`, they are numbered as one run whose
+        `repeat_of` is the first one's id."""
+        now = self.db.now_iso()
+        ids: list[int] = []
+        async with self.db.transaction() as conn:
+            for number, (starts_at, steps) in enumerate(occurrences, start=1):
+                cur = await conn.execute(
+                    """
+                    INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone,
+                                          room_size, created_at, capacity, reminders, occurrence, hold_minutes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    RETURNING id
+                    """,
+                    (str(spec.guild_id), spec.series, spec.plan_id, spec.plan_title, json.dumps(spec.plan_snapshot),
+                     to_iso(starts_at), spec.timezone, spec.room_size, now, spec.capacity,
+                     json.dumps(list(spec.reminders)), number if repeat else None, spec.hold_minutes),
+                )
+                row = await cur.fetchone()
+                await cur.close()
+                assert row is not None
+                session_id = int(row[0])
+                ids.append(session_id)
+                await conn.executemany(
+                    "INSERT INTO rounds (session_id, number, round_key, title, minutes, rotate) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(session_id, n, key, title, minutes, int(rotate))
+                     for n, (key, title, minutes, rotate) in enumerate(spec.rounds, start=1)],
+                )
+                await insert_planned(conn, session_id, steps)
+                await conn.execute(
+                    "INSERT INTO audit (guild_id, session_id, actor_id, action, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (str(spec.guild_id), session_id, str(spec.actor_id), "schedule",
+                     f"plan={spec.plan_id} starts={to_iso(starts_at)}", now),
+                )
+            if repeat and ids:
+                await conn.execute(
+                    f"UPDATE sessions SET repeat_of = ? WHERE id IN ({','.join('?' for _ in ids)})", (ids[0], *ids))
+        return ids
+
+    async def run_from(self, session: Session) -> list[Session]:
+        """This café and the later ones of its repeat, in order (only itself when not a repeat)."""
+        if session.repeat_of is None:
+            return [session]
+        rows = await self.db.fetch_all(
+            "SELECT * FROM sessions WHERE repeat_of = ? AND starts_at >= ? ORDER BY starts_at, id",
+            (session.repeat_of, to_iso(session.starts_at)))
+        return [session_from_row(r) for r in rows]
+
+    async def cancel_all(self, session_ids: Sequence[int]) -> None:
+        """Call off several cafés at once: their state and their pending steps, together."""
+        if not session_ids:
+            return
+        now = self.db.now_iso()
+        marks = ",".join("?" for _ in session_ids)
+        async with self.db.transaction() as conn:
+            await conn.execute(f"UPDATE sessions SET state = ? WHERE id IN ({marks})",
+                               (SessionState.CANCELLED.value, *session_ids))
+            await conn.execute(
+                f"UPDATE scheduled_steps SET status = 'cancelled', finished_at = ? "
+                f"WHERE session_id IN ({marks}) AND status = 'pending'", (now, *session_ids))
+
+    async def reschedule(self, session_id: int, starts_at: datetime, steps: Sequence[PlannedStep],
+                         actor_id: int) -> None:
+        """Move a café that has not opened: its start, and its pending steps replaced by the new
+        time's (a reminder already sent for the old time is sent again for the new one), with the
+        audit line, in one transaction."""
         now = self.db.now_iso()
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                """
-                INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone,
-                                      room_size, created_at, capacity, reminders, hold_minutes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                (str(guild_id), series, plan_id, plan_title, json.dumps(plan_snapshot), to_iso(starts_at),
-                 timezone, room_size, now, capacity, json.dumps(list(reminders)), hold_minutes),
-            )
-            session_id = int(cur.lastrowid or 0)
-            await conn.executemany(
-                "INSERT INTO rounds (session_id, number, round_key, title, minutes, rotate) VALUES (?, ?, ?, ?, ?, ?)",
-                [(session_id, n, key, title, minutes, int(rotate))
-                 for n, (key, title, minutes, rotate) in enumerate(rounds, start=1)],
-            )
+            row = await (await conn.execute("SELECT guild_id, starts_at FROM sessions WHERE id = ?",
+                                            (session_id,))).fetchone()
+            assert row is not None, "a café is rescheduled only after it was found"
+            await conn.execute("UPDATE sessions SET starts_at = ? WHERE id = ?", (to_iso(starts_at), session_id))
+            await conn.execute(
+                "UPDATE scheduled_steps SET status = 'cancelled', finished_at = ?, note = 'rescheduled' "
+                "WHERE session_id = ? AND status = 'pending'", (now, session_id))
             await insert_planned(conn, session_id, steps)
             await conn.execute(
                 "INSERT INTO audit (guild_id, session_id, actor_id, action, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (str(guild_id), session_id, str(actor_id), "schedule", f"plan={plan_id} starts={to_iso(starts_at)}",
-                 now),
+                (row[0], session_id, str(actor_id), "reschedule", f"from={row[1]} to={to_iso(starts_at)}", now),
             )
-        return session_id
+
+    async def set_event(self, session_id: int, event_id: int | None) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE sessions SET event_id = ? WHERE id = ?", (event_id, session_id))
+
+    async def by_event(self, guild_id: int, event_id: int) -> Session | None:
+        """The café a Discord Scheduled Event mirrors, if it is this server's."""
+        row = await self.db.fetch_one("SELECT * FROM sessions WHERE event_id = ? AND guild_id = ?",
+                                      (event_id, str(guild_id)))
+        return session_from_row(row) if row else None
 
     async def get(self, session_id: int) -> Session | None:
         row = await self.db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))

@@ -27,7 +27,21 @@ async def test_scheduling_a_cafe_makes_the_documented_calls(cafe: Cafe) -> None:
     await cafe.confirm(shown)
     assert made(cafe, since) == [
         "POST /channels/{channel_id}/messages",  # the invitation, with its buttons
+        "POST /guilds/{guild_id}/scheduled-events",  # the café on the server's events list
         "POST /interactions/{webhook_id}/{webhook_token}/callback",  # the draft becomes the receipt
+    ]
+
+
+async def test_scheduling_a_series_makes_the_documented_calls(cafe: Cafe) -> None:
+    shown = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe schedule", channel_id=cafe.announcements,
+                                 plan="whats-next-for-recovery", when="in 3 hours", repeat="weekly", count=3)
+    since = len(cafe.sim.calls)
+    await cafe.confirm(shown)
+    assert made(cafe, since) == [
+        "POST /interactions/{webhook_id}/{webhook_token}/callback",  # deferred: a series takes longer
+        *["POST /channels/{channel_id}/messages"] * 3,  # one invitation per café
+        *["POST /guilds/{guild_id}/scheduled-events"] * 3,  # one event per café
+        "PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original",  # the draft becomes the receipt
     ]
 
 
@@ -58,3 +72,16 @@ async def test_a_reminder_round_makes_one_dm_per_person_and_one_grouped_mention(
     assert len(calls) <= 2 * len(cafe.people) + 1, calls
     assert all(sim.dm_messages(person) for person in open_dms)
     await sim.disconnect(bot)
+
+
+async def test_rescheduling_a_cafe_makes_the_documented_calls(cafe: Cafe) -> None:
+    session_id = await cafe.schedule("in 3 hours")
+    shown = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe reschedule", channel_id=cafe.announcements,
+                                 cafe=session_id, when="in 4 hours")
+    since = len(cafe.sim.calls)
+    await cafe.confirm(shown)
+    assert made(cafe, since) == [
+        "PATCH /channels/{channel_id}/messages/{message_id}",  # the invitation, edited in place
+        "PATCH /guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}",  # the event's new times
+        "POST /interactions/{webhook_id}/{webhook_token}/callback",  # the draft becomes the receipt
+    ]

@@ -69,10 +69,13 @@ async def _wait(predicate, seconds: float = 20.0) -> None:  # type: ignore[no-un
 
 
 async def _cafe_bot(sim: SimulatedDiscord, settings: Settings, clock: SteppedClock) -> BletherBot:
-    """The bot with the café's own steps only: the feedback offer after the close is timed work of
-    its own (tested with the feedback), and its calls must not count as the close step's."""
+    """The bot with the café's own steps only: the feedback offer after the close and the event
+    mirror after the opening and the close are timed work of their own (tested with their
+    features), and their calls must not count as the café step's."""
     bot = await start_bot(sim, settings, clock=clock)
     bot.services.cafes.on_closed.remove(bot.services.feedback.cafe_closed)
+    bot.services.cafes.on_opened.remove(bot.services.events.cafe_opened)
+    bot.services.cafes.on_closed.remove(bot.services.events.cafe_closed)
     return bot
 
 

@@ -15,6 +15,7 @@ from bot.core.timeline import SessionState as S
 EXPECTED: dict[tuple[S, Action], S] = {
     (S.SCHEDULED, Action.OPEN): S.OPEN,
     (S.SCHEDULED, Action.CANCEL): S.CANCELLED,
+    (S.SCHEDULED, Action.RESCHEDULE): S.SCHEDULED,
     (S.SCHEDULED, Action.RSVP): S.SCHEDULED,
     (S.SCHEDULED, Action.CHOOSE_CONSENT): S.SCHEDULED,
     (S.OPEN, Action.START_ROUND): S.RUNNING,
@@ -40,6 +41,9 @@ HINTS: dict[tuple[S, Action], str] = {
     (S.RUNNING, Action.CANCEL): "/cafe close",
     (S.CLOSED, Action.CHOOSE_CONSENT): "/withdraw",
     (S.CANCELLED, Action.OPEN): "/cafe schedule",
+    (S.CANCELLED, Action.RESCHEDULE): "/cafe schedule",
+    (S.OPEN, Action.RESCHEDULE): "/cafe schedule",
+    (S.RUNNING, Action.RESCHEDULE): "/cafe schedule",
 }
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.services.chat import Chat, ChatMessage, FileUpload, Offer
+from bot.services.chat import Chat, ChatMessage, EventDetails, EventStatus, FileUpload, Offer
 
 
 @dataclass
@@ -76,9 +76,17 @@ class FakeChat:
         self.posted[(channel_id, text)] = message = self._new_id()
         return message
 
-    async def edit(self, channel_id: int, message_id: int, text: str) -> None:
+    async def edit(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
         self.calls.append(("edit", (channel_id, message_id)))
         self.edits.append((channel_id, message_id, text))
+
+    async def create_event(self, guild_id: int, details: EventDetails) -> int:
+        self.calls.append(("create_event", (guild_id, details.starts_at)))
+        return self._new_id()
+
+    async def edit_event(self, guild_id: int, event_id: int, *, details: EventDetails | None = None,
+                         status: EventStatus | None = None) -> None:
+        self.calls.append(("edit_event", (guild_id, event_id, status)))
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         self.calls.append(("post_files", (channel_id, tuple(f.filename for f in files))))
