@@ -1,4 +1,5 @@
-"""`/blether setup`: per-server settings, chosen by a server admin."""
+"""`/blether setup`: per-server settings, chosen by a server admin; `/blether sync`: the bot's owner
+registers the slash commands with Discord now."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from discord.ext import commands
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig
 from bot.core.when import TimezoneError, valid_timezone
-from cogs._common import blether, reply, role_label
+from cogs._common import admins_only, blether, owner_only, reply, role_label
+
+SYNC_SCOPES = [
+    app_commands.Choice(name="Every server (global commands)", value="global"),
+    app_commands.Choice(name="This server only (shows here at once; for trying commands out)", value="here"),
+]
 
 
 def describe_config(interaction: discord.Interaction, config: GuildConfig) -> str:
@@ -44,6 +50,7 @@ class Setup(commands.Cog):
         timezone="IANA time zone for showing times, e.g. Europe/London",
         retention_days="How long contributions are kept after a café (days)",
     )
+    @admins_only()
     async def setup(
         self,
         interaction: discord.Interaction,
@@ -55,8 +62,6 @@ class Setup(commands.Cog):
         retention_days: app_commands.Range[int, 1, 3650] | None = None,
     ) -> None:
         member = interaction.user
-        if not (isinstance(member, discord.Member) and member.guild_permissions.manage_guild):
-            raise UserError("Only server admins (Manage Server permission) can set Blether up.")
         assert interaction.guild_id is not None
         bot = blether(interaction)
         current = await bot.services.servers.config_for(interaction.guild_id)
@@ -83,6 +88,16 @@ class Setup(commands.Cog):
         )
         await bot.services.servers.save(config, member.id)
         await reply(interaction, describe_config(interaction, config))
+
+    @group.command(name="sync", description="Bot owner: register Blether's slash commands with Discord now")
+    @app_commands.describe(scope="Every server (the default) or only this one")
+    @app_commands.choices(scope=SYNC_SCOPES)
+    @owner_only()
+    async def sync(self, interaction: discord.Interaction, scope: str = "global") -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = interaction.guild_id if scope == "here" else None
+        outcome = await blether(interaction).command_sync.sync(guild_id, force=True)
+        await reply(interaction, outcome.describe())
 
 
 def _staff_role(guild: discord.Guild, option: str, given: discord.Role | None, kept: int | None,
