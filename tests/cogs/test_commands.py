@@ -57,7 +57,10 @@ def _undescribed(node: dict[str, Any], where: str = "") -> Iterator[str]:
 
 
 def _sync_puts(sim: SimulatedDiscord, since: int = 0) -> list[str]:
-    return [c.template for c in sim.calls[since:] if c.method == "PUT" and c.template.endswith("/commands")]
+    """Every call about the application's commands since `since` (docs/rest-calls.md): only the
+    bulk overwrites (`PUT`) are expected, so any other method shows up as a failure."""
+    return [c.template if c.method == "PUT" else f"{c.method} {c.template}" for c in sim.calls[since:]
+            if c.template.startswith("/applications/") and "/commands" in c.template]
 
 
 async def _last_hash(settings: Settings, application_id: int, scope: int) -> str | None:
