@@ -3,6 +3,8 @@ registers the slash commands with Discord now."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -10,7 +12,7 @@ from discord.ext import commands
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig
 from bot.core.when import TimezoneError, valid_timezone
-from cogs._common import admins_only, blether, owner_only, reply, role_label
+from cogs._common import Gate, admins_only, blether, gate_of, owner_only, reply, role_label
 
 SYNC_SCOPES = [
     app_commands.Choice(name="Every server (global commands)", value="global"),
@@ -87,7 +89,8 @@ class Setup(commands.Cog):
             retention_days=retention_days or current.retention_days,
         )
         await bot.services.servers.save(config, member.id)
-        await reply(interaction, describe_config(interaction, config))
+        hints = hidden_from_roles(bot.tree, guild, {Gate.ORGANISERS: organiser, Gate.FACILITATORS: facilitator})
+        await reply(interaction, "\n".join([describe_config(interaction, config), *hints]))
 
     @group.command(name="sync", description="Bot owner: register Blether's slash commands with Discord now")
     @app_commands.describe(scope="Every server (the default) or only this one")
@@ -98,6 +101,35 @@ class Setup(commands.Cog):
         guild_id = interaction.guild_id if scope == "here" else None
         outcome = await blether(interaction).command_sync.sync(guild_id, force=True)
         await reply(interaction, outcome.describe())
+
+
+def hidden_from_roles(tree: app_commands.CommandTree[Any], guild: discord.Guild,
+                      roles: dict[Gate, int]) -> list[str]:
+    """What Discord will hide from the staff roles: a group's default permissions the role lacks,
+    while the group holds commands for that role. Walked from the command tree, so a new group needs
+    no change here. An admin's override in Server Settings → Integrations is not visible to the bot
+    (reading it needs the admin's own authorisation), so this says "unless"."""
+    hints: list[str] = []
+    for top in tree.get_commands(guild=None):
+        needed = getattr(top, "default_permissions", None)
+        if not isinstance(top, app_commands.Group | app_commands.Command) or needed is None:
+            continue
+        leaves = [c for c in top.walk_commands() if isinstance(c, app_commands.Command)] \
+            if isinstance(top, app_commands.Group) else [top]
+        gates = {gate_of(command) for command in leaves}
+        for gate, role_id in roles.items():
+            role = guild.get_role(role_id)
+            if gate not in gates or role is None or role.permissions.administrator or role.permissions >= needed:
+                continue
+            missing = ", ".join(name.replace("_", " ").title() for name, on in needed if on)
+            hints.append(f"⚠️ Discord shows `/{top.name}` only to members with **{missing}**: give "
+                         f"{_named(role)} that permission, or allow the role on `/{top.name}` in "
+                         "Server Settings → Integrations → Blether (if you have, ignore this).")
+    return hints
+
+
+def _named(role: discord.Role) -> str:
+    return f"**{discord.utils.escape_markdown(role.name)}**"
 
 
 def _staff_role(guild: discord.Guild, option: str, given: discord.Role | None, kept: int | None,

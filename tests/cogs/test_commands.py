@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 import pytest
-from cafe_harness import Cafe, UpgradedBot, make_guild, make_settings, start_bot
+from cafe_harness import FACILITATOR, ORGANISER, Cafe, UpgradedBot, make_guild, make_settings, start_bot
 from discord import app_commands
 
 from bot.bot import BletherBot
@@ -131,6 +131,14 @@ async def test_discord_keeps_the_default_permissions_and_shows_cafe_only_to_thos
     refused = await sim.slash(bot, helper, "cafe schedule", channel_id=cafe.announcements,
                               plan="whats-next-for-recovery", when="in 2 hours")
     assert "Only organisers can do this" in refused.content
+
+
+async def test_setup_says_when_discord_would_hide_a_staff_groups_commands_from_its_role(cafe: Cafe) -> None:
+    assert "⚠️" not in (await cafe.setup()).content  # the harness's roles manage events
+    cafe.sim.set_role_permissions(ORGANISER, 0)
+    said = (await cafe.setup()).content
+    assert "`/cafe` only to members with **Manage Events**" in said and f"**{ORGANISER}**" in said, said
+    assert f"**{FACILITATOR}**" not in said.split("⚠️", 1)[1]
 
 
 # -- syncing -------------------------------------------------------------------------------------
