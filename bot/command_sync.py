@@ -11,6 +11,7 @@ differ. `blether sync` on the host and the owner's `/blether sync` sync on deman
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -25,6 +26,10 @@ from discord.ext import commands
 from bot.store.command_syncs import GLOBAL_SCOPE, CommandSyncRepo
 
 log = logging.getLogger(__name__)
+
+#: How long a sync may take. discord.py waits out a rate limit however long Discord asks, and the
+#: daily allowance of command creates answers 429 with a wait of hours: start-up must not hang on it.
+SYNC_PATIENCE_SECONDS = 60.0
 
 
 def commands_payload(tree: app_commands.CommandTree[Any], guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
@@ -76,9 +81,11 @@ class SyncOutcome:
 class CommandSync:
     """Syncs the bot's command tree for one scope, remembering what Discord last accepted."""
 
-    def __init__(self, bot: commands.Bot, repo: CommandSyncRepo) -> None:
+    def __init__(self, bot: commands.Bot, repo: CommandSyncRepo, *,
+                 patience: float = SYNC_PATIENCE_SECONDS) -> None:
         self.bot = bot
         self.repo = repo
+        self.patience = patience
 
     async def sync(self, guild_id: int | None = None, *, force: bool = False) -> SyncOutcome:
         """Sync globally, or to one server (the global commands copied to it, which Discord shows
@@ -101,9 +108,12 @@ class CommandSync:
                 log.info("slash commands %s unchanged since %s; not syncing", where(guild_id), last.synced_at)
                 return SyncOutcome(guild_id, len(payload), synced=False)
         try:
-            accepted = await tree.sync(guild=guild)
-        except discord.HTTPException as exc:
-            failure = discord_says(exc)
+            async with asyncio.timeout(self.patience):
+                accepted = await tree.sync(guild=guild)
+        except (discord.HTTPException, TimeoutError) as exc:
+            failure = discord_says(exc) if isinstance(exc, discord.HTTPException) else (
+                f"no answer within {self.patience:g} seconds (Discord may be rate limiting command creates, "
+                "at most 200 a day per server); try `blether sync` later")
             log.error("Discord refused the slash commands %s (%s); Blether runs on with the commands it "
                       "registered before", where(guild_id), failure)
             return SyncOutcome(guild_id, len(payload), synced=False, failure=failure)

@@ -202,6 +202,27 @@ async def test_a_refused_sync_is_logged_with_discords_words_the_bot_runs_and_the
     await sim.disconnect(bot)
 
 
+async def test_a_sync_discord_keeps_waiting_does_not_hold_up_the_start(cafe: Cafe) -> None:
+    sim = cafe.sim
+    await sim.disconnect(cafe.bot)
+    recorded = await _last_hash(cafe.settings, sim.application_id, GLOBAL_SCOPE)
+
+    class Impatient(UpgradedBot):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.command_sync.patience = 0.2
+
+    held = sim.faults.hang("PUT", GLOBAL_COMMANDS)  # as discord.py waits out a long rate limit
+    bot = await start_bot(sim, cafe.settings, bot_class=Impatient)
+    try:
+        assert bot.sync_failure is not None and "no answer within" in bot.sync_failure
+        assert bot.is_ready()
+        assert await _last_hash(cafe.settings, sim.application_id, GLOBAL_SCOPE) == recorded
+    finally:
+        held.release()
+        await sim.disconnect(bot)
+
+
 async def test_a_development_server_is_synced_by_itself_and_only_when_changed(tmp_path: Path) -> None:
     sim, _ = make_guild()
     settings = parse_settings({"BLETHER_DATABASE": str(tmp_path / "blether.sqlite3"),
