@@ -18,6 +18,7 @@ from pathlib import Path
 import discord
 from discord.ext import commands
 
+from bot.command_sync import CommandSync
 from bot.config import Settings
 from bot.core.clock import Clock, RealClock
 from bot.core.models import GuildConfig, Step
@@ -47,6 +48,7 @@ from bot.services.steps import StepKinds, StepRunner
 from bot.services.summaries import KeyPointService, SummaryService
 from bot.services.support import SupportService
 from bot.services.tables import TablesService
+from bot.store.command_syncs import CommandSyncRepo
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
@@ -101,7 +103,7 @@ class BletherBot(commands.Bot):
     """
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None, plans_dir: Path = DEFAULT_PLANS_DIR,
-                 sync_commands: bool = True) -> None:
+                 sync_commands: bool = True, commands_only: bool = False) -> None:
         # Blether never joins voice: discord.py's start-up warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -116,8 +118,13 @@ class BletherBot(commands.Bot):
         self.clock: Clock = clock or RealClock()
         self.plans_dir = plans_dir
         self.sync_commands = sync_commands
+        #: a short-lived process (`blether sync`) that only needs the command tree: it must not
+        #: start the cafés' timers, which the running bot owns (starting them marks its steps
+        #: in progress as interrupted)
+        self.commands_only = commands_only
         self.db = Database(settings.database_path, self.clock)
         self.chat = DiscordChat(self)
+        self.command_sync = CommandSync(self, CommandSyncRepo(self.db))
         self._services: Services | None = None
         self.scheduler: StepScheduler | None = None
         # Every feature registers the kinds of timed step it owns here (cogs in `cog_load`),
@@ -125,7 +132,7 @@ class BletherBot(commands.Bot):
         self.step_kinds = StepKinds()
         self.failed_extensions: dict[str, str] = {}
         self._backfilled = False
-        #: what Discord said when it refused the slash commands at start-up (None: accepted)
+        #: what Discord said when it refused the slash commands at start-up (None: accepted or unchanged)
         self.sync_failure: str | None = None
 
     @property
@@ -138,11 +145,12 @@ class BletherBot(commands.Bot):
         await self.db.open()
         key = await pseudonym_key(self.db, self.settings.pseudonym_key)
         self._services = services = self._build_services(key)
-        self.scheduler = StepScheduler(StepRepo(self.db), services.cafes.sessions, self.clock, services.steps)
-        services.cafes.set_timeline_listener(self.scheduler.reconcile)
-        await self.scheduler.start()
+        if not self.commands_only:
+            self.scheduler = StepScheduler(StepRepo(self.db), services.cafes.sessions, self.clock, services.steps)
+            services.cafes.set_timeline_listener(self.scheduler.reconcile)
+            await self.scheduler.start()
         await self.load_extensions()
-        if self.sync_commands:
+        if self.sync_commands and not self.commands_only:
             await self._sync()
 
     def _build_services(self, pseudonym_key: bytes) -> Services:
@@ -198,21 +206,12 @@ class BletherBot(commands.Bot):
                 log.exception("extension %s failed to load; Blether runs without it", name)
 
     async def _sync(self) -> None:
-        """Register the slash commands. Discord refusing them (a payload it rejects, a missing
+        """Register the slash commands if they changed since Discord last accepted them (to the
+        development server when one is set). Discord refusing them (a payload it rejects, a missing
         scope) is logged with Discord's own words and the bot runs on: capture and the cafés'
         timelines must not depend on it, and the commands registered before stay in place."""
-        guild_id = self.settings.dev_guild_id
-        try:
-            if guild_id:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
-            else:
-                await self.tree.sync()
-        except discord.HTTPException as exc:
-            self.sync_failure = f"{exc.status} {exc.text or exc}"
-            log.error("Discord refused the slash commands (%s); Blether runs on with the commands it "
-                      "registered before", self.sync_failure)
+        outcome = await self.command_sync.sync(self.settings.dev_guild_id)
+        self.sync_failure = outcome.failure
 
     async def on_ready(self) -> None:
         """Backfill first (the rounds have not moved while we were away), then start the timeline."""

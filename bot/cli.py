@@ -1,4 +1,5 @@
-"""`blether …` on the host: run the bot, rehearse a café, check plans, list cafés, export, purge, upgrade.
+"""`blether …` on the host: run the bot, sync its commands, rehearse a café, check plans, list cafés, export,
+purge, upgrade.
 
 Every failure a person can cause ends in one readable message and a non-zero exit code,
 never a traceback.
@@ -74,6 +75,14 @@ def _plans_folder(value: str) -> Path:
     return folder
 
 
+def _server_id(value: str) -> int:
+    """``--guild ID``: a Discord server id, as Developer Mode's 'Copy Server ID' gives it."""
+    if not (value.isdigit() and 15 <= len(value) <= 21):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a server id; in Discord turn on Developer Mode, "
+                                         "right-click the server and choose 'Copy Server ID'")
+    return int(value)
+
+
 def _add_plans_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plans", type=_plans_folder, default=DEFAULT_PLANS_DIR, metavar="DIR",
                         help="folder of your own plans, one <plan-id>/plan.yaml each (default: the shipped plans)")
@@ -87,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="go live on Discord (needs DISCORD_TOKEN)")
     _add_plans_option(run)
+
+    sync = commands.add_parser(
+        "sync", help="register the slash commands with Discord now, then exit (needs DISCORD_TOKEN)")
+    sync.add_argument("--guild", type=_server_id, metavar="ID",
+                      help="register them on this server only (they show there at once; for trying them out)")
+    _add_plans_option(sync)
 
     rehearse = commands.add_parser("rehearse", help="run a whole café offline against a simulated Discord")
     rehearse.add_argument("--plan", default="whats-next-for-recovery", help="plan id or path")
@@ -147,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return await _run(settings, args.plans)
+    if args.command == "sync":
+        return await _sync(settings, args.plans, args.guild)
     if args.command == "rehearse":
         from bot.rehearsal.run import RehearsalError, rehearse
 
@@ -231,6 +248,37 @@ async def _run(settings: Settings, plans_dir: Path) -> int:
               "Start it again with `blether run`; if it keeps happening, run it with BLETHER_LOG_LEVEL=DEBUG and "
               "report what it logs.", file=sys.stderr)
         return 1
+    return 0
+
+
+async def _sync(settings: Settings, plans_dir: Path, guild_id: int | None) -> int:
+    """Log in (no gateway connection, no café timers), sync the commands whatever the last sync
+    recorded, record what Discord accepted, and exit. A running bot is not disturbed: it shares the
+    database, and its next start sees the commands already in sync."""
+    import discord
+
+    from bot.bot import BletherBot
+
+    token = settings.require_token()
+    bot = BletherBot(settings, plans_dir=plans_dir, commands_only=True)
+    try:
+        async with bot:
+            await bot.login(token)
+            outcome = await bot.command_sync.sync(guild_id, force=True)
+    except discord.LoginFailure:
+        print("Discord rejected DISCORD_TOKEN. Copy a fresh token from the Developer Portal (Bot → Reset Token) "
+              "into .env.", file=sys.stderr)
+        return 2
+    except (discord.HTTPException, OSError) as exc:
+        print(f"Blether could not reach Discord ({exc or type(exc).__name__}). Check the network, then run "
+              "`blether sync` again.", file=sys.stderr)
+        return 1
+    if outcome.failure is not None:
+        print(outcome.describe(), file=sys.stderr)
+        return 1
+    print(outcome.describe())
+    if failed := bot.failed_extensions:
+        print(f"Left out because they failed to load: {', '.join(sorted(failed))}.", file=sys.stderr)
     return 0
 
 

@@ -3,12 +3,15 @@
 Not an extension (the leading underscore keeps the loader off it): the cogs import it.
 Role checks live here as `app_commands` check decorators, so invariant 6 (only organisers
 export or purge; only facilitators and organisers drive rounds) is one rule, checked before a
-command's body runs.
+command's body runs. Each check is marked with the `Gate` it keeps (`gate_of`), so a test can walk
+the command tree and hold every gated command to its group's `default_permissions`, and every
+ungated one to none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import discord
@@ -31,6 +34,33 @@ SETUP_HINT = (
 MAX_CAFE_ID = 2**53 - 1
 
 T = TypeVar("T")
+#: the attribute a check's predicate carries to say which gate it is
+GATE_MARK = "blether_gate"
+
+
+class Gate(StrEnum):
+    """Who a command is for, as its check decides. Discord's `default_permissions` only hide a
+    command until a server admin changes them (Server Settings → Integrations); the gate is what
+    actually refuses."""
+
+    ORGANISERS = "organisers"
+    FACILITATORS = "facilitators"
+    ADMINS = "admins"
+    OWNER = "owner"
+
+
+def gate_of(command: app_commands.Command[Any, ..., Any]) -> Gate | None:
+    """The gate a command's checks keep; None for a command everyone may use."""
+    for check in command.checks:
+        gate = getattr(check, GATE_MARK, None)
+        if isinstance(gate, Gate):
+            return gate
+    return None
+
+
+def _gated(gate: Gate, predicate: Callable[[discord.Interaction], Coroutine[Any, Any, bool]]) -> Callable[[T], T]:
+    setattr(predicate, GATE_MARK, gate)
+    return app_commands.check(predicate)
 
 
 class Refusal(app_commands.AppCommandError):
@@ -105,7 +135,7 @@ def _roles_by_id_hint(config: GuildConfig) -> str:
             f"`/blether setup` once more{names}.")
 
 
-def _role_check(allowed: Callable[[discord.abc.User, GuildConfig], bool],
+def _role_check(gate: Gate, allowed: Callable[[discord.abc.User, GuildConfig], bool],
                 refusal: Callable[[discord.Interaction, GuildConfig], str],
                 role_id: Callable[[GuildConfig], int | None]) -> Callable[[T], T]:
     """A check that reads the server's settings once, refuses with words, and leaves the settings
@@ -118,13 +148,13 @@ def _role_check(allowed: Callable[[discord.abc.User, GuildConfig], bool],
         interaction.extras["config"] = config
         return True
 
-    return app_commands.check(predicate)
+    return _gated(gate, predicate)
 
 
 def organisers_only() -> Callable[[T], T]:
     """Only organisers (the organiser role or Manage Server) may run the command."""
     return _role_check(
-        is_organiser,
+        Gate.ORGANISERS, is_organiser,
         lambda interaction, config: (f"Only organisers can do this: people with the "
                                      f"{role_label(interaction, config.organiser_role_id)} role or the Manage "
                                      "Server permission."),
@@ -135,12 +165,37 @@ def organisers_only() -> Callable[[T], T]:
 def facilitators_only() -> Callable[[T], T]:
     """Facilitators and organisers may run the command."""
     return _role_check(
-        is_facilitator,
+        Gate.FACILITATORS, is_facilitator,
         lambda interaction, config: (f"Only facilitators and organisers can do this: people with the "
                                      f"{role_label(interaction, config.facilitator_role_id)} or "
                                      f"{role_label(interaction, config.organiser_role_id)} role."),
         lambda config: config.facilitator_role_id,
     )
+
+
+def admins_only() -> Callable[[T], T]:
+    """Only server admins (Manage Server) may run the command: they choose who the organisers are."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        member = interaction.user
+        if not (isinstance(member, discord.Member) and member.guild_permissions.manage_guild):
+            raise NotAllowed("Only server admins (Manage Server permission) can set Blether up.")
+        return True
+
+    return _gated(Gate.ADMINS, predicate)
+
+
+def owner_only() -> Callable[[T], T]:
+    """Only the bot's owner (the owner of its Discord application, or its team) may run the
+    command: it changes Blether's commands on every server, not just this one."""
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if not await blether(interaction).is_owner(interaction.user):
+            raise NotAllowed("Only the bot's owner can do this: it changes Blether's commands on every server. "
+                             "A server admin can ask them, or the bot's host can run `blether sync`.")
+        return True
+
+    return _gated(Gate.OWNER, predicate)
 
 
 class CafeTransformer(app_commands.Transformer):
@@ -202,7 +257,7 @@ async def cafe_here(interaction: discord.Interaction, given: Session | None) -> 
                if item.session.state in ACTIVE_STATES]
     if len(running) == 1:
         return running[0]
-    raise UserError("Which café? Choose it in the `cafe` option (`/cafe list` shows them).")
+    raise UserError("Which café? Choose it in the `cafe` option (`/cafes` shows them).")
 
 
 async def reply(interaction: discord.Interaction, text: str, *, view: discord.ui.View | None = None,

@@ -1,5 +1,11 @@
-"""`/cafe …`: organisers schedule and export, facilitators drive the café. Each command parses,
-checks the role (a decorator), calls one service and renders the reply."""
+"""`/cafe …`: organisers schedule and export, facilitators drive the café; `/cafes`: everyone sees
+what is coming. Each command parses, checks the role (a decorator), calls one service and renders
+the reply.
+
+The `/cafe` group carries `default_permissions(manage_events=True)`: Discord shows it only to people
+who can manage events (server admins can change who sees it in Server Settings → Integrations).
+That is a courtesy, not the gate: each command's role check is what refuses.
+"""
 
 from __future__ import annotations
 
@@ -313,7 +319,8 @@ class ChangeTime(discord.ui.Modal, title="Another time"):
 
 
 class Cafe(commands.Cog):
-    group = app_commands.Group(name="cafe", description="Conversation cafés", guild_only=True)
+    group = app_commands.Group(name="cafe", description="Organisers: schedule, run and export conversation cafés",
+                               default_permissions=discord.Permissions(manage_events=True), guild_only=True)
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
@@ -360,8 +367,9 @@ class Cafe(commands.Cog):
         return [app_commands.Choice(name=f"{p.title} ({p.rounds} rounds, {p.minutes} min)"[:100], value=p.id)
                 for p in plans if current.lower() in (p.id + p.title).lower()][:25]
 
-    @group.command(name="list", description="The cafés on this server")
-    async def list_(self, interaction: discord.Interaction) -> None:
+    @app_commands.command(name="cafes", description="The cafés on this server and when they start")
+    @app_commands.guild_only()
+    async def cafes(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         groups = await blether(interaction).services.scheduling.list_grouped(interaction.guild_id)
         if not groups:
@@ -370,7 +378,7 @@ class Cafe(commands.Cog):
         await reply(interaction, _listing(groups))
 
     @group.command(name="show", description="Organisers: the whole picture of one café")
-    @app_commands.describe(cafe="The café to show (see /cafe list)")
+    @app_commands.describe(cafe="The café to show (see /cafes)")
     @organisers_only()
     async def show(self, interaction: discord.Interaction, cafe: CafeOption) -> None:
         picture = await blether(interaction).services.overview.picture(cafe.id, interaction.guild_id or 0)
@@ -464,7 +472,7 @@ class Cafe(commands.Cog):
 
     @group.command(name="export", description="Organisers: export a café's consented contributions")
     @app_commands.describe(
-        cafe="The café to export (see /cafe list)", series="Or: every café in a series",
+        cafe="The café to export (see /cafes)", series="Or: every café in a series",
         formats="What to export (default: CSV, JSONL, notes, report and QDPX)",
         quotes_only="Only people who allowed quoting (default: everyone who consented)",
         key_points_only="Only contributions marked as key points (default: all)",

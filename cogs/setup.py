@@ -1,6 +1,9 @@
-"""`/blether setup`: per-server settings, chosen by a server admin."""
+"""`/blether setup`: per-server settings, chosen by a server admin; `/blether sync`: the bot's owner
+registers the slash commands with Discord now."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -9,7 +12,12 @@ from discord.ext import commands
 from bot.core.errors import UserError
 from bot.core.models import GuildConfig
 from bot.core.when import TimezoneError, valid_timezone
-from cogs._common import blether, reply, role_label
+from cogs._common import Gate, admins_only, blether, gate_of, owner_only, reply, role_label
+
+SYNC_SCOPES = [
+    app_commands.Choice(name="Every server (global commands)", value="global"),
+    app_commands.Choice(name="This server only (shows here at once; for trying commands out)", value="here"),
+]
 
 
 def describe_config(interaction: discord.Interaction, config: GuildConfig) -> str:
@@ -44,6 +52,7 @@ class Setup(commands.Cog):
         timezone="IANA time zone for showing times, e.g. Europe/London",
         retention_days="How long contributions are kept after a café (days)",
     )
+    @admins_only()
     async def setup(
         self,
         interaction: discord.Interaction,
@@ -55,8 +64,6 @@ class Setup(commands.Cog):
         retention_days: app_commands.Range[int, 1, 3650] | None = None,
     ) -> None:
         member = interaction.user
-        if not (isinstance(member, discord.Member) and member.guild_permissions.manage_guild):
-            raise UserError("Only server admins (Manage Server permission) can set Blether up.")
         assert interaction.guild_id is not None
         bot = blether(interaction)
         current = await bot.services.servers.config_for(interaction.guild_id)
@@ -82,7 +89,47 @@ class Setup(commands.Cog):
             retention_days=retention_days or current.retention_days,
         )
         await bot.services.servers.save(config, member.id)
-        await reply(interaction, describe_config(interaction, config))
+        hints = hidden_from_roles(bot.tree, guild, {Gate.ORGANISERS: organiser, Gate.FACILITATORS: facilitator})
+        await reply(interaction, "\n".join([describe_config(interaction, config), *hints]))
+
+    @group.command(name="sync", description="Bot owner: register Blether's slash commands with Discord now")
+    @app_commands.describe(scope="Every server (the default) or only this one")
+    @app_commands.choices(scope=SYNC_SCOPES)
+    @owner_only()
+    async def sync(self, interaction: discord.Interaction, scope: str = "global") -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = interaction.guild_id if scope == "here" else None
+        outcome = await blether(interaction).command_sync.sync(guild_id, force=True)
+        await reply(interaction, outcome.describe())
+
+
+def hidden_from_roles(tree: app_commands.CommandTree[Any], guild: discord.Guild,
+                      roles: dict[Gate, int]) -> list[str]:
+    """What Discord will hide from the staff roles: a group's default permissions the role lacks,
+    while the group holds commands for that role. Walked from the command tree, so a new group needs
+    no change here. An admin's override in Server Settings → Integrations is not visible to the bot
+    (reading it needs the admin's own authorisation), so this says "unless"."""
+    hints: list[str] = []
+    for top in tree.get_commands(guild=None):
+        needed = getattr(top, "default_permissions", None)
+        if not isinstance(top, app_commands.Group | app_commands.Command) or needed is None:
+            continue
+        leaves = [c for c in top.walk_commands() if isinstance(c, app_commands.Command)] \
+            if isinstance(top, app_commands.Group) else [top]
+        gates = {gate_of(command) for command in leaves}
+        for gate, role_id in roles.items():
+            role = guild.get_role(role_id)
+            if gate not in gates or role is None or role.permissions.administrator or role.permissions >= needed:
+                continue
+            missing = ", ".join(name.replace("_", " ").title() for name, on in needed if on)
+            hints.append(f"⚠️ Discord shows `/{top.name}` only to members with **{missing}**: give "
+                         f"{_named(role)} that permission, or allow the role on `/{top.name}` in "
+                         "Server Settings → Integrations → Blether (if you have, ignore this).")
+    return hints
+
+
+def _named(role: discord.Role) -> str:
+    return f"**{discord.utils.escape_markdown(role.name)}**"
 
 
 def _staff_role(guild: discord.Guild, option: str, given: discord.Role | None, kept: int | None,

@@ -167,7 +167,7 @@ async def load_sessions(db: Database, request: ExportRequest, guild_id: str | No
         if not rows:
             raise ExportError(
                 f"there is no session {request.session_id}{' on this server' if guild_id is not None else ''}: "
-                "find its id with `blether cafes` on the host (or `/cafe list` in Discord)"
+                "find its id with `blether cafes` on the host (or `/cafes` in Discord)"
             )
     else:
         rows = await db.fetch_all(

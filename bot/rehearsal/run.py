@@ -30,6 +30,7 @@ from bot.rehearsal.people import Persona, hello, make_people, reply_line, senten
 from bot.services.plans import DEFAULT_PLANS_DIR, PlanNotFound, load_plan
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
 from bot.simulation.clock import DEFAULT_START
+from bot.simulation.permissions import MANAGE_EVENTS
 
 _MENTION = re.compile(r"<@!?\d+>")
 _PSEUDONYM = re.compile(r"\bP-[0-9A-Z]{4,12}\b")
@@ -121,7 +122,8 @@ class Rehearsal:
         settings = parse_settings({"BLETHER_DATABASE": str(database), "BLETHER_EXPORTS_DIR": str(self.out / "large"),
                                    "BLETHER_PSEUDONYM_KEY": f"{self.seed:064x}"})
         sim = self.sim
-        sim.add_role(ORGANISER_ROLE)
+        # Organisers manage the server's events, so Discord shows them `/cafe` (its default permissions).
+        sim.add_role(ORGANISER_ROLE, permissions=MANAGE_EVENTS)
         sim.add_role(FACILITATOR_ROLE)
         organiser = sim.add_member("organiser", roles=[ORGANISER_ROLE])
         facilitator = sim.add_member("facilitator", roles=[FACILITATOR_ROLE])

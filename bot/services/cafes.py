@@ -81,7 +81,7 @@ class Cafes:
         """The café, if it exists on this server; the same answer for 'missing' and 'another server's'."""
         session = await self.sessions.get(session_id)
         if session is None or (guild_id is not None and session.guild_id != guild_id):
-            raise UserError(f"There is no café #{session_id} on this server. `/cafe list` shows the cafés.")
+            raise UserError(f"There is no café #{session_id} on this server. `/cafes` shows the cafés.")
         return session
 
     async def of_channel(self, channel_id: int, guild_id: int | None) -> Session | None:

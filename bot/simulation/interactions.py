@@ -66,6 +66,40 @@ class InteractionRoutes(RestRoutes):
         self._unsynced_command_ids: dict[tuple[str, int | None], int] = {}
         #: when True, slash() refuses commands the bot never synced (as the Discord client would)
         self.strict_commands = False
+        #: what a server admin set in Server Settings → Integrations: command name -> {role, user or
+        #: guild (@everyone) id -> allowed}
+        self.command_overrides: dict[str, dict[int, bool]] = {}
+
+    def set_command_access(self, command: str, target: SimMember | int | str, allowed: bool) -> None:
+        """An admin's override in Server Settings → Integrations for one top-level command: a member,
+        a role (by id or name) or @everyone (the guild's id) may or may not use it, whatever its
+        default permissions say."""
+        if isinstance(target, SimMember):
+            target_id = target.id
+        elif target == self.guild_id:
+            target_id = self.guild_id
+        else:
+            target_id = self.role_id(target)
+        self.command_overrides.setdefault(command, {})[target_id] = allowed
+
+    def may_use_command(self, member: SimMember, channel_id: int, definition: dict[str, Any]) -> bool:
+        """Whether Discord shows a member a command here, as Discord decides: Administrator (and the
+        owner) always; else an override for the member, else for any of their roles (one allowing
+        role is enough), else for @everyone; with no override, the command's
+        `default_member_permissions` against the member's permissions in the channel."""
+        perms = self.permissions_in(member, channel_id)
+        if perm.has(perms, perm.ADMINISTRATOR):  # the owner's permissions include it
+            return True
+        overrides = self.command_overrides.get(str(definition["name"]), {})
+        if member.id in overrides:
+            return overrides[member.id]
+        by_role = [overrides[r] for r in member.role_ids if r in overrides]
+        if by_role:
+            return any(by_role)
+        if self.guild_id in overrides:
+            return overrides[self.guild_id]
+        required = definition.get("default_member_permissions")
+        return required is None or perm.has(perms, int(required))
 
     # -- building interaction payloads ----------------------------------------------------
 
@@ -208,8 +242,7 @@ class InteractionRoutes(RestRoutes):
         if not parts:
             raise SimulationError("empty command")
         definition, scope = self._command_definition(bot, parts[0])
-        required = definition.get("default_member_permissions")
-        if required is not None and not perm.has(self.permissions_in(member, channel_id), int(required)):
+        if not self.may_use_command(member, channel_id, definition):
             raise SimPermissionError(f"{member.display_name} cannot see /{parts[0]} (default_member_permissions)")
         specs = definition.get("options") or []
         path: list[tuple[str, int]] = []

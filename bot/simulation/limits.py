@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from discord import Permissions
+
 from .models import walk_components
 from .routing import http_error
 
@@ -88,6 +90,11 @@ COMMAND_TOTAL_CHARS = 4000
 STRING_OPTION_LENGTH = 6000
 #: commands per scope (global, or one guild) by type: chat input, user, message
 COMMANDS_PER_TYPE = {1: 100, 2: 5, 3: 5}
+#: every permission bit Discord defines, as discord.py knows them
+ALL_PERMISSIONS = Permissions.all().value
+#: where a command may be used (guild, bot DM, private channel) and how it is installed (guild, user)
+COMMAND_CONTEXTS = (0, 1, 2)
+INTEGRATION_TYPES = (0, 1)
 
 _BUTTON = 2
 _SELECTS = (3, 5, 6, 7, 8)
@@ -415,8 +422,35 @@ def _check_command(errors: FormErrors, at: list[str | int], command: Any) -> Non
         if command.get("options"):
             errors.add([*at, "options"], "APPLICATION_COMMAND_OPTIONS_NOT_ALLOWED",
                        "Only chat input commands can have options")  # fmt: skip
+    _check_permissions_and_contexts(errors, at, command)
     if _command_size(command) > COMMAND_TOTAL_CHARS:
         errors.add(at, "APPLICATION_COMMAND_TOO_LARGE", f"Command exceeds maximum size ({COMMAND_TOTAL_CHARS})")
+
+
+def _check_permissions_and_contexts(errors: FormErrors, at: list[str | int], command: dict[str, Any]) -> None:
+    """`default_member_permissions` is a permission bit set (documented as a string of digits; an
+    integer, which discord.py sends, is accepted too), or null (everyone); 0 hides the command from
+    all but admins. `contexts` and `integration_types` are
+    lists of their enum values."""
+    required = command.get("default_member_permissions")
+    if required is not None:
+        as_int = isinstance(required, int) and not isinstance(required, bool) and required >= 0
+        if not (as_int or (isinstance(required, str) and required.isdigit())):
+            errors.add([*at, "default_member_permissions"], "PERMISSIONS_TYPE_COERCE",
+                       f"Value \"{required}\" is not a valid permission set.")  # fmt: skip
+        elif int(required) & ~ALL_PERMISSIONS:
+            errors.add([*at, "default_member_permissions"], "PERMISSIONS_TYPE_COERCE",
+                       f"Value \"{required}\" has unknown permission bits.")  # fmt: skip
+    for key, allowed in (("contexts", COMMAND_CONTEXTS), ("integration_types", INTEGRATION_TYPES)):
+        values = command.get(key)
+        if values is None:
+            continue
+        if not isinstance(values, list):
+            errors.add([*at, key], "MODEL_TYPE_CONVERT", "Only iterables may be used in a ListType")
+            continue
+        for i, value in enumerate(values):
+            if value not in allowed:
+                errors.add([*at, key, i], "ENUM_TYPE_COERCE", f"Value \"{value}\" is not a valid enum value.")
 
 
 def _check_options(errors: FormErrors, at: list[str | int], options: list[dict[str, Any]]) -> None:

@@ -25,6 +25,7 @@ MANAGE_MESSAGES = Permissions(manage_messages=True).value
 ATTACH_FILES = Permissions(attach_files=True).value
 ADD_REACTIONS = Permissions(add_reactions=True).value
 MANAGE_EVENTS = Permissions(manage_events=True).value
+MANAGE_GUILD = Permissions(manage_guild=True).value
 
 #: What Discord takes away implicitly when a member cannot send messages in a channel.
 _NEEDS_SEND = Permissions(send_tts_messages=True, mention_everyone=True, embed_links=True, attach_files=True).value

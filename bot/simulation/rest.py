@@ -604,6 +604,9 @@ class RestRoutes(ScheduledEventRoutes):
         }
         if scope is not None:
             command["guild_id"] = str(scope)
+        # Discord keeps the permission set and answers it as a string of digits, however it was sent.
+        if command["default_member_permissions"] is not None:
+            command["default_member_permissions"] = str(int(command["default_member_permissions"]))
         return command
 
     def _register_command(self, scope: int | None, data: dict[str, Any]) -> dict[str, Any]:

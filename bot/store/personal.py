@@ -34,6 +34,7 @@ IMPERSONAL_TABLES: Mapping[str, str] = {
     "exports": "what was exported, as counts",
     "after_cafe": "a café's feedback form period, draw commitment and report sending",
     "feedback_answers": "feedback answers, stored with no person, pseudonym, order or time finer than the hour",
+    "command_syncs": "a hash of the slash commands as last synced, per application and scope",
 }
 
 

@@ -6,13 +6,22 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from bot.bot import BletherBot
+import discord
+from discord import app_commands
+
+from bot.bot import EXTENSIONS_PACKAGE, BletherBot
 from bot.config import Settings, parse_settings
 from bot.core.clock import Clock, RealClock
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
+from bot.simulation.permissions import MANAGE_EVENTS
 
 ORGANISER = "Café organiser"
 FACILITATOR = "Café facilitator"
+#: What the README asks admins to give each role so Discord shows them their commands (the
+#: groups' default permissions): organisers manage events (`/cafe`). Facilitators too, while
+#: `/cafe next` and `/cafe close` are in `/cafe`.
+ORGANISER_PERMISSIONS = MANAGE_EVENTS
+FACILITATOR_PERMISSIONS = MANAGE_EVENTS
 
 
 @dataclass
@@ -69,6 +78,19 @@ class Cafe:
         return visible[0]
 
 
+async def _hello(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("Hello", ephemeral=True)
+
+
+class UpgradedBot(BletherBot):
+    """Blether with one command more than the code has, as after an upgrade that adds one."""
+
+    async def load_extensions(self, package: str = EXTENSIONS_PACKAGE) -> None:
+        await super().load_extensions(package)
+        self.tree.add_command(app_commands.Command(name="hello", description="A command an upgrade added",
+                                                  callback=_hello))
+
+
 def make_settings(tmp_path: Path) -> Settings:
     return parse_settings({
         "BLETHER_DATABASE": str(tmp_path / "blether.sqlite3"),
@@ -94,8 +116,8 @@ async def start_bot(sim: SimulatedDiscord, settings: Settings, clock: Clock | No
 
 def make_guild(seed: int = 3, people: int = 4) -> tuple[SimulatedDiscord, dict[str, object]]:
     sim = SimulatedDiscord(seed=seed)
-    sim.add_role(ORGANISER)
-    sim.add_role(FACILITATOR)
+    sim.add_role(ORGANISER, permissions=ORGANISER_PERMISSIONS)
+    sim.add_role(FACILITATOR, permissions=FACILITATOR_PERMISSIONS)
     parts: dict[str, object] = {
         "organiser": sim.add_member("olive-organiser", roles=[ORGANISER]),
         "facilitator": sim.add_member("fergus-facilitator", roles=[FACILITATOR]),

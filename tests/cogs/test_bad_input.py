@@ -72,6 +72,8 @@ async def test_a_plan_with_an_undefined_variable_is_refused_with_its_location(tm
 
 
 async def test_only_organisers_schedule_and_export(cafe: Cafe) -> None:
+    # An admin shows /cafe to everyone (Server Settings → Integrations): the role check still refuses.
+    cafe.sim.set_command_access("cafe", cafe.sim.guild_id, True)
     participant = cafe.people[0]
     result = await cafe.sim.slash(cafe.bot, participant, "cafe schedule", channel_id=cafe.announcements,
                                   plan="whats-next-for-recovery", when="in 2 hours")
@@ -94,6 +96,7 @@ async def test_only_hosts_drive_rounds(cafe: Cafe) -> None:
     session_id = await cafe.schedule()
     await cafe.join(session_id, cafe.people[0])
     await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
+    cafe.sim.set_command_access("cafe", cafe.people[0], True)  # an admin's override for this one person
     denied = await cafe.sim.slash(cafe.bot, cafe.people[0], "cafe next", channel_id=cafe.announcements,
                                   cafe=session_id)
     assert "Only facilitators and organisers" in denied.content

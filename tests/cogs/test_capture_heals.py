@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from cafe_harness import Cafe, start_bot
+from cafe_harness import Cafe, UpgradedBot, start_bot
 
 from bot.bot import BletherBot
 from bot.core.clock import from_iso
@@ -164,7 +164,7 @@ async def test_a_refused_command_sync_is_logged_and_the_bot_runs(cafe: Cafe, cap
     await cafe.sim.disconnect(cafe.bot)
     cafe.sim.faults.fail("PUT", "/applications/{application_id}/commands", status=400, code=50035,
                          message="Invalid Form Body")
-    bot = BletherBot(cafe.settings, sync_commands=True)
+    bot = UpgradedBot(cafe.settings)  # its commands changed, so it syncs (and is refused)
     await cafe.sim.connect(bot)
     try:
         assert bot.sync_failure is not None and "Invalid Form Body" in bot.sync_failure

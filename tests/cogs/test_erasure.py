@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from cafe_harness import Cafe
 
 from bot.core.consent import Choice, Source
+from bot.simulation import SimPermissionError
 from bot.store.contributions import ContributionRepo
 from bot.store.people import PeopleRepo
 
@@ -66,6 +68,10 @@ async def test_an_organisers_erasure_stays_on_their_server_and_says_so(cafe: Caf
 
 async def test_a_participant_cannot_erase_anyone(cafe: Cafe) -> None:
     here = await _open_cafe_with_words(cafe)
+    with pytest.raises(SimPermissionError):  # Discord does not even show them /cafe
+        await cafe.sim.slash(cafe.bot, cafe.people[1], "cafe erase", channel_id=cafe.announcements,
+                             member=cafe.people[0])
+    cafe.sim.set_command_access("cafe", cafe.sim.guild_id, True)  # an admin shows /cafe to everyone
     answer = await cafe.sim.slash(cafe.bot, cafe.people[1], "cafe erase", channel_id=cafe.announcements,
                                   member=cafe.people[0])
     assert "Erased" not in answer.content

@@ -82,7 +82,7 @@ async def test_setup_with_any_input(cafe: Cafe, timezone: str | None, retention_
 
 @FUZZ
 @given(scope=st.sampled_from(["cafe", "all"]), cafe_number=st.one_of(st.none(), CAFE_NUMBERS),
-       command=st.sampled_from(["withdraw", "mydata", "cafe list"]))
+       command=st.sampled_from(["withdraw", "mydata", "cafes"]))
 async def test_participant_commands_with_any_input(cafe: Cafe, scope: str, cafe_number: int | None,
                                                    command: str) -> None:
     options: dict[str, object] = {"scope": scope, "cafe": cafe_number} if command == "withdraw" else {}

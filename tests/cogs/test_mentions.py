@@ -47,7 +47,7 @@ async def test_a_series_typed_as_mentions_never_pings_anyone(cafe: Cafe) -> None
     loud = f"@everyone @here <@&{sim.role_id(FACILITATOR)}> <@{cafe.people[0].id}>"
     session_id = await cafe.schedule(series=loud)
     await cafe.join(session_id, cafe.people[0])
-    await sim.slash(bot, cafe.organiser, "cafe list", channel_id=cafe.announcements)
+    await sim.slash(bot, cafe.organiser, "cafes", channel_id=cafe.announcements)
     opened = await sim.slash(bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     assert "is open" in opened.content
     room = (await bot.services.cafes.sessions.rooms(session_id))[0].channel_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cafe_harness import FACILITATOR, ORGANISER, Cafe
+from cafe_harness import FACILITATOR, ORGANISER, ORGANISER_PERMISSIONS, Cafe
 
 from bot.core.models import GuildConfig
 
@@ -15,7 +15,8 @@ async def _config(cafe: Cafe) -> GuildConfig:
 
 async def test_a_look_alike_role_with_the_organisers_name_gets_no_powers(cafe: Cafe) -> None:
     sim, bot = cafe.sim, cafe.bot
-    impostor_role = sim.add_role(ORGANISER)  # anyone with Manage Roles can do this
+    # Anyone with Manage Roles can do this, and give it Manage Events so Discord shows it /cafe.
+    impostor_role = sim.add_role(ORGANISER, permissions=ORGANISER_PERMISSIONS)
     impostor = sim.add_member("impostor", roles=[impostor_role])
     refused = await sim.slash(bot, impostor, "cafe schedule", channel_id=cafe.announcements,
                               plan="whats-next-for-recovery", when="in 2 hours")
@@ -31,6 +32,20 @@ async def test_renaming_the_organiser_role_keeps_its_powers(cafe: Cafe) -> None:
     await cafe.schedule()  # asserts it was scheduled
     config = await _config(cafe)
     assert config.organiser_role_id == cafe.sim.role_id("Coffee wranglers")
+
+
+async def test_renaming_the_facilitator_role_keeps_its_powers_over_a_running_cafe(cafe: Cafe) -> None:
+    sim, bot = cafe.sim, cafe.bot
+    session_id = await cafe.schedule()
+    await cafe.join(session_id, cafe.people[0])
+    opened = await sim.slash(bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
+    assert "is open" in opened.content, opened.content
+    sim.rename_role(FACILITATOR, "Table hosts")
+    moved = await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=cafe.announcements, cafe=session_id)
+    assert "Round 2" in moved.content, moved.content
+    closed = await sim.slash(bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    assert "is closed" in closed.content, closed.content
+    assert (await _config(cafe)).facilitator_role_id == sim.role_id("Table hosts")
 
 
 async def test_rooms_open_to_the_staff_roles_by_id_not_by_name(cafe: Cafe) -> None:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from cafe_harness import Cafe, make_guild, make_settings, start_bot
 
 from bot.bot import BletherBot
 from bot.core.clock import utcnow
-from bot.simulation import InteractionResult, SimMember, SimMessage
+from bot.simulation import InteractionResult, SimMember, SimMessage, SimPermissionError
 from bot.simulation.clock import DEFAULT_START
 from bot.store.steps import StepRepo
 from bot.store.waitlist import HOLD_STEP, OFFER_STEP
@@ -386,6 +387,9 @@ async def test_cafe_show_gives_organisers_numbers_and_never_names(cafe: Cafe) ->
     for person in cafe.people:
         assert person.name not in text and str(person.id) not in text
 
+    with pytest.raises(SimPermissionError):  # /cafe is hidden from her by its default permissions
+        await cafe.sim.slash(cafe.bot, ailsa, "cafe show", channel_id=cafe.announcements, cafe=session_id)
+    cafe.sim.set_command_access("cafe", ailsa, True)  # an admin shows it to her: the role check still refuses
     refused = await cafe.sim.slash(cafe.bot, ailsa, "cafe show", channel_id=cafe.announcements, cafe=session_id)
     assert "Only organisers" in refused.content
     await cafe.sim.disconnect(cafe.bot)

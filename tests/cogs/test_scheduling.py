@@ -60,7 +60,7 @@ async def test_the_draft_shows_timestamps_and_creates_nothing_until_confirmed(ca
     invitation = cafe.sim.messages(cafe.announcements)[-1]
     stored = (await SessionRepo(cafe.bot.db).list_for_guild(cafe.sim.guild_id))[0]
     assert f"<t:{int(stored.starts_at.timestamp())}:F>" in invitation.content
-    listed = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe list", channel_id=cafe.announcements)
+    listed = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafes", channel_id=cafe.announcements)
     assert f"<t:{int(stored.starts_at.timestamp())}:F>" in listed.content
 
 

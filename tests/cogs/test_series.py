@@ -100,7 +100,7 @@ async def test_a_weekly_series_with_a_count_is_drafted_whole_then_stored_whole(c
         opens = [s for s in await steps.for_session(session.id) if s.kind == StepKind.OPEN]
         assert [s.due_at for s in opens] == [session.starts_at], "each café has its own steps"
         assert session.announce_message_id is not None and session.event_id is not None
-    listed = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe list", channel_id=cafe.announcements)
+    listed = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafes", channel_id=cafe.announcements)
     assert "4 café(s)" in listed.content and listed.content.count("  · #") == 4
 
 

@@ -91,7 +91,7 @@ async def test_everything_server_a_does_leaves_server_b_byte_for_byte(servers: t
             refused = await sim.slash(bot, user, command, channel_id=a.announcements, **options)
             assert f"no café #{other}" in refused.content.lower() or "there is no café" in refused.content.lower(), (
                 command, refused.content)
-    await sim.slash(bot, organiser, "cafe list", channel_id=a.announcements)
+    await sim.slash(bot, organiser, "cafes", channel_id=a.announcements)
     await sim.slash(bot, organiser, "cafe export", channel_id=a.organisers, series="shared-series")
     await sim.click(bot, a.people[2], invitation, f"blether:rsvp:{later}")
     panel = await sim.slash(bot, person, "consent", channel_id=room)
