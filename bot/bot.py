@@ -134,7 +134,8 @@ class BletherBot(commands.Bot):
             await self._sync()
 
     def _build_services(self, pseudonym_key: bytes) -> Services:
-        cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir)
+        cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir,
+                      default_retention_days=self.settings.retention_days)
         servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
         hosts = HostsNotifier(servers.guilds, self.chat)
         scheduling, floor, closing = SchedulingService(cafes), FloorService(cafes), ClosingService(cafes)
@@ -146,10 +147,14 @@ class BletherBot(commands.Bot):
         feedback.register_steps(self.step_kinds)
         cafes.on_closed.append(feedback.cafe_closed)
         capture = CaptureService(self.db, pseudonym_key)
+        support = SupportService(cafes, hosts, self._add_step)
+        support.register_steps(self.step_kinds)
+        cafes.on_lobby_welcomed.append(support.pin_signposting)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=RsvpService(cafes),
             floor=floor,
-            closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
+            closing=closing, support=support,
+            consent=ConsentService(self.db, default_retention_days=self.settings.retention_days),
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),

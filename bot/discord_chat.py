@@ -65,6 +65,7 @@ _SET_ACCESS: Final = ("Manage Roles",)
 _POST: Final = ("View Channel", "Send Messages")
 _POST_FILE: Final = ("View Channel", "Send Messages", "Attach Files")
 _READ_HISTORY: Final = ("View Channel", "Read Message History")
+_PIN: Final = ("View Channel", "Manage Messages")
 
 
 @contextmanager
@@ -218,6 +219,19 @@ class DiscordChat:
             sent = await (channel.send(text, view=view, allowed_mentions=mentions) if view
                           else channel.send(text, allowed_mentions=mentions))
             return sent.id
+
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
+        """By id, without fetching the message; no offers clears its buttons (view=None)."""
+        with _refusals(channel_id, _POST):
+            channel = await self._channel(channel_id)
+            if not isinstance(channel, discord.TextChannel | discord.DMChannel | discord.Thread):
+                raise RuntimeError(f"channel {channel_id} is not one Blether posts in")
+            await channel.get_partial_message(message_id).edit(content=text, view=self._view(offers))
+
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        """By id: the message need not be fetched first (one call)."""
+        with _refusals(channel_id, _PIN):
+            await self.client.http.pin_message(channel_id, message_id, reason="Blether: support for everyone")
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         with _refusals(channel_id, _POST_FILE):

@@ -54,6 +54,9 @@ class OfferKind(StrEnum):
     REPORT_UPDATES = "report_updates"
     STOP_REMINDERS = "stop_reminders"
     STOP_SERVER_REMINDERS = "stop_server_reminders"
+    #: on a support alert to the hosts (its number is the café's; the alert is the message itself)
+    SUPPORT_CLAIM = "support_claim"
+    SUPPORT_RESOLVE = "support_resolve"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,12 @@ def reminder_offers(session_id: int) -> tuple[Offer, ...]:
 
 def room_offers(session_id: int) -> tuple[Offer, ...]:
     return Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id)
+
+
+def alert_offers(session_id: int, *, claimed: bool) -> tuple[Offer, ...]:
+    """Under a support alert: Claim until someone has, then only Resolved."""
+    resolve = Offer(OfferKind.SUPPORT_RESOLVE, session_id)
+    return (resolve,) if claimed else (Offer(OfferKind.SUPPORT_CLAIM, session_id), resolve)
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,15 @@ class Chat(Protocol):
                    ping_roles: Sequence[int] = ()) -> int:
         """Post a message. Nothing in it pings anyone (user, role, @everyone, whatever the text
         says) except the roles in `ping_roles`, which the text must mention itself."""
+        ...
+
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
+        """Replace the text and buttons of one of the bot's own posts (no buttons when `offers` is empty)."""
+        ...
+
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        """Pin a message (pinning one already pinned is fine). Discord needs Manage Messages in the
+        channel and keeps at most 50 pins a channel; both refusals are a `ChatError`."""
         ...
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:

@@ -9,7 +9,6 @@ same step record.
 from __future__ import annotations
 
 from bot.core import lifecycle
-from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import Session, Step
 from bot.core.plan import render_async
@@ -60,7 +59,7 @@ class ClosingService:
         store, chat = cafes.sessions, cafes.chat
         closing = lifecycle.advance(session.state, Action.CLOSE, cafe=session_id)
         await store.set_state(session_id, closing)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         names = {room.channel_id: room for room in await store.rooms(session_id)}
         progress = await store.closing_progress(session_id)
         for channel_id, posted, _ in progress:

@@ -123,7 +123,8 @@ class FloorService:
 
     async def _open(self, session: Session, config: GuildConfig, *, resuming: bool) -> Session:
         """Each effect is recorded as it happens; one already recorded (or found on Discord) is skipped."""
-        cafes, facts = self.cafes, CafeFacts.of(session)
+        cafes = self.cafes
+        facts = await cafes.facts_for(session)
         store, chat, guild = cafes.sessions, cafes.chat, session.guild_id
         going = await cafes.people.going(session.id)
         rooms = await store.rooms(session.id)
@@ -163,10 +164,12 @@ class FloorService:
             welcome = await message_async(
                 "welcome", welcome=await render_async(plan.welcome, context), ground_rules=plan.ground_rules,
                 consent_text=await render_async(plan.consent_text, context),
-                signposting=await render_async(plan.signposting, context), rooms=len(rooms))
+                signposting=await render_async(plan.signposting, context), rooms=len(rooms),
+                accessible=plan.welcome_accessible)
             posted = (await chat.find_post(lobby, welcome) if resuming else None) \
                 or await chat.post(lobby, welcome, offers=room_offers(session.id))
             await store.set_welcome_message(session.id, posted)
+            await cafes.lobby_welcomed(session, lobby, resuming=resuming)
         await store.mark_opened(session.id)
         await self._begin_round(session.id, 1, assignments=list(seats.items()))
         await self._finish_round(session.id, 1, resuming=resuming)
@@ -259,7 +262,7 @@ class FloorService:
         text, and the later steps re-timed. Nothing has reached Discord yet."""
         cafes = self.cafes
         session = await cafes.refreshed(session_id)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         round_plan = facts.round(number)
         rooms = await cafes.sessions.rooms(session_id)
         now = cafes.clock.now()
@@ -278,9 +281,11 @@ class FloorService:
         cafes = self.cafes
         store, chat = cafes.sessions, cafes.chat
         session = await cafes.refreshed(session_id)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         round_plan = facts.round(number)
         rooms = {room.id: room for room in await store.rooms(session_id)}
+        # Round 1's post is each room's welcome: it carries the signposting and the support button.
+        support = await cafes.signposting(facts) if number == 1 else ""
         info = await store.round_info(session_id, number)
         started = from_iso(info["started_at"]) if info is not None and info["started_at"] else cafes.clock.now()
         ends_at = started + timedelta(minutes=round_plan.minutes)
@@ -302,7 +307,9 @@ class FloorService:
             channel = rooms[room_id].channel_id
             if message_id is not None or channel is None:
                 continue
-            text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends)
+            text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
+                                       content_note=round_plan.content_note, support=support,
+                                       accessible=round_plan.accessible)
             posted = (await chat.find_post(channel, text) if resuming else None) or await chat.post(
                 channel, text, offers=room_offers(session_id) if number == 1 else ())
             await store.set_prompt_message(session_id, number, room_id, posted)

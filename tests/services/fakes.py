@@ -16,6 +16,8 @@ class FakeChat:
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
     members: dict[int, set[int]] = field(default_factory=dict)
     locked: set[int] = field(default_factory=set)
+    pinned: set[int] = field(default_factory=set)
+    edits: list[tuple[int, str, tuple[Offer, ...]]] = field(default_factory=list)
     posts: list[tuple[int, str, tuple[Offer, ...]]] = field(default_factory=list)
     history: dict[int, list[ChatMessage]] = field(default_factory=dict)
     dm_refused: set[int] = field(default_factory=set)
@@ -73,6 +75,14 @@ class FakeChat:
         self.posts.append((channel_id, text, tuple(offers)))
         self.posted[(channel_id, text)] = message = self._new_id()
         return message
+
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
+        self.calls.append(("edit_post", (channel_id, message_id)))
+        self.edits.append((message_id, text, tuple(offers)))
+
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        self.calls.append(("pin", (channel_id, message_id)))
+        self.pinned.add(message_id)
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         self.calls.append(("post_files", (channel_id, tuple(f.filename for f in files))))
