@@ -77,13 +77,11 @@ class Cafes:
                 log.exception("after closing café #%s, a listener failed", session.id)
 
     async def lobby_welcomed(self, session: Session, lobby_channel_id: int, *, resuming: bool) -> None:
-        """Tell each listener the lobby's welcome is posted. Like `closed`, a listener that fails is
-        logged and the opening goes on: people are waiting for their rooms."""
+        """Tell each listener the lobby's welcome is posted. Part of the opening step: a listener's
+        failure fails the step, which resumes (`resuming`) and calls the listeners again, so each
+        must find on Discord what it already did rather than repeat it."""
         for listener in self.on_lobby_welcomed:
-            try:
-                await listener(session, lobby_channel_id, resuming)
-            except Exception:
-                log.exception("after welcoming café #%s, a listener failed", session.id)
+            await listener(session, lobby_channel_id, resuming)
 
     async def require(self, session_id: int, guild_id: int | None = None) -> Session:
         """The café, if it exists on this server; the same answer for 'missing' and 'another server's'."""

@@ -57,6 +57,7 @@ class OfferKind(StrEnum):
     #: on a support alert to the hosts (its number is the café's; the alert is the message itself)
     SUPPORT_CLAIM = "support_claim"
     SUPPORT_RESOLVE = "support_resolve"
+    GROUND_RULES = "ground_rules"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,11 @@ def reminder_offers(session_id: int) -> tuple[Offer, ...]:
 
 def room_offers(session_id: int) -> tuple[Offer, ...]:
     return Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id)
+
+
+def welcome_offers(session_id: int) -> tuple[Offer, ...]:
+    """Under the lobby's welcome: agree to the ground rules, consent choices, support."""
+    return (Offer(OfferKind.GROUND_RULES, session_id), *room_offers(session_id))
 
 
 def alert_offers(session_id: int, *, claimed: bool) -> tuple[Offer, ...]:

@@ -24,7 +24,7 @@ from bot.core.plan import render_async
 from bot.core.timeline import SessionState, StepKind, round_of, round_payload, round_steps
 from bot.core.when import stamp
 from bot.services.cafes import Cafes
-from bot.services.chat import room_offers
+from bot.services.chat import room_offers, welcome_offers
 from bot.services.messages import message_async
 from bot.services.steps import StepKinds
 from bot.store.steps import StepRepo
@@ -167,9 +167,11 @@ class FloorService:
                 signposting=await render_async(plan.signposting, context), rooms=len(rooms),
                 accessible=plan.welcome_accessible)
             posted = (await chat.find_post(lobby, welcome) if resuming else None) \
-                or await chat.post(lobby, welcome, offers=room_offers(session.id))
+                or await chat.post(lobby, welcome, offers=welcome_offers(session.id))
             await store.set_welcome_message(session.id, posted)
             await cafes.lobby_welcomed(session, lobby, resuming=resuming)
+        elif resuming:
+            await cafes.lobby_welcomed(session, lobby, resuming=True)
         await store.mark_opened(session.id)
         await self._begin_round(session.id, 1, assignments=list(seats.items()))
         await self._finish_round(session.id, 1, resuming=resuming)

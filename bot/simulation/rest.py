@@ -585,6 +585,8 @@ class RestRoutes(GuildState):
         """A registered command as Discord returns it; re-registering a name keeps its id."""
         command = {
             "type": 1,
+            # Discord answers a context menu (which has no description) with an empty one.
+            "description": "",
             "options": [],
             "default_member_permissions": None,
             "nsfw": False,

@@ -524,6 +524,18 @@ class SimulatedDiscord(InteractionRoutes):
         payload, pending = self._new_interaction(2, member, channel_id, data)
         return await self._run_interaction(bot, payload, pending.token)
 
+    async def message_command(self, bot: discord.Client, user: SimMember | int, message: SimMessage | int,
+                              name: str) -> InteractionResult:
+        """A member right-clicks a message and picks the app command `name` (Apps → name)."""
+        self._connected(bot)
+        member = self.member(user)
+        target = self.message(message.id if isinstance(message, SimMessage) else message)
+        if target.deleted:
+            raise SimulationError(f"message {target.id} was deleted")
+        data = self._build_message_command(bot, member, target, name)
+        payload, pending = self._new_interaction(2, member, target.channel_id, data)
+        return await self._run_interaction(bot, payload, pending.token)
+
     async def autocomplete(
         self,
         bot: discord.Client,

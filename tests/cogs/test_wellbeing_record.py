@@ -1,0 +1,116 @@
+"""Issue 13: Remove from the record (facilitators; gone from the store and every export, audited
+without the words) and the ground rules agreement (kept, shown in /mydata)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from cafe_harness import FACILITATOR, Cafe
+
+from bot.simulation import SimPermissionError
+from bot.simulation.permissions import MANAGE_MESSAGES
+
+REMOVED = "kelpie-ferry-Tuesday-words"
+KEPT = "the allotment group kept me going"
+
+
+def _all_bytes(name: str, data: bytes) -> list[tuple[str, bytes]]:
+    """Every file in an export, opening zips (the bundle, and a QDPX inside it) all the way down."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        return [(name, data)]
+    found: list[tuple[str, bytes]] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
+        for member in bundle.namelist():
+            found.extend(_all_bytes(member, bundle.read(member)))
+    return found
+
+
+async def _spoken(cafe: Cafe) -> tuple[int, int, int]:
+    # Facilitators hold Manage Messages, as the house's /floor commands expect.
+    cafe.sim.set_role_permissions(FACILITATOR, MANAGE_MESSAGES)
+    session_id = await cafe.schedule()
+    first, second = cafe.people[:2]
+    await cafe.join(session_id, first, "record")
+    await cafe.join(session_id, second, "record")
+    opened = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements,
+                                  cafe=session_id)
+    assert "is open" in opened.content, opened.content
+    [room] = [r.channel_id for r in await cafe.bot.services.cafes.sessions.rooms(session_id)]
+    assert room is not None
+    removed = await cafe.sim.say(cafe.bot, first, room, f"I said {REMOVED} by mistake")
+    await cafe.sim.say(cafe.bot, second, room, KEPT)
+    return session_id, room, removed.id
+
+
+async def test_removed_contribution_is_gone_from_the_store_and_every_export_format(cafe: Cafe,
+                                                                                  tmp_path: Path) -> None:
+    session_id, room, message_id = await _spoken(cafe)
+    with pytest.raises(SimPermissionError):  # the menu is not even offered to a participant
+        await cafe.sim.message_command(cafe.bot, cafe.people[1], message_id, "Remove from the record")
+    row = await cafe.bot.db.fetch_one("SELECT id FROM contributions WHERE message_id = ?", (str(message_id),))
+    assert row is not None
+    contribution_id = int(row[0])
+
+    done = await cafe.sim.message_command(cafe.bot, cafe.facilitator, message_id, "Remove from the record")
+    assert done.ephemeral and f"Contribution {contribution_id} is out of the record" in done.content
+    # The message itself is left alone.
+    assert REMOVED in cafe.sim.message(message_id).text and not cafe.sim.message(message_id).deleted
+    # Audited: who and which contribution, never the words.
+    audit = await cafe.bot.db.fetch_all("SELECT * FROM audit WHERE action = 'remove_from_record'")
+    assert len(audit) == 1 and audit[0]["detail"] == f"contribution={contribution_id}"
+    assert str(cafe.facilitator.id) in json.dumps([str(v) for v in dict(audit[0]).values()])
+    assert REMOVED not in json.dumps([str(v) for v in dict(audit[0]).values()])
+
+    # Gone from the database file (and its log), not just from queries.
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=room, cafe=session_id)
+    database = Path(cafe.settings.database_path)
+    for path in (database, database.with_name(database.name + "-wal")):
+        if path.exists():
+            assert REMOVED.encode() not in path.read_bytes(), path
+
+    result = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe export", channel_id=cafe.announcements,
+                                  cafe=session_id, formats="all")
+    assert "Done" in result.content or "Posted" in result.content, result.content
+    files = [item for m in cafe.sim.messages(cafe.organisers) for a in m.attachments
+             for item in _all_bytes(a["filename"], a["data"])]
+    names = " ".join(name for name, _ in files)
+    for kind in (".csv", ".jsonl", ".md", ".html", ".qde", ".qdc"):
+        assert kind in names, names
+    assert any(KEPT.encode() in data for _, data in files)
+    assert all(REMOVED.encode() not in data for _, data in files)
+
+
+async def test_remove_from_the_record_of_a_message_never_kept_says_so(cafe: Cafe) -> None:
+    session_id, room, _ = await _spoken(cafe)
+    unrecorded = await cafe.sim.say(cafe.bot, cafe.facilitator, cafe.hosts, "a note between hosts")
+    said = await cafe.sim.message_command(cafe.bot, cafe.facilitator, unrecorded, "Remove from the record")
+    assert "nothing to remove" in said.content
+    audit = await cafe.bot.db.fetch_one("SELECT COUNT(*) FROM audit WHERE action = 'remove_from_record'")
+    assert audit is not None and audit[0] == 0
+    assert session_id and room
+
+
+async def test_ground_rules_agreement_is_kept_and_shown_in_mydata(cafe: Cafe) -> None:
+    session_id, _room, _ = await _spoken(cafe)
+    session = await cafe.bot.services.cafes.refreshed(session_id)
+    assert session.lobby_channel_id is not None
+    welcome = cafe.sim.messages(session.lobby_channel_id)[0]
+    labels = [c.get("label") for c in welcome.iter_components() if c.get("type") == 2]
+    assert "I agree to the ground rules" in labels
+    ailsa = cafe.people[0]
+    agreed = await cafe.sim.click(cafe.bot, ailsa, welcome, f"blether:rules:{session_id}")
+    assert "agreed to the ground rules" in agreed.content
+    again = await cafe.sim.click(cafe.bot, ailsa, welcome, f"blether:rules:{session_id}")
+    assert "already agreed" in again.content
+    rows = await cafe.bot.db.fetch_all("SELECT * FROM ground_rules_acks")
+    assert len(rows) == 1 and rows[0]["session_id"] == session_id and len(rows[0]["rules_version"]) == 12
+
+    mine = await cafe.sim.slash(cafe.bot, ailsa, "mydata", channel_id=cafe.announcements)
+    assert "DM" in mine.content
+    data = json.loads(cafe.sim.dm_messages(ailsa)[-1].attachments[0]["data"])
+    assert [r["rules_version"] for r in data["ground_rules_acks"]] == [rows[0]["rules_version"]]
+    assert data["consent_ledger"]  # shown beside the consent ledger
