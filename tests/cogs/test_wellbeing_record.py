@@ -114,3 +114,22 @@ async def test_ground_rules_agreement_is_kept_and_shown_in_mydata(cafe: Cafe) ->
     data = json.loads(cafe.sim.dm_messages(ailsa)[-1].attachments[0]["data"])
     assert [r["rules_version"] for r in data["ground_rules_acks"]] == [rows[0]["rules_version"]]
     assert data["consent_ledger"]  # shown beside the consent ledger
+
+
+async def test_every_button_the_bot_sends_has_words_on_it(cafe: Cafe) -> None:
+    """No meaning carried by an emoji or a colour alone: every button and menu option has words."""
+    session_id, room, _ = await _spoken(cafe)
+    await cafe.sim.click(cafe.bot, cafe.people[0], next(m for m in cafe.sim.messages(room) if any(
+        c.get("custom_id") == f"blether:support:{session_id}" for c in m.iter_components())),
+        f"blether:support:{session_id}")
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=room, cafe=session_id)
+    channels = [int(c["id"]) for c in cafe.sim.guild_channels() if c["type"] != 4]
+    messages = [m for channel in channels for m in cafe.sim.messages(channel)]
+    messages += [m for person in cafe.people for m in cafe.sim.dm_messages(person)]
+    components = [c for m in messages for c in m.iter_components() if c.get("type") in (2, 3)]
+    assert len({c.get("custom_id") for c in components}) >= 5
+    for component in components:
+        texts = [component.get("label") or ""] if component["type"] == 2 \
+            else [component.get("placeholder") or ""] + [o.get("label", "") for o in component.get("options", [])]
+        for text in texts:
+            assert sum(ch.isalpha() for ch in text) >= 3, component
