@@ -43,7 +43,7 @@ from bot.services.scheduling import SchedulingService
 from bot.services.servers import ServerSettings
 from bot.services.steps import StepKinds, StepRunner
 from bot.services.support import SupportService
-from bot.services.wellbeing import WellbeingService
+from bot.services.wellbeing import StepsRoundExtender, WellbeingService
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
@@ -160,7 +160,7 @@ class BletherBot(commands.Bot):
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
-            presses=Presses(), wellbeing=WellbeingService(cafes),
+            presses=Presses(), wellbeing=WellbeingService(cafes, hosts, StepsRoundExtender(cafes)),
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],

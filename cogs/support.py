@@ -39,13 +39,13 @@ class SupportButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"b
         await safely(interaction, act)
 
 
-async def _hosts_only(interaction: discord.Interaction) -> None:
+async def hosts_only(interaction: discord.Interaction) -> None:
     """The alert sits in the hosts' channel, but a button is pressed by whoever sees it: check."""
     if interaction.guild_id is None:
         raise NotAllowed("This works in a server, not in direct messages.")
     config = await blether(interaction).services.servers.get(interaction.guild_id)
     if config is None or not is_facilitator(interaction.user, config):
-        raise NotAllowed("Only facilitators and organisers can claim or resolve a support request.")
+        raise NotAllowed("Only facilitators and organisers can do this.")
 
 
 class ClaimButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"blether:alert:claim:(?P<session>\d+)"):
@@ -61,7 +61,7 @@ class ClaimButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ble
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            await _hosts_only(interaction)
+            await hosts_only(interaction)
             assert interaction.message is not None
             await interaction.response.defer(ephemeral=True, thinking=True)
             said = await blether(interaction).services.support.claim(
@@ -85,7 +85,7 @@ class ResolveButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         async def act() -> None:
-            await _hosts_only(interaction)
+            await hosts_only(interaction)
             assert interaction.message is not None
             await interaction.response.defer(ephemeral=True, thinking=True)
             said = await blether(interaction).services.support.resolve(

@@ -58,6 +58,11 @@ class OfferKind(StrEnum):
     SUPPORT_CLAIM = "support_claim"
     SUPPORT_RESOLVE = "support_resolve"
     GROUND_RULES = "ground_rules"
+    NEED_LONGER = "need_longer"
+    STEP_OUT = "step_out"
+    COME_BACK = "come_back"
+    #: on the facilitators' "more time asked" notice
+    EXTEND_ROUND = "extend_round"
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ def reminder_offers(session_id: int) -> tuple[Offer, ...]:
 
 
 def room_offers(session_id: int) -> tuple[Offer, ...]:
-    return Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id)
+    return (Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id),
+            Offer(OfferKind.NEED_LONGER, session_id), Offer(OfferKind.STEP_OUT, session_id))
 
 
 def welcome_offers(session_id: int) -> tuple[Offer, ...]:

@@ -28,6 +28,7 @@ from bot.services.chat import room_offers, welcome_offers
 from bot.services.messages import message_async
 from bot.services.steps import StepKinds
 from bot.store.steps import StepRepo
+from bot.store.wellbeing import WellbeingRepo
 
 ConfigFor = Callable[[int], Awaitable[GuildConfig]]
 
@@ -295,11 +296,13 @@ class FloorService:
         # the round's stored start, so a resumed round posts the very same words and finds its post.
         ends = f"{stamp(ends_at, 't')} ({stamp(ends_at, 'R')})"
         previous = await store.assignments(session_id, number - 1) if number > 1 else {}
+        # Someone who stepped out quietly is seated but not let in: **Come back** opens their room.
+        stepped_out = await WellbeingRepo(cafes.db).stepped_out(session_id)
         for person, room_id in await store.access_pending(session_id, number):
             old_room, discord_id = previous.get(person), await cafes.people.discord_id(person)
             if discord_id is not None and old_room != room_id:
                 new_channel = rooms[room_id].channel_id
-                if new_channel is not None:
+                if new_channel is not None and person not in stepped_out:
                     await chat.set_members(new_channel, add=[discord_id], remove=[])
                 old_channel = rooms[old_room].channel_id if old_room in rooms else None
                 if old_channel is not None:

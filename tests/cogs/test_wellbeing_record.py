@@ -13,6 +13,7 @@ from cafe_harness import FACILITATOR, Cafe
 
 from bot.simulation import SimPermissionError
 from bot.simulation.permissions import MANAGE_MESSAGES
+from bot.store.steps import StepRepo
 
 REMOVED = "kelpie-ferry-Tuesday-words"
 KEPT = "the allotment group kept me going"
@@ -133,3 +134,44 @@ async def test_every_button_the_bot_sends_has_words_on_it(cafe: Cafe) -> None:
             else [component.get("placeholder") or ""] + [o.get("label", "") for o in component.get("options", [])]
         for text in texts:
             assert sum(ch.isalpha() for ch in text) >= 3, component
+
+
+async def test_step_out_quietly_closes_the_room_to_them_alone_and_come_back_reopens_it(cafe: Cafe) -> None:
+    session_id, room, _ = await _spoken(cafe)
+    ailsa, bruce = cafe.people[:2]
+    before = {channel: len(cafe.sim.messages(channel)) for channel in (room, cafe.hosts)}
+    button = next(m for m in cafe.sim.messages(room) if any(
+        c.get("custom_id") == f"blether:stepout:{session_id}" for c in m.iter_components()))
+    out = await cafe.sim.click(cafe.bot, ailsa, button, f"blether:stepout:{session_id}")
+    assert out.ephemeral and "Nobody else was told" in out.content
+    assert not cafe.sim.can_view(ailsa, room) and cafe.sim.can_view(bruce, room)
+    assert {channel: len(cafe.sim.messages(channel)) for channel in (room, cafe.hosts)} == before
+    row = await cafe.bot.db.fetch_one("SELECT returned_at FROM step_outs")
+    assert row is not None and row[0] is None
+    way_back = cafe.sim.dm_messages(ailsa)[-1]
+    assert "Come back" in [c.get("label") for c in way_back.iter_components()]
+    back = await cafe.sim.click(cafe.bot, ailsa, way_back, f"blether:comeback:{session_id}")
+    assert f"<#{room}>" in back.content and cafe.sim.can_view(ailsa, room)
+
+
+async def test_i_need_longer_tells_the_facilitators_privately_and_extend_moves_the_round_on(cafe: Cafe) -> None:
+    session_id, room, _ = await _spoken(cafe)
+    steps = StepRepo(cafe.bot.db)
+    due_before = {(s.kind, json.dumps(s.payload)): s.due_at for s in await steps.pending_for(session_id)}
+    button = next(m for m in cafe.sim.messages(room) if any(
+        c.get("custom_id") == f"blether:longer:{session_id}" for c in m.iter_components()))
+    asked = await cafe.sim.click(cafe.bot, cafe.people[0], button, f"blether:longer:{session_id}")
+    assert asked.ephemeral and "told, privately" in asked.content
+    notice = cafe.sim.messages(cafe.hosts)[-1]
+    assert "more time" in notice.text and str(cafe.people[0].id) not in notice.text
+    extended = await cafe.sim.click(cafe.bot, cafe.facilitator, notice, f"blether:extend:{session_id}")
+    assert "now ends at <t:" in extended.content
+    due_after = {(s.kind, json.dumps(s.payload)): s.due_at for s in await steps.pending_for(session_id)}
+    moved = [k for k in due_after if k[0] in ("round", "close")]
+    assert len(moved) == 3  # rounds 2 and 3, and the close
+    assert all((due_after[k] - due_before[k]).total_seconds() == 300 for k in moved)
+    assert all(due_after[k] == due_before[k] for k in due_after if k not in moved)
+    told = cafe.sim.messages(room)[-1].text
+    assert "5 more minutes" in told and "minutes from now" in told and "<t:" in told
+    audit = await cafe.bot.db.fetch_one("SELECT detail FROM audit WHERE action = 'extend_round'")
+    assert audit is not None and audit[0] == "round=1;minutes=5"

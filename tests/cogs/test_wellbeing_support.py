@@ -148,7 +148,7 @@ async def test_an_alert_carries_no_words_only_hosts_see_it_and_a_claim_shows_to_
     # Someone who can read the channel but is no facilitator is refused, and nothing changes.
     volunteer: SimMember = cafe.volunteer  # type: ignore[attr-defined]
     refused = await cafe.sim.click(cafe.bot, volunteer, alert, f"blether:alert:claim:{session_id}")
-    assert "Only facilitators" in refused.content
+    assert "Only facilitators and organisers" in refused.content
     assert "Not yet claimed" in cafe.sim.message(alert.id).text
 
     claimed = await cafe.sim.click(cafe.bot, cafe.facilitator, alert, f"blether:alert:claim:{session_id}")
