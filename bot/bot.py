@@ -48,6 +48,7 @@ from bot.services.steps import StepKinds, StepRunner
 from bot.services.summaries import KeyPointService, SummaryService
 from bot.services.support import SupportService
 from bot.services.tables import TablesService
+from bot.services.wellbeing import StepsRoundExtender, WellbeingService
 from bot.store.command_syncs import CommandSyncRepo
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo, pseudonym_key
@@ -86,6 +87,7 @@ class Services:
     summaries: SummaryService
     key_points: KeyPointService
     events: EventMirror
+    wellbeing: WellbeingService
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -154,7 +156,8 @@ class BletherBot(commands.Bot):
             await self._sync()
 
     def _build_services(self, pseudonym_key: bytes) -> Services:
-        cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir)
+        cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir,
+                      default_retention_days=self.settings.retention_days)
         servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
         hosts = HostsNotifier(servers.guilds, self.chat)
         events = EventMirror(cafes, hosts, self._add_step)
@@ -176,17 +179,22 @@ class BletherBot(commands.Bot):
         summaries = SummaryService(cafes)
         floor.on_rounds_ended.append(summaries.rounds_ended)
         closing.on_closing.append(summaries.closing)
+        support = SupportService(cafes, hosts, self._add_step)
+        support.register_steps(self.step_kinds)
+        cafes.on_lobby_welcomed.append(support.pin_signposting)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=rsvp,
             tables=TablesService(cafes),
             floor=floor,
-            closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
+            closing=closing, support=support,
+            consent=ConsentService(self.db, default_retention_days=self.settings.retention_days),
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
             presses=Presses(), overview=OverviewService(cafes), summaries=summaries,
             key_points=KeyPointService(cafes),
             events=events,
+            wellbeing=WellbeingService(cafes, hosts, StepsRoundExtender(cafes)),
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],

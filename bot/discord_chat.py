@@ -85,6 +85,7 @@ _EVENTS: Final = ("Manage Events",)
 #: Discord's numbers for an event held outside a voice or stage channel, visible to members only.
 _EXTERNAL: Final = 3
 _GUILD_ONLY: Final = 2
+_PIN: Final = ("View Channel", "Manage Messages")
 
 
 @contextmanager
@@ -271,6 +272,18 @@ class DiscordChat:
             payload["status"] = int(status)
         with _refusals(needs=_EVENTS):
             await self.client.http.edit_scheduled_event(guild_id, event_id, reason="Blether café", **payload)
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
+        """By id, without fetching the message; no offers clears its buttons (view=None)."""
+        with _refusals(channel_id, _POST):
+            channel = await self._channel(channel_id)
+            if not isinstance(channel, discord.TextChannel | discord.DMChannel | discord.Thread):
+                raise RuntimeError(f"channel {channel_id} is not one Blether posts in")
+            await channel.get_partial_message(message_id).edit(content=text, view=self._view(offers))
+
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        """By id: the message need not be fetched first (one call)."""
+        with _refusals(channel_id, _PIN):
+            await self.client.http.pin_message(channel_id, message_id, reason="Blether: support for everyone")
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         with _refusals(channel_id, _POST_FILE):

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bot.config import DEFAULT_RETENTION_DAYS
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.models import Session
@@ -20,6 +21,7 @@ from bot.services.chat import Chat
 from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.store.audit import AuditRepo
 from bot.store.db import Database
+from bot.store.guilds import GuildRepo
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
 
@@ -28,10 +30,13 @@ log = logging.getLogger(__name__)
 TimelineListener = Callable[[int], Awaitable[None]]
 #: what runs after a café opens or closes
 ClosedListener = Callable[[Session], Awaitable[object]]
+#: (café, lobby channel, resuming): the welcome is in the lobby; what else belongs beside it
+WelcomedListener = Callable[[Session, int, bool], Awaitable[object]]
 
 
 class Cafes:
-    def __init__(self, db: Database, chat: Chat, *, plans_dir: Path = DEFAULT_PLANS_DIR) -> None:
+    def __init__(self, db: Database, chat: Chat, *, plans_dir: Path = DEFAULT_PLANS_DIR,
+                 default_retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         self.db = db
         self.chat = chat
         self.clock = db.clock
@@ -39,6 +44,9 @@ class Cafes:
         self.sessions = SessionRepo(db)
         self.people = PeopleRepo(db)
         self.audit = AuditRepo(db)
+        self.guilds = GuildRepo(db)
+        #: the host's retention period, for a server that never ran setup (as the daily sweep does)
+        self.default_retention_days = default_retention_days
         self._locks: dict[int, asyncio.Lock] = {}
         self._timeline_listener: TimelineListener | None = None
         # What other features do once a café has closed (the after-café offers); registered in
@@ -46,6 +54,8 @@ class Cafes:
         self.on_closed: list[ClosedListener] = []
         # What other features do once a café has opened (its event marked as started).
         self.on_opened: list[ClosedListener] = []
+        # What other features put beside the lobby's welcome (the pinned signposting).
+        self.on_lobby_welcomed: list[WelcomedListener] = []
 
     def lock(self, session_id: int) -> asyncio.Lock:
         """One step at a time per café: each step reads the state, talks to Discord, then writes;
@@ -77,6 +87,13 @@ class Cafes:
             except Exception:
                 log.exception("after %s café #%s, a listener failed", after, session.id)
 
+    async def lobby_welcomed(self, session: Session, lobby_channel_id: int, *, resuming: bool) -> None:
+        """Tell each listener the lobby's welcome is posted. Part of the opening step: a listener's
+        failure fails the step, which resumes (`resuming`) and calls the listeners again, so each
+        must find on Discord what it already did rather than repeat it."""
+        for listener in self.on_lobby_welcomed:
+            await listener(session, lobby_channel_id, resuming)
+
     async def require(self, session_id: int, guild_id: int | None = None) -> Session:
         """The café, if it exists on this server; the same answer for 'missing' and 'another server's'."""
         session = await self.sessions.get(session_id)
@@ -97,6 +114,15 @@ class Cafes:
     @staticmethod
     def facts(session: Session) -> CafeFacts:
         return CafeFacts.of(session)
+
+    async def retention_days(self, guild_id: int) -> int:
+        """The server's retention period: what its templates may state and what the sweep keeps to."""
+        config = await self.guilds.get(guild_id)
+        return config.retention_days if config is not None else self.default_retention_days
+
+    async def facts_for(self, session: Session) -> CafeFacts:
+        """The café's facts with its server's retention period: what every rendered template uses."""
+        return CafeFacts.of(session, await self.retention_days(session.guild_id))
 
     @staticmethod
     async def signposting(facts: CafeFacts) -> str:

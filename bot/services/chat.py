@@ -59,6 +59,15 @@ class OfferKind(StrEnum):
     STOP_REMINDERS = "stop_reminders"
     STOP_SERVER_REMINDERS = "stop_server_reminders"
     WRITE_SUMMARY = "write_summary"
+    #: on a support alert to the hosts (its number is the café's; the alert is the message itself)
+    SUPPORT_CLAIM = "support_claim"
+    SUPPORT_RESOLVE = "support_resolve"
+    GROUND_RULES = "ground_rules"
+    NEED_LONGER = "need_longer"
+    STEP_OUT = "step_out"
+    COME_BACK = "come_back"
+    #: on the facilitators' "more time asked" notice
+    EXTEND_ROUND = "extend_round"
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,19 @@ def reminder_offers(session_id: int) -> tuple[Offer, ...]:
 
 
 def room_offers(session_id: int) -> tuple[Offer, ...]:
-    return Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id)
+    return (Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id),
+            Offer(OfferKind.NEED_LONGER, session_id), Offer(OfferKind.STEP_OUT, session_id))
+
+
+def welcome_offers(session_id: int) -> tuple[Offer, ...]:
+    """Under the lobby's welcome: agree to the ground rules, consent choices, support."""
+    return (Offer(OfferKind.GROUND_RULES, session_id), *room_offers(session_id))
+
+
+def alert_offers(session_id: int, *, claimed: bool) -> tuple[Offer, ...]:
+    """Under a support alert: Claim until someone has, then only Resolved."""
+    resolve = Offer(OfferKind.SUPPORT_RESOLVE, session_id)
+    return (resolve,) if claimed else (Offer(OfferKind.SUPPORT_CLAIM, session_id), resolve)
 
 
 class EventStatus(IntEnum):
@@ -193,6 +214,15 @@ class Chat(Protocol):
     async def edit_event(self, guild_id: int, event_id: int, *, details: EventDetails | None = None,
                          status: EventStatus | None = None) -> None:
         """Change an event's details or status (only the moves `EventStatus` allows)."""
+        ...
+
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
+        """Replace the text and buttons of one of the bot's own posts (no buttons when `offers` is empty)."""
+        ...
+
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        """Pin a message (pinning one already pinned is fine). Discord needs Manage Messages in the
+        channel and keeps at most 50 pins a channel; both refusals are a `ChatError`."""
         ...
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.core import lifecycle
-from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import Session, Step
 from bot.core.plan import render_async
@@ -70,7 +69,7 @@ class ClosingService:
         await store.set_state(session_id, closing)
         for listener in self.on_closing:
             await listener(session_id, resuming)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         names = {room.channel_id: room for room in await store.rooms(session_id)}
         progress = await store.closing_progress(session_id)
         for channel_id, posted, _ in progress:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config import DEFAULT_RETENTION_DAYS
 from bot.core import lifecycle
 from bot.core.consent import (
     QUOTE_CHOICES,
@@ -26,6 +27,7 @@ from bot.core.models import Session
 from bot.core.plan import render_async
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
+from bot.store.guilds import GuildRepo
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
 
@@ -64,15 +66,18 @@ class Withdrawal:
     summaries_flagged: int
 
 
-async def consent_text(session: Session) -> ConsentText:
-    facts = CafeFacts.of(session)
+async def consent_text(session: Session, retention_days: int) -> ConsentText:
+    """The consent text as the person reads it, with the server's true retention period in it."""
+    facts = CafeFacts.of(session, retention_days)
     text = await render_async(facts.plan.consent_text, facts.context())
     return ConsentText(text, consent_version(text))
 
 
 class ConsentService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, default_retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         self.db = db
+        self.guilds = GuildRepo(db)
+        self.default_retention_days = default_retention_days
         self.people = PeopleRepo(db)
         self.sessions = SessionRepo(db)
         self.contributions = ContributionRepo(db)
@@ -83,9 +88,13 @@ class ConsentService:
             raise UserError(f"There is no café #{session_id} on this server.")
         return session
 
+    async def _text(self, session: Session) -> ConsentText:
+        config = await self.guilds.get(session.guild_id)
+        return await consent_text(session, config.retention_days if config else self.default_retention_days)
+
     async def text_for(self, session_id: int, guild_id: int | None = None) -> tuple[Session, ConsentText]:
         session = await self._session(session_id, guild_id)
-        return session, await consent_text(session)
+        return session, await self._text(session)
 
     async def choose(
         self, session_id: int, discord_user_id: int, choice: Choice, *, source: Source, at: datetime,
@@ -99,7 +108,7 @@ class ConsentService:
             raise ValueError("withdrawal erases data: use withdraw()")
         session = await self._session(session_id, guild_id)
         lifecycle.advance(session.state, Action.CHOOSE_CONSENT, cafe=session_id)
-        shown = await consent_text(session)
+        shown = await self._text(session)
         pair = RECORDING_CHOICES if choice in RECORDING_CHOICES else QUOTE_CHOICES
         stops = choice is Choice.DECLINE
         async with self.db.transaction(erasing=stops) as conn:
@@ -151,6 +160,6 @@ class ConsentService:
                 erased += words
                 flagged += summaries
                 await self.people.append_consent(
-                    conn, sid, person, Choice.WITHDRAW, (await consent_text(session)).version, source, at
+                    conn, sid, person, Choice.WITHDRAW, (await self._text(session)).version, source, at
                 )
         return Withdrawal(cafes, erased, flagged)

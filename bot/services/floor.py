@@ -25,12 +25,13 @@ from bot.core.plan import MAX_MESSAGE_CHARS, render_async
 from bot.core.timeline import SessionState, StepKind, round_of, round_payload, round_steps
 from bot.core.when import stamp
 from bot.services.cafes import Cafes
-from bot.services.chat import room_offers
+from bot.services.chat import room_offers, welcome_offers
 from bot.services.messages import message_async
 from bot.services.steps import StepKinds
 from bot.services.tables import TablesService
 from bot.store.attendance import AttendanceRepo
 from bot.store.steps import StepRepo
+from bot.store.wellbeing import WellbeingRepo
 
 ConfigFor = Callable[[int], Awaitable[GuildConfig]]
 #: Told, as a round's effects are carried out, that every started round before it has ended: the
@@ -133,7 +134,8 @@ class FloorService:
 
     async def _open(self, session: Session, config: GuildConfig, *, resuming: bool) -> Session:
         """Each effect is recorded as it happens; one already recorded (or found on Discord) is skipped."""
-        cafes, facts = self.cafes, CafeFacts.of(session)
+        cafes = self.cafes
+        facts = await cafes.facts_for(session)
         store, chat, guild = cafes.sessions, cafes.chat, session.guild_id
         going = await cafes.people.going(session.id)
         rooms = await store.rooms(session.id)
@@ -186,10 +188,14 @@ class FloorService:
             welcome = await message_async(
                 "welcome", welcome=await render_async(plan.welcome, context), ground_rules=plan.ground_rules,
                 consent_text=await render_async(plan.consent_text, context),
-                signposting=await render_async(plan.signposting, context), rooms=len(rooms))
+                signposting=await render_async(plan.signposting, context), rooms=len(rooms),
+                accessible=plan.welcome_accessible)
             posted = (await chat.find_post(lobby, welcome) if resuming else None) \
-                or await chat.post(lobby, welcome, offers=room_offers(session.id))
+                or await chat.post(lobby, welcome, offers=welcome_offers(session.id))
             await store.set_welcome_message(session.id, posted)
+            await cafes.lobby_welcomed(session, lobby, resuming=resuming)
+        elif resuming:
+            await cafes.lobby_welcomed(session, lobby, resuming=True)
         await store.mark_opened(session.id)
         await self._begin_round(session.id, 1, assignments=list(seats.items()))
         await self._finish_round(session.id, 1, resuming=resuming)
@@ -294,7 +300,7 @@ class FloorService:
         text, and the later steps re-timed. Nothing has reached Discord yet."""
         cafes = self.cafes
         session = await cafes.refreshed(session_id)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         round_plan = facts.round(number)
         rooms = await cafes.sessions.rooms(session_id)
         now = cafes.clock.now()
@@ -315,9 +321,11 @@ class FloorService:
         session = await cafes.refreshed(session_id)
         for listener in self.on_rounds_ended:
             await listener(session_id, number, resuming)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         round_plan = facts.round(number)
         rooms = {room.id: room for room in await store.rooms(session_id)}
+        # Round 1's post is each room's welcome: it carries the signposting and the support button.
+        support = await cafes.signposting(facts) if number == 1 else ""
         info = await store.round_info(session_id, number)
         started = from_iso(info["started_at"]) if info is not None and info["started_at"] else cafes.clock.now()
         ends_at = started + timedelta(minutes=round_plan.minutes)
@@ -327,11 +335,13 @@ class FloorService:
         previous = await store.assignments(session_id, number - 1) if number > 1 else {}
         seated = await store.assignments(session_id, number)
         hosts = await self.attendance.hosts(session_id)
+        # Someone who stepped out quietly is seated but not let in: **Come back** opens their room.
+        stepped_out = await WellbeingRepo(cafes.db).stepped_out(session_id)
         for person, room_id in await store.access_pending(session_id, number):
             old_room, discord_id = previous.get(person), await cafes.people.discord_id(person)
             if discord_id is not None and old_room != room_id:
                 new_channel = rooms[room_id].channel_id
-                if new_channel is not None:
+                if new_channel is not None and person not in stepped_out:
                     await chat.set_members(new_channel, add=[discord_id], remove=[])
                 old_channel = rooms[old_room].channel_id if old_room in rooms else None
                 if old_channel is not None:
@@ -352,11 +362,13 @@ class FloorService:
             names = ", ".join(f"<@{d}>" for d in joined)
             count = f"{len(joined)} {'person' if len(joined) == 1 else 'people'}" if joined else ""
             text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
-                                       host=host_mention, joined=count)
+                                       host=host_mention, joined=count, content_note=round_plan.content_note,
+                                       support=support, accessible=round_plan.accessible)
             # Name the newcomers if the names fit in one message beside the prompt; else count them.
             if names and len(text) - len(count) + len(names) <= MAX_MESSAGE_CHARS - 10:
                 text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
-                                           host=host_mention, joined=names)
+                                           host=host_mention, joined=names, content_note=round_plan.content_note,
+                                           support=support, accessible=round_plan.accessible)
             posted = (await chat.find_post(channel, text) if resuming else None) or await chat.post(
                 channel, text, offers=room_offers(session_id) if number == 1 else ())
             await store.set_prompt_message(session_id, number, room_id, posted)

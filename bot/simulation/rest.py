@@ -573,6 +573,9 @@ class RestRoutes(ScheduledEventRoutes):
         message = self._channel_message(channel_id, ctx.id("message_id"))
         if self.channels[channel_id]["type"] != DM:
             self._bot_needs(perm.MANAGE_MESSAGES, channel_id)
+        if pinned and not message.pinned and sum(
+                m.pinned for m in self.messages(channel_id)) >= limits.CHANNEL_PINS:
+            raise http_error(400, 30003, f"Maximum number of pins reached ({limits.CHANNEL_PINS})")
         message.pinned = pinned
         self._emit("MESSAGE_UPDATE", self.message_payload(message))
 

@@ -5,12 +5,59 @@ start, the join button, the opening and the support button)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 import aiosqlite
 
+from bot.core.clock import from_iso
 from bot.store.people import PeopleRepo
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows, hide
+
+
+@dataclass(frozen=True)
+class SupportRequest:
+    """A support request as kept: no words, only who, where, when, and who answered."""
+
+    id: int
+    session_id: int
+    room_id: int | None
+    participant_id: int
+    created_at: datetime
+    claimed_by: int | None
+    claimed_at: datetime | None
+    resolved_at: datetime | None
+    alert_channel_id: int | None
+    alert_message_id: int | None
+    raised_at: datetime | None
+    raised_channel_id: int | None
+    raised_message_id: int | None
+
+    @property
+    def posts(self) -> list[tuple[int, int]]:
+        """(channel, message) of every hosts' post that carries this alert."""
+        found = [(self.alert_channel_id, self.alert_message_id), (self.raised_channel_id, self.raised_message_id)]
+        return [(c, m) for c, m in found if c is not None and m is not None]
+
+
+def _opt_time(value: object) -> datetime | None:
+    return from_iso(str(value)) if value is not None else None
+
+
+def _opt_id(value: object) -> int | None:
+    return int(str(value)) if value is not None else None
+
+
+def _request(row: aiosqlite.Row) -> SupportRequest:
+    return SupportRequest(
+        id=int(row["id"]), session_id=int(row["session_id"]), room_id=_opt_id(row["room_id"]),
+        participant_id=int(row["participant_id"]), created_at=from_iso(row["created_at"]),
+        claimed_by=_opt_id(row["handled_by"]), claimed_at=_opt_time(row["handled_at"]),
+        resolved_at=_opt_time(row["resolved_at"]), alert_channel_id=_opt_id(row["alert_channel_id"]),
+        alert_message_id=_opt_id(row["alert_message_id"]), raised_at=_opt_time(row["raised_at"]),
+        raised_channel_id=_opt_id(row["raised_channel_id"]), raised_message_id=_opt_id(row["raised_message_id"]),
+    )
 
 
 class AttendanceRepo(PersonalData):
@@ -79,11 +126,68 @@ class AttendanceRepo(PersonalData):
         """Someone asked for support: who, where and when — never what they said."""
         async with self.db.transaction() as conn:
             person = await PeopleRepo(self.db).ensure_participant(conn, discord_user_id)
-            cur = await conn.execute(
-                "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) VALUES (?, ?, ?, ?)",
+            async with conn.execute(
+                "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
                 (session_id, room_id, person, self.db.now_iso()),
+            ) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            return int(row[0])
+
+    async def open_request_since(self, session_id: int, discord_user_id: int, since: str) -> SupportRequest | None:
+        """The person's latest unresolved request in this café made at or after `since` (ISO)."""
+        row = await self.db.fetch_one(
+            "SELECT s.* FROM support_requests s JOIN participants p ON p.id = s.participant_id "
+            "WHERE s.session_id = ? AND p.discord_user_id = ? AND s.resolved_at IS NULL AND s.created_at >= ? "
+            "ORDER BY s.id DESC LIMIT 1",
+            (session_id, discord_user_id, since),
+        )
+        return _request(row) if row is not None else None
+
+    async def support_request(self, request_id: int) -> SupportRequest | None:
+        row = await self.db.fetch_one("SELECT * FROM support_requests WHERE id = ?", (request_id,))
+        return _request(row) if row is not None else None
+
+    async def request_by_post(self, session_id: int, message_id: int) -> SupportRequest | None:
+        """The request whose alert (to the facilitators, or raised to the organisers) is this message."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM support_requests WHERE session_id = ? AND (alert_message_id = ? OR raised_message_id = ?)",
+            (session_id, message_id, message_id),
+        )
+        return _request(row) if row is not None else None
+
+    async def set_alert_post(self, request_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE support_requests SET alert_channel_id = ?, alert_message_id = ? WHERE id = ?",
+                (channel_id, message_id, request_id),
             )
-            return int(cur.lastrowid or 0)
+
+    async def set_raised(self, request_id: int, channel_id: int | None, message_id: int | None) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE support_requests SET raised_at = ?, raised_channel_id = ?, raised_message_id = ? WHERE id = ?",
+                (self.db.now_iso(), channel_id, message_id, request_id),
+            )
+
+    async def claim(self, request_id: int, actor_id: int) -> bool:
+        """Claim an unclaimed request; False when someone already has (the first claim stands)."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE support_requests SET handled_by = ?, handled_at = ? WHERE id = ? AND handled_by IS NULL",
+                (str(actor_id), self.db.now_iso(), request_id),
+            )
+            return cur.rowcount == 1
+
+    async def resolve(self, request_id: int) -> bool:
+        """Close a request; False when it was already resolved."""
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE support_requests SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL",
+                (self.db.now_iso(), request_id),
+            )
+            return cur.rowcount == 1
 
     async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
         async with conn.execute(

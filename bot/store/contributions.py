@@ -90,6 +90,18 @@ class ContributionRepo(PersonalData):
             cur = await conn.execute("DELETE FROM contributions WHERE message_id = ?", (str(message_id),))
             return cur.rowcount == 1
 
+    async def remove_from_record(self, message_id: int, guild_id: int) -> tuple[int, int] | None:
+        """A facilitator takes one contribution out of the record: (its id, its café), or None when
+        this server keeps no such message. Erasing, so its words leave the -wal file too."""
+        async with self.db.transaction(erasing=True) as conn:
+            async with conn.execute(
+                "DELETE FROM contributions WHERE message_id = ? "
+                "AND session_id IN (SELECT id FROM sessions WHERE guild_id = ?) RETURNING id, session_id",
+                (str(message_id), str(guild_id)),
+            ) as cur:
+                row = await cur.fetchone()
+            return (int(row[0]), int(row[1])) if row is not None else None
+
     async def take_back_since(self, conn: aiosqlite.Connection, session_id: int, participant_id: int,
                               since: datetime) -> int:
         """Inside the caller's transaction, which saves a choice to stop recording made at `since`:

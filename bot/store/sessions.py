@@ -234,6 +234,17 @@ class SessionRepo:
             await conn.execute("UPDATE sessions SET plan_snapshot = ? WHERE id = ? AND state = 'scheduled'",
                                (json.dumps(plan_snapshot), session_id))
 
+    async def latest_joined_anywhere(self, participant_id: int, guild_id: int | None) -> int | None:
+        """The newest café the person said they'd join: on this server, or (None, a DM) on any."""
+        if guild_id is not None:
+            return await self.latest_joined(participant_id, guild_id)
+        row = await self.db.fetch_one(
+            "SELECT s.id FROM sessions s JOIN rsvps r ON r.session_id = s.id "
+            "WHERE r.participant_id = ? ORDER BY s.starts_at DESC LIMIT 1",
+            (participant_id,),
+        )
+        return int(row[0]) if row else None
+
     async def set_announcement(self, session_id: int, channel_id: int, message_id: int) -> None:
         async with self.db.transaction() as conn:
             await conn.execute(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -202,6 +203,21 @@ class StepRepo:
                 )
                 step_id = int(cur.lastrowid or 0)
         return await self.get(step_id)
+
+    async def shift_pending(self, session_id: int, kinds: Sequence[str], by: timedelta) -> list[Step]:
+        """Move a café's pending steps of these kinds later by `by` (a round given more time): the
+        steps as they are now due. Times are moved in Python, so the SQL stays portable."""
+        marks = ", ".join("?" for _ in kinds)
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                f"SELECT * FROM scheduled_steps WHERE session_id = ? AND status = 'pending' AND kind IN ({marks})",
+                (session_id, *kinds),
+            ) as cur:
+                steps = [step_from_row(row) for row in await cur.fetchall()]
+            for step in steps:
+                await conn.execute("UPDATE scheduled_steps SET due_at = ? WHERE id = ? AND status = 'pending'",
+                                   (to_iso(step.due_at + by), step.id))
+        return [replace(step, due_at=step.due_at + by) for step in steps]
 
     async def release(self, step_id: int) -> None:
         """A step taken by hand that failed goes back to waiting: its timer can still carry it on."""

@@ -13,7 +13,7 @@ from bot.bot import EXTENSIONS_PACKAGE, BletherBot
 from bot.config import Settings, parse_settings
 from bot.core.clock import Clock, RealClock
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
-from bot.simulation.permissions import MANAGE_EVENTS
+from bot.simulation.permissions import MANAGE_EVENTS, MANAGE_MESSAGES
 
 ORGANISER = "Café organiser"
 FACILITATOR = "Café facilitator"
@@ -21,7 +21,7 @@ FACILITATOR = "Café facilitator"
 #: groups' default permissions): organisers manage events (`/cafe`). Facilitators too, while
 #: `/cafe next` and `/cafe close` are in `/cafe`.
 ORGANISER_PERMISSIONS = MANAGE_EVENTS
-FACILITATOR_PERMISSIONS = MANAGE_EVENTS
+FACILITATOR_PERMISSIONS = MANAGE_EVENTS | MANAGE_MESSAGES
 
 
 @dataclass

@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.core.clock import utcnow
 from bot.core.timeline import SessionState
 from bot.simulation import SimulatedDiscord
+from bot.simulation import permissions as perm
 from bot.simulation.clock import DEFAULT_START
 from bot.store.steps import StepRepo
 
@@ -82,6 +83,8 @@ async def _cafe_bot(sim: SimulatedDiscord, settings: Settings, clock: SteppedClo
 async def _start(tmp_path: Path) -> Run:
     clock = SteppedClock()
     sim, parts = make_guild(people=6)
+    # Blether may pin (the lobby's support text): a refused call has no "after Discord acts" to crash in.
+    sim.set_role_permissions(sim.bot_role_id, perm.DEFAULT_BOT | perm.MANAGE_MESSAGES)
     settings = make_settings(tmp_path)
     bot = await _cafe_bot(sim, settings, clock)
     cafe = Cafe(sim=sim, bot=bot, settings=settings, **parts)  # type: ignore[arg-type]

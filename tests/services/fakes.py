@@ -16,11 +16,12 @@ class FakeChat:
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
     members: dict[int, set[int]] = field(default_factory=dict)
     locked: set[int] = field(default_factory=set)
+    pinned: set[int] = field(default_factory=set)
     posts: list[tuple[int, str, tuple[Offer, ...]]] = field(default_factory=list)
     history: dict[int, list[ChatMessage]] = field(default_factory=dict)
     dm_refused: set[int] = field(default_factory=set)
-    #: (channel id, message id, new text) of every edit, in order
-    edits: list[tuple[int, int, str]] = field(default_factory=list)
+    #: (channel id, message id, new text, offers) of every edit, in order
+    edits: list[tuple[int, int, str, tuple[Offer, ...]]] = field(default_factory=list)
     #: (category id or None for a category, name) → channel id, for `find_channel`
     made: dict[tuple[int | None, str], int] = field(default_factory=dict)
     #: (channel id, text) → message id, for `find_post`
@@ -78,7 +79,7 @@ class FakeChat:
 
     async def edit(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
         self.calls.append(("edit", (channel_id, message_id)))
-        self.edits.append((channel_id, message_id, text))
+        self.edits.append((channel_id, message_id, text, tuple(offers)))
 
     async def create_event(self, guild_id: int, details: EventDetails) -> int:
         self.calls.append(("create_event", (guild_id, details.starts_at)))
@@ -87,6 +88,13 @@ class FakeChat:
     async def edit_event(self, guild_id: int, event_id: int, *, details: EventDetails | None = None,
                          status: EventStatus | None = None) -> None:
         self.calls.append(("edit_event", (guild_id, event_id, status)))
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
+        self.calls.append(("edit_post", (channel_id, message_id)))
+        self.edits.append((channel_id, message_id, text, tuple(offers)))
+
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        self.calls.append(("pin", (channel_id, message_id)))
+        self.pinned.add(message_id)
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         self.calls.append(("post_files", (channel_id, tuple(f.filename for f in files))))
