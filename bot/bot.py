@@ -28,6 +28,8 @@ from bot.services.cafes import Cafes
 from bot.services.capture import CaptureService, CatchUp
 from bot.services.closing import ClosingService
 from bot.services.consent import ConsentService
+from bot.services.controls import ControlsService
+from bot.services.dashboard import DashboardService
 from bot.services.exports import remove_old_host_copies
 from bot.services.feedback import FeedbackService
 from bot.services.floor import FloorService
@@ -75,6 +77,8 @@ class Services:
     prize_draw: PrizeDrawService
     report_back: ReportBackService
     presses: Presses
+    controls: ControlsService
+    dashboard: DashboardService
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -136,12 +140,17 @@ class BletherBot(commands.Bot):
     def _build_services(self, pseudonym_key: bytes) -> Services:
         cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir)
         servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
+        cafes.set_config_source(servers.config_for)
         hosts = HostsNotifier(servers.guilds, self.chat)
         scheduling, floor, closing = SchedulingService(cafes), FloorService(cafes), ClosingService(cafes)
         reminders = RemindersService(cafes)
         reminders.register_steps(self.step_kinds)
         floor.register_steps(self.step_kinds, servers.config_for)
         closing.register_steps(self.step_kinds)
+        controls = ControlsService(cafes, floor, closing)
+        controls.register_steps(self.step_kinds)
+        dashboard = DashboardService(cafes, controls)
+        cafes.on_changed.append(dashboard.changed)
         feedback = FeedbackService(cafes, self._add_step)
         feedback.register_steps(self.step_kinds)
         cafes.on_closed.append(feedback.cafe_closed)
@@ -153,7 +162,7 @@ class BletherBot(commands.Bot):
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
-            presses=Presses(),
+            presses=Presses(), controls=controls, dashboard=dashboard,
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],
@@ -236,5 +245,7 @@ class BletherBot(commands.Bot):
             self.scheduler.shutdown()
         if self._services is not None:
             self._services.catch_up.stop()
+            # A dashboard edit still gathering its burst is dropped: the next start edits it anyway.
+            await self._services.dashboard.debouncer.cancel()
         await super().close()
         await self.db.close()

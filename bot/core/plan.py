@@ -172,6 +172,10 @@ class Round(_StrictModel):
     rotate: bool = Field(default=False, strict=True, description="people move to new rooms for this round")
 
 
+#: A time warning is at most this long before a round's end.
+MAX_WARNING_MINUTES: Final = 30
+
+
 #: Discord's limits for a modal: five inputs, labels and placeholders this long.
 MAX_FEEDBACK_QUESTIONS: Final = 5
 MAX_QUESTION_LABEL: Final = 45
@@ -252,6 +256,8 @@ class Plan(_StrictModel):
     themes: list[Theme] = Field(min_length=1)
     rounds: list[Round] = Field(min_length=1)
     feedback: Feedback = Field(default_factory=Feedback)
+    #: minutes before each round's end that every room is told time is nearly up (0: no warning)
+    warning_minutes: int = Field(default=2, ge=0, le=MAX_WARNING_MINUTES, strict=True)
 
     @field_validator("version", mode="before")
     @classmethod

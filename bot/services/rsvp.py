@@ -9,6 +9,7 @@ from bot.core.allocation import place_latecomer
 from bot.core.lifecycle import Action
 from bot.core.models import Room, Session
 from bot.core.timeline import ACTIVE_STATES
+from bot.services.access import AccessService
 from bot.services.cafes import Cafes
 
 
@@ -21,6 +22,7 @@ class Rsvp:
 class RsvpService:
     def __init__(self, cafes: Cafes) -> None:
         self.cafes = cafes
+        self.access = AccessService(cafes)
 
     async def rsvp(self, session_id: int, discord_user_id: int, guild_id: int | None = None) -> Rsvp:
         """Say yes to a café. `seated` is whether the person has a room now (a second click
@@ -52,10 +54,9 @@ class RsvpService:
         return Rsvp(session, True)
 
     async def _grant(self, session: Session, room: Room, discord_user_id: int) -> None:
-        if room.channel_id is not None:
-            await self.cafes.chat.set_members(room.channel_id, add=[discord_user_id], remove=[])
-        if session.lobby_channel_id is not None:
-            await self.cafes.chat.set_members(session.lobby_channel_id, add=[discord_user_id], remove=[])
+        """The person's room and the lobby get their whole access again (one call each), now with them in."""
+        await self.access.repo.mark_stale(session.id, rooms=[room.id], lobby=True)
+        await self.access.apply(session.id)
 
     async def latest_for(self, discord_user_id: int, guild_id: int) -> int | None:
         """The café a person most likely means: the newest one they said they'd join here."""

@@ -9,6 +9,7 @@ from bot.bot import BletherBot
 from bot.config import Settings, parse_settings
 from bot.core.clock import Clock, RealClock
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
+from bot.simulation import permissions as perm
 
 ORGANISER = "Café organiser"
 FACILITATOR = "Café facilitator"
@@ -88,8 +89,10 @@ async def start_bot(sim: SimulatedDiscord, settings: Settings, clock: Clock | No
 
 def make_guild(seed: int = 3, people: int = 4) -> tuple[SimulatedDiscord, dict[str, object]]:
     sim = SimulatedDiscord(seed=seed)
-    sim.add_role(ORGANISER)
-    sim.add_role(FACILITATOR)
+    # Hosts are given what the commands' default permissions ask for (/floor: Manage Messages), as a
+    # server's admin would; the role checks behind them are still the real gate.
+    sim.add_role(ORGANISER, permissions=perm.MANAGE_MESSAGES)
+    sim.add_role(FACILITATOR, permissions=perm.MANAGE_MESSAGES)
     parts: dict[str, object] = {
         "organiser": sim.add_member("olive-organiser", roles=[ORGANISER]),
         "facilitator": sim.add_member("fergus-facilitator", roles=[FACILITATOR]),

@@ -36,8 +36,8 @@ HINTS: dict[tuple[S, Action], str] = {
     (S.SCHEDULED, Action.START_ROUND): "/cafe open",
     (S.SCHEDULED, Action.FINISH_ROUND): "/cafe open",
     (S.SCHEDULED, Action.CLOSE): "/cafe cancel",
-    (S.OPEN, Action.CANCEL): "/cafe close",
-    (S.RUNNING, Action.CANCEL): "/cafe close",
+    (S.OPEN, Action.CANCEL): "/floor close",
+    (S.RUNNING, Action.CANCEL): "/floor close",
     (S.CLOSED, Action.CHOOSE_CONSENT): "/withdraw",
     (S.CANCELLED, Action.OPEN): "/cafe schedule",
 }
