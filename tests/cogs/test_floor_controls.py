@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from cafe_harness import Cafe
+from cafe_harness import Cafe, start_bot
 from test_floor_rest import CREATE, EDIT, EDIT_MESSAGE, POST, dashboard_calls, floor_calls, rooms_of, seat
 
 from bot.core.floor import HOLD
@@ -254,3 +254,21 @@ async def test_time_warning_is_posted_in_every_room_before_the_end(cafe: Cafe) -
     for room in floor.rooms:
         words = floor.last_words(room)
         assert "Nearly time" in words and f"<t:{int(ends.timestamp())}:t>" in words and "minutes left" in words
+
+
+async def test_a_pause_holds_the_timeline_across_a_restart_and_the_dashboard_keeps_its_message(cafe: Cafe) -> None:
+    floor = await running(cafe)
+    before = await floor.next_due()
+    await floor.do("pause")
+    await cafe.sim.disconnect(cafe.bot)
+    cafe.bot = await start_bot(cafe.sim, cafe.settings)
+    cafe.bot.services.dashboard.debouncer.delay = 0.05
+    await cafe.sim.settle()
+    floor.assert_rooms_read_only()
+    assert await floor.next_due() > HOLD - timedelta(days=1), "still held after the restart"
+    said, calls = await floor.do("resume")
+    assert "Resumed" in said and calls == Counter({EDIT: R, POST: R + 1})
+    floor.assert_rooms_open()
+    assert abs(await floor.next_due() - before) < timedelta(seconds=5)
+    dashboards = [m for m in cafe.sim.messages(cafe.hosts) if f"Café #{floor.session_id}" in m.content]
+    assert len(dashboards) == 1, "the restarted bot edits the same dashboard message"
