@@ -12,7 +12,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import cooldown
-from bot.core.when import stamp
 from bot.services.chat import OfferKind
 from cogs._common import add_buttons, blether, facilitators_only, pressed_too_soon, reply, safely
 from cogs.support import hosts_only
@@ -113,10 +112,9 @@ class ExtendButton(_CafeButton, template=r"blether:extend:(?P<session>\d+)"):
         async def act() -> None:
             await hosts_only(interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
-            ends = await blether(interaction).services.wellbeing.extend(
+            said = await blether(interaction).services.wellbeing.extend(
                 self.session_id, interaction.user.id, interaction.guild_id)
-            await reply(interaction, f"Done: the round now ends at {stamp(ends, 't')} ({stamp(ends, 'R')}); "
-                                     "every room has been told.")
+            await reply(interaction, said)
 
         await safely(interaction, act)
 

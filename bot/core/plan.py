@@ -232,6 +232,10 @@ class Round(_StrictModel):
     accessible: Accessible | None = Field(default=None, description="a BSL video and easy read of the prompt")
 
 
+#: A time warning is at most this long before a round's end.
+MAX_WARNING_MINUTES: Final = 30
+
+
 #: Discord's limits for a modal: five inputs, labels and placeholders this long.
 MAX_FEEDBACK_QUESTIONS: Final = 5
 MAX_QUESTION_LABEL: Final = 45
@@ -341,6 +345,8 @@ class Plan(_StrictModel):
     themes: list[Theme] = Field(min_length=1)
     rounds: list[Round] = Field(min_length=1)
     feedback: Feedback = Field(default_factory=Feedback)
+    #: minutes before each round's end that every room is told time is nearly up (0: no warning)
+    warning_minutes: int = Field(default=2, ge=0, le=MAX_WARNING_MINUTES, strict=True)
     tables: Tables = Field(default_factory=Tables)
     welcome_accessible: Accessible | None = Field(default=None, description="a BSL video and easy read of the welcome")
     pace: float = Field(default=1.0, ge=1.0, le=MAX_PACE, description="every round this many times its length")

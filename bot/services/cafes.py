@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.config import DEFAULT_RETENTION_DAYS
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
-from bot.core.models import Session
+from bot.core.models import GuildConfig, Session
 from bot.core.plan import render_async
 from bot.services.chat import Chat
 from bot.services.plans import DEFAULT_PLANS_DIR
@@ -28,6 +28,7 @@ from bot.store.sessions import SessionRepo
 log = logging.getLogger(__name__)
 
 TimelineListener = Callable[[int], Awaitable[None]]
+ConfigFor = Callable[[int], Awaitable[GuildConfig]]
 #: what runs after a café opens or closes
 ClosedListener = Callable[[Session], Awaitable[object]]
 #: (café, lobby channel, resuming): the welcome is in the lobby; what else belongs beside it
@@ -49,6 +50,7 @@ class Cafes:
         self.default_retention_days = default_retention_days
         self._locks: dict[int, asyncio.Lock] = {}
         self._timeline_listener: TimelineListener | None = None
+        self._config_for: ConfigFor | None = None
         # What other features do once a café has closed (the after-café offers); registered in
         # the composition root, so closing itself knows nothing of them.
         self.on_closed: list[ClosedListener] = []
@@ -56,6 +58,8 @@ class Cafes:
         self.on_opened: list[ClosedListener] = []
         # What other features put beside the lobby's welcome (the pinned signposting).
         self.on_lobby_welcomed: list[WelcomedListener] = []
+        # What follows any change on a café's floor or timeline (the facilitators' dashboard).
+        self.on_changed: list[TimelineListener] = []
 
     def lock(self, session_id: int) -> asyncio.Lock:
         """One step at a time per café: each step reads the state, talks to Discord, then writes;
@@ -66,9 +70,28 @@ class Cafes:
         """The scheduler listens, so the jobs follow the steps stored for a session."""
         self._timeline_listener = listener
 
+    def set_config_source(self, config_for: ConfigFor) -> None:
+        """The server settings (wired in the composition root): which roles are staff in every room."""
+        self._config_for = config_for
+
+    async def config(self, guild_id: int) -> GuildConfig | None:
+        """The server's settings, if wired (the facilitators' channel, the staff roles)."""
+        return await self._config_for(guild_id) if self._config_for is not None else None
+
+    async def staff_roles(self, guild_id: int) -> tuple[int, ...]:
+        """The roles that see and write in every room of this server's cafés (none until wired)."""
+        return (await self._config_for(guild_id)).staff_role_ids if self._config_for is not None else ()
+
     async def timeline_changed(self, session_id: int) -> None:
+        """The scheduler follows the stored steps; then whoever shows the café (the dashboard) is
+        told. A listener that fails is logged: the café's own step has already happened."""
         if self._timeline_listener is not None:
             await self._timeline_listener(session_id)
+        for listener in self.on_changed:
+            try:
+                await listener(session_id)
+            except Exception:
+                log.exception("after a change to café #%s, a listener failed", session_id)
 
     async def closed(self, session: Session) -> None:
         """Tell each listener the café has closed. The café is closed whatever they do: one that

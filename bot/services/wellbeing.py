@@ -7,19 +7,17 @@ consent keeps its text's), so a later edit of a plan's rules is visible; `/mydat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
 
 from bot.core.consent import consent_version
 from bot.core.errors import UserError
-from bot.core.timeline import SessionState, StepKind
-from bot.core.when import stamp
+from bot.core.timeline import SessionState
+from bot.services.access import AccessService
 from bot.services.cafes import Cafes
 from bot.services.chat import Offer, OfferKind
+from bot.services.controls import ControlsService
 from bot.services.hosts import Audience, HostsNotifier
 from bot.services.messages import message_async
 from bot.store.contributions import ContributionRepo
-from bot.store.steps import StepRepo
 from bot.store.wellbeing import WellbeingRepo
 
 
@@ -40,51 +38,14 @@ class SteppedOut:
 EXTEND_MINUTES = 5
 
 
-class RoundExtender(Protocol):
-    """Gives the running round more time; returns when it now ends. The one method the **Extend**
-    button calls (the floor's own extend takes this place when the floor has one)."""
-
-    async def extend(self, session_id: int, minutes: int, actor_id: int) -> datetime: ...
-
-
-class StepsRoundExtender:
-    """Extends a round by moving the café's pending round and close steps later (the steps store is
-    the truth; the scheduler follows), and tells each room when the round now ends."""
-
-    def __init__(self, cafes: Cafes) -> None:
-        self.cafes = cafes
-        self.steps = StepRepo(cafes.db)
-
-    async def extend(self, session_id: int, minutes: int, actor_id: int) -> datetime:
-        async with self.cafes.lock(session_id):
-            session = await self.cafes.require(session_id)
-            if session.state is not SessionState.RUNNING:
-                raise UserError(f"Café #{session_id} has no round running ({session.state.value}), so there is "
-                                "nothing to extend.")
-            moved = await self.steps.shift_pending(session_id, [StepKind.ROUND.value, StepKind.CLOSE.value],
-                                                   timedelta(minutes=minutes))
-            if not moved:
-                raise UserError("This round has nothing after it to move: it ends when a facilitator moves on.")
-            ends = min(step.due_at for step in moved)
-            await self.cafes.audit.record(session.guild_id, session_id, actor_id, "extend_round",
-                                          f"round={session.current_round};minutes={minutes}")
-            await self.cafes.timeline_changed(session_id)
-            left = max(1, round((ends - self.cafes.clock.now()).total_seconds() / 60))
-            text = await message_async("round_extended", minutes=minutes, ends=stamp(ends, "t"),
-                                       ends_in=stamp(ends, "R"), left=left)
-            for room in await self.cafes.sessions.rooms(session_id):
-                if room.channel_id is not None:
-                    await self.cafes.chat.post(room.channel_id, text)
-            return ends
-
-
 class WellbeingService:
-    def __init__(self, cafes: Cafes, hosts: HostsNotifier, extender: RoundExtender) -> None:
+    def __init__(self, cafes: Cafes, hosts: HostsNotifier, controls: ControlsService) -> None:
         self.cafes = cafes
         self.hosts = hosts
-        self.extender = extender
+        self.controls = controls
         self.store = WellbeingRepo(cafes.db)
         self.contributions = ContributionRepo(cafes.db)
+        self.access = AccessService(cafes)
 
     async def need_longer(self, session_id: int, channel_id: int | None, guild_id: int | None) -> bool:
         """A participant asks for more time: the facilitators are told privately which room (not who),
@@ -98,9 +59,10 @@ class WellbeingService:
             Audience.FACILITATORS, offers=(Offer(OfferKind.EXTEND_ROUND, session.id),))
         return delivery.delivered
 
-    async def extend(self, session_id: int, actor_id: int, guild_id: int | None) -> datetime:
-        session = await self.cafes.require(session_id, guild_id)
-        return await self.extender.extend(session.id, EXTEND_MINUTES, actor_id)
+    async def extend(self, session_id: int, actor_id: int, guild_id: int | None) -> str:
+        """**Extend 5 minutes** on a "more time asked" notice is the floor's own extend (steps,
+        warnings and the pause all follow it); what it said, for the facilitator."""
+        return (await self.controls.extend(session_id, EXTEND_MINUTES, actor_id, guild_id)).said
 
     async def step_out(self, session_id: int, discord_user_id: int, guild_id: int | None) -> SteppedOut:
         """Leave the café's rooms quietly: recorded (so the floor grants no room until they come
@@ -110,10 +72,11 @@ class WellbeingService:
         person = await self.cafes.people.participant_id(discord_user_id)
         if person is None:
             raise UserError("You're not in this café's rooms.")
-        first = await self.store.step_out(session.id, person)
-        channel = await self._room_channel(session.id, session.current_round, person)
-        if first and channel is not None:
-            await self.cafes.chat.set_members(channel, add=[], remove=[discord_user_id])
+        async with self.cafes.lock(session.id):
+            first = await self.store.step_out(session.id, person)
+            room = await self._room(session.id, session.current_round, person)
+            if first and room is not None:
+                await self._refresh(session.id, room[0])
         way_back = await self.cafes.chat.dm(
             discord_user_id, await message_async("stepped_out", session=session, title=session.plan_title),
             offers=(Offer(OfferKind.COME_BACK, session.id),))
@@ -125,19 +88,28 @@ class WellbeingService:
         person = await self.cafes.people.participant_id(discord_user_id)
         if person is None:
             return None
-        await self.store.come_back(session.id, person)
-        if session.state not in (SessionState.OPEN, SessionState.RUNNING):
-            return None
-        channel = await self._room_channel(session.id, session.current_round, person)
-        if channel is not None:
-            await self.cafes.chat.set_members(channel, add=[discord_user_id], remove=[])
-        return channel
+        async with self.cafes.lock(session.id):
+            await self.store.come_back(session.id, person)
+            if session.state not in (SessionState.OPEN, SessionState.RUNNING):
+                return None
+            room = await self._room(session.id, session.current_round, person)
+            if room is None:
+                return None
+            await self._refresh(session.id, room[0])
+            return room[1]
 
-    async def _room_channel(self, session_id: int, round_number: int, person: int) -> int | None:
+    async def _room(self, session_id: int, round_number: int, person: int) -> tuple[int, int | None] | None:
+        """(room id, its channel) the person is seated in this round."""
         seats = await self.cafes.sessions.assignments(session_id, round_number)
         room_id = seats.get(person)
         rooms = {room.id: room.channel_id for room in await self.cafes.sessions.rooms(session_id)}
-        return rooms.get(room_id) if room_id is not None else None
+        return (room_id, rooms.get(room_id)) if room_id is not None else None
+
+    async def _refresh(self, session_id: int, room_id: int) -> None:
+        """The room's access is recomputed from the store (which leaves out whoever stepped out) and
+        sent whole: the same path every floor control takes, so nothing else can undo it."""
+        await self.access.repo.mark_stale(session_id, rooms=[room_id])
+        await self.access.apply(session_id)
 
     async def acknowledge_rules(self, session_id: int, discord_user_id: int, guild_id: int | None) -> Acknowledged:
         """Record that the person agreed to this café's ground rules (the first agreement stands)."""

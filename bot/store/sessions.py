@@ -376,22 +376,9 @@ class SessionRepo:
             await conn.execute("UPDATE rounds SET lobby_message_id = ? WHERE session_id = ? AND number = ?",
                                (str(message_id), session_id, number))
 
-    async def access_pending(self, session_id: int, number: int) -> list[tuple[int, int]]:
-        """(person, room id) of a round whose Discord access does not yet match their room."""
-        rows = await self.db.fetch_all(
-            "SELECT participant_id, room_id FROM assignments WHERE session_id = ? AND round_number = ? "
-            "AND access_set = 0 ORDER BY participant_id", (session_id, number))
-        return [(int(r[0]), int(r[1])) for r in rows]
-
-    async def set_access(self, session_id: int, number: int, participant_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE assignments SET access_set = 1 "
-                "WHERE session_id = ? AND round_number = ? AND participant_id = ?",
-                (session_id, number, participant_id))
-
     async def round_complete(self, session_id: int, number: int) -> bool:
-        """Whether every effect of a started round is recorded: access, each prompt, the lobby notice."""
+        """Whether every effect of a started round is recorded: access (each person's, and each
+        room's whole list), each prompt, the lobby notice."""
         row = await self.db.fetch_one(
             """
             SELECT (SELECT COUNT(*) FROM assignments WHERE session_id = ?1 AND round_number = ?2 AND access_set = 0)
@@ -401,6 +388,7 @@ class SessionRepo:
                  + (SELECT COUNT(*) FROM rounds u JOIN sessions s ON s.id = u.session_id
                     WHERE u.session_id = ?1 AND u.number = ?2 AND u.lobby_message_id IS NULL
                       AND s.lobby_channel_id IS NOT NULL)
+                 + (SELECT COUNT(*) FROM rooms WHERE session_id = ?1 AND access_stale = 1 AND channel_id IS NOT NULL)
             """, (session_id, number))
         return row is not None and int(row[0]) == 0
 
@@ -515,6 +503,22 @@ class SessionRepo:
                 "access_set = CASE WHEN room_id = excluded.room_id THEN access_set ELSE 0 END",
                 [(session_id, number, person, room_id) for person, room_id in assignments],
             )
+            # Whoever stays in the room they had (with its access applied) needs nothing done.
+            await conn.execute(
+                "UPDATE assignments SET access_set = 1 WHERE session_id = ? AND round_number = ? AND access_set = 0 "
+                "AND EXISTS (SELECT 1 FROM assignments b WHERE b.session_id = assignments.session_id "
+                "AND b.participant_id = assignments.participant_id AND b.round_number = ? "
+                "AND b.room_id = assignments.room_id AND b.access_set = 1)",
+                (session_id, number, number - 1))
+            # Whoever changed room: the room they join and the room they leave get their access
+            # applied (one call each, bot/services/access.py), before the round counts as complete.
+            await conn.execute(
+                "UPDATE rooms SET access_stale = 1 WHERE session_id = ? AND id IN ("
+                "SELECT room_id FROM assignments WHERE session_id = ? AND round_number = ? AND access_set = 0 "
+                "UNION SELECT b.room_id FROM assignments a JOIN assignments b "
+                "ON b.session_id = a.session_id AND b.participant_id = a.participant_id AND b.round_number = ? "
+                "WHERE a.session_id = ? AND a.round_number = ? AND a.access_set = 0)",
+                (session_id, session_id, number, number - 1, session_id, number))
             # Rounds moved early by a facilitator keep their full length: later steps are re-timed.
             await retime_pending(conn, session_id, later_steps)
             await conn.execute(

@@ -64,7 +64,7 @@ async def test_removed_contribution_is_gone_from_the_store_and_every_export_form
     assert REMOVED not in json.dumps([str(v) for v in dict(audit[0]).values()])
 
     # Gone from the database file (and its log), not just from queries.
-    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=room, cafe=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor close", channel_id=room, cafe=session_id)
     database = Path(cafe.settings.database_path)
     for path in (database, database.with_name(database.name + "-wal")):
         if path.exists():
@@ -120,7 +120,7 @@ async def test_every_button_the_bot_sends_has_words_on_it(cafe: Cafe) -> None:
     await cafe.sim.click(cafe.bot, cafe.people[0], next(m for m in cafe.sim.messages(room) if any(
         c.get("custom_id") == f"blether:support:{session_id}" for c in m.iter_components())),
         f"blether:support:{session_id}")
-    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=room, cafe=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor close", channel_id=room, cafe=session_id)
     channels = [int(c["id"]) for c in cafe.sim.guild_channels() if c["type"] != 4]
     messages = [m for channel in channels for m in cafe.sim.messages(channel)]
     messages += [m for person in cafe.people for m in cafe.sim.dm_messages(person)]

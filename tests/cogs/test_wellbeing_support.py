@@ -272,7 +272,7 @@ async def test_consent_text_states_the_servers_own_retention_period(tmp_path: Pa
 async def test_closing_words_carry_the_numbers_they_point_to(tmp_path: Path) -> None:
     cafe = await _hosts_cafe(tmp_path)
     session_id, rooms = await _open(cafe)
-    closed = await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe close", channel_id=cafe.announcements,
+    closed = await cafe.sim.slash(cafe.bot, cafe.organiser, "floor close", channel_id=cafe.announcements,
                                   cafe=session_id)
     assert "closed" in closed.content.lower(), closed.content
     for room in rooms:
