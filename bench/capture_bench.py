@@ -32,9 +32,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from common import Figure, percentile
-
 import discord
+from common import Figure, percentile
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+
 from bot.bot import BletherBot
 from bot.config import parse_settings
 from bot.core.consent import Choice, Source
@@ -47,8 +49,6 @@ from bot.simulation.clock import DEFAULT_START
 from bot.store.db import Database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
-from discord.ext import commands
-from discord.gateway import DiscordWebSocket
 
 ROOMS, MEMBERS = 20, 300
 WORDS = ("recovery", "hope", "support", "friends", "walking", "nurse", "sleep", "work", "café", "🌱", "talk",
@@ -173,8 +173,8 @@ def websocket(bot: discord.Client) -> DiscordWebSocket:
     return ws
 
 
-async def feed(guild: Guild, data: list[bytes], ids: list[int], rate: float | None,
-               timeout: float = 120.0) -> tuple[float, dict[int, float], float]:
+async def feed(guild: Guild, data: list[bytes], ids: list[int],
+               rate: float | None) -> tuple[float, dict[int, float], float]:
     """Send the frames (all at once, or `rate` per second); returns (first send, send times, last done)."""
     guild.done.clear()
     guild.stored = 0
@@ -192,7 +192,7 @@ async def feed(guild: Guild, data: list[bytes], ids: list[int], rate: float | No
         sent[message_id] = time.perf_counter()
         await ws.received_message(frame)
         await asyncio.sleep(0)  # the socket's read loop gives the event loop a turn per frame
-    await asyncio.wait_for(event.wait(), timeout)
+    await asyncio.wait_for(event.wait(), 120.0)
     guild.waiter = None
     return began, sent, max(guild.done.values())
 

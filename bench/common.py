@@ -90,8 +90,8 @@ class Figure:
                 f"{'  target ' + self.target if self.target else ''}")
 
 
-TABLE_HEAD = ("| measure | figure: median (min–max) | ceiling: median | ratio: median (min–max) | rounds | target | note |\n"
-              "|---|---:|---:|---:|---:|---|---|")
+TABLE_HEAD = ("| measure | figure: median (min–max) | ceiling: median | ratio: median (min–max) | rounds | target "
+              "| note |\n|---|---:|---:|---:|---:|---|---|")
 
 
 def _fmt(value: float) -> str:

@@ -14,8 +14,8 @@ import argparse
 import asyncio
 import json
 import shutil
-import statistics
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
