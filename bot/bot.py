@@ -242,4 +242,7 @@ class BletherBot(commands.Bot):
         if self._services is not None:
             self._services.catch_up.stop()
         await super().close()
+        if self._services is not None:
+            # Messages judged kept and waiting for their batch land before the database closes.
+            await self._services.capture.flush()
         await self.db.close()
