@@ -21,14 +21,20 @@ re-checks the ledger under the write lock (`ContributionRepo.store_batch`).
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar, cast
 
 from bot.core.consent import LedgerEntry
 from bot.core.models import Session
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -62,57 +68,75 @@ class CaptureView:
         self._ledgers: dict[tuple[int, int], list[LedgerEntry]] = {}
         # Bumped by every change: a read that began before one is not kept.
         self._generation = 0
+        # Reads under way, shared by whoever asks the same meanwhile; a change empties it.
+        self._inflight: dict[tuple[int, object], asyncio.Future[object]] = {}
+
+    async def _once(self, cache: dict[K, V], key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The cached answer, or one read shared by everyone asking for it meanwhile (a burst from a
+        cold view would otherwise read the same row once per message). What a read returns is kept
+        only if nothing changed while it ran; a change also stops later askers joining it."""
+        known = cache.get(key)
+        if known is not None:
+            return known
+        flight_key = (id(cache), key)
+        pending = self._inflight.get(flight_key)
+        if pending is not None:
+            return cast("V | None", await asyncio.shield(pending))
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._inflight[flight_key] = future
+        generation = self._generation
+        try:
+            value = await load()
+        except BaseException as exc:
+            if self._inflight.get(flight_key) is future:
+                del self._inflight[flight_key]
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # those waiting get it; nobody else needs to be told
+            else:
+                future.cancel()
+            raise
+        if self._inflight.get(flight_key) is future:
+            del self._inflight[flight_key]
+        if value is not None and generation == self._generation:
+            cache[key] = value
+        future.set_result(value)
+        return value
 
     async def cafe_of_channel(self, channel_id: int) -> CafeOfChannel | None:
-        known = self._cafes.get(channel_id)
-        if known is not None or channel_id in self._not_cafes:
-            return known
+        if channel_id in self._not_cafes:
+            return None
         generation = self._generation
+        cafe = await self._once(self._cafes, channel_id, lambda: self._read_cafe(channel_id))
+        if cafe is None and generation == self._generation:
+            self._not_cafes.add(channel_id)
+        return cafe
+
+    async def _read_cafe(self, channel_id: int) -> CafeOfChannel | None:
         session = await self.sessions.session_by_channel(channel_id)
         if session is None:
-            if generation == self._generation:
-                self._not_cafes.add(channel_id)
             return None
         room = await self.sessions.room_by_channel(channel_id)
         starts = await self.sessions.round_starts(session.id)
-        cafe = CafeOfChannel(session, room.id if room is not None and room.session_id == session.id else None,
+        return CafeOfChannel(session, room.id if room is not None and room.session_id == session.id else None,
                              tuple(at for _, at in starts), tuple(number for number, _ in starts))
-        if generation == self._generation:
-            self._cafes[channel_id] = cafe
-        return cafe
 
     async def participant(self, discord_user_id: int) -> int | None:
-        known = self._participants.get(discord_user_id)
-        if known is not None:
-            return known
-        generation = self._generation
-        person = await self.people.participant_id(discord_user_id)
-        if person is not None and generation == self._generation:
-            self._participants[discord_user_id] = person
-        return person
+        return await self._once(self._participants, discord_user_id,
+                                lambda: self.people.participant_id(discord_user_id))
 
     async def pseudonym(self, session: Session, participant_id: int, discord_user_id: int) -> str:
-        key = (session.guild_id, session.series, participant_id)
-        known = self._pseudonyms.get(key)
-        if known is not None:
-            return known
-        generation = self._generation
-        code = await self.people.pseudonym(session.guild_id, session.series, participant_id, discord_user_id,
-                                           self.key)
-        if generation == self._generation:
-            self._pseudonyms[key] = code
+        code = await self._once(
+            self._pseudonyms, (session.guild_id, session.series, participant_id),
+            lambda: self.people.pseudonym(session.guild_id, session.series, participant_id, discord_user_id,
+                                          self.key))
+        assert code is not None, "a pseudonym is always given"
         return code
 
     async def ledger(self, session_id: int, participant_id: int) -> list[LedgerEntry]:
-        key = (session_id, participant_id)
-        known = self._ledgers.get(key)
-        if known is not None:
-            return known
-        generation = self._generation
-        entries = await self.people.ledger(session_id, participant_id)
-        if generation == self._generation:
-            self._ledgers[key] = entries
-        return entries
+        entries = await self._once(self._ledgers, (session_id, participant_id),
+                                   lambda: self.people.ledger(session_id, participant_id))
+        return entries if entries is not None else []
 
     @property
     def generation(self) -> int:
@@ -125,16 +149,19 @@ class CaptureView:
 
     def consent_changed(self, session_id: int, participant_id: int) -> None:
         self._generation += 1
+        self._inflight.clear()
         self._ledgers.pop((session_id, participant_id), None)
 
     def cafe_changed(self, session_id: int) -> None:
         self._generation += 1
+        self._inflight.clear()
         self._not_cafes.clear()
         for channel_id in [c for c, cafe in self._cafes.items() if cafe.session.id == session_id]:
             del self._cafes[channel_id]
 
     def clear(self) -> None:
         self._generation += 1
+        self._inflight.clear()
         self._cafes.clear()
         self._not_cafes.clear()
         self._participants.clear()
