@@ -282,4 +282,7 @@ class BletherBot(commands.Bot):
             # A dashboard edit still gathering its burst is dropped: the next start edits it anyway.
             await self._services.dashboard.debouncer.cancel()
         await super().close()
+        if self._services is not None:
+            # Messages judged kept and waiting for their batch land before the database closes.
+            await self._services.capture.flush()
         await self.db.close()

@@ -25,6 +25,7 @@ from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import Session
 from bot.core.plan import render_async
+from bot.store.changes import notify
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo
@@ -111,15 +112,22 @@ class ConsentService:
         shown = await self._text(session)
         pair = RECORDING_CHOICES if choice in RECORDING_CHOICES else QUOTE_CHOICES
         stops = choice is Choice.DECLINE
-        async with self.db.transaction(erasing=stops) as conn:
-            person = await self.people.ensure_participant(conn, discord_user_id)
-            standing = [e for e in await self.people.ledger_in(conn, session_id, person) if e.choice in pair]
-            if not standing or standing[-1].choice is not choice or standing[-1].text_version != shown.version:
-                await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
-            if stops:
-                # Words already handled but stamped from this choice's millisecond on were not
-                # written while recording held throughout: they go (ties are not recorded).
-                await self.contributions.take_back_since(conn, session_id, person, at)
+        person: int | None = None
+        try:
+            async with self.db.transaction(erasing=stops) as conn:
+                person = await self.people.ensure_participant(conn, discord_user_id)
+                standing = [e for e in await self.people.ledger_in(conn, session_id, person) if e.choice in pair]
+                if not standing or standing[-1].choice is not choice or standing[-1].text_version != shown.version:
+                    await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
+                if stops:
+                    # Words already handled but stamped from this choice's millisecond on were not
+                    # written while recording held throughout: they go (ties are not recorded).
+                    await self.contributions.take_back_since(conn, session_id, person, at)
+        finally:
+            if person is not None:
+                # What the capture path read while the choice was being saved may have seen it
+                # half-way (or a choice that then rolled back): it reads the ledger afresh.
+                notify(self.db).consent_changed(session_id, person)
         return await self.state(session_id, discord_user_id)
 
     async def state(self, session_id: int, discord_user_id: int, at: datetime | None = None) -> ConsentState:
@@ -149,17 +157,21 @@ class ConsentService:
                 owned = {s.id for s in await self.sessions.list_for_guild(guild_id)}
                 cafes = [s for s in cafes if s in owned]
         erased = flagged = 0
-        async with self.db.transaction(erasing=True) as conn:
+        try:
+            async with self.db.transaction(erasing=True) as conn:
+                for sid in cafes:
+                    held = await self.sessions.get(sid)
+                    if held is None:
+                        continue
+                    session = held
+                    words, summaries = await self.contributions.withdraw_words(conn, sid, person, session.guild_id,
+                                                                               session.series)
+                    erased += words
+                    flagged += summaries
+                    await self.people.append_consent(
+                        conn, sid, person, Choice.WITHDRAW, (await self._text(session)).version, source, at
+                    )
+        finally:
             for sid in cafes:
-                held = await self.sessions.get(sid)
-                if held is None:
-                    continue
-                session = held
-                words, summaries = await self.contributions.withdraw_words(conn, sid, person, session.guild_id,
-                                                                           session.series)
-                erased += words
-                flagged += summaries
-                await self.people.append_consent(
-                    conn, sid, person, Choice.WITHDRAW, (await self._text(session)).version, source, at
-                )
+                notify(self.db).consent_changed(sid, person)
         return Withdrawal(cafes, erased, flagged)

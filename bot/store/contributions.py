@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -12,6 +13,22 @@ import aiosqlite
 from bot.core.clock import from_iso, to_iso
 from bot.core.text import NEUTRAL_PERSON
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
+
+
+@dataclass(frozen=True)
+class NewContribution:
+    """One live message the capture path has judged kept, waiting in memory for its batch."""
+
+    session_id: int
+    room_id: int | None
+    round_number: int
+    participant_id: int
+    pseudonym: str
+    message_id: int
+    channel_id: int
+    created_at: datetime
+    text: str
+    reply_to_message_id: int | None
 
 
 class ContributionRepo(PersonalData):
@@ -65,6 +82,45 @@ class ContributionRepo(PersonalData):
                  session_id, participant_id, written),
             )
             return cur.rowcount == 1
+
+    async def store_batch(self, conn: aiosqlite.Connection, rows: Sequence[NewContribution]) -> set[int]:
+        """Inside the caller's transaction, store many contributions at once (the capture path's
+        group commit); returns the message ids newly stored. Each row is held to the same check as
+        `add`, under the same write lock: a withdrawal recorded since it was written, or an erased
+        ledger, keeps it out. Already-captured messages (backfill overlap) are left as they are."""
+        if not rows:
+            return set()
+        ids = [str(r.message_id) for r in rows]
+        held_before = await self._held(conn, ids)
+        await conn.executemany(
+            """
+            INSERT INTO contributions (session_id, room_id, round_number, participant_id, pseudonym, message_id,
+                                       channel_id, created_at, text, reply_to_id, edited, edited_at)
+            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM contributions WHERE message_id = ?), 0, NULL
+            WHERE NOT EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = ? AND participant_id = ?
+                              AND choice = 'withdraw' AND recorded_at >= ?)
+              AND EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = ? AND participant_id = ?
+                          AND choice = 'record' AND recorded_at <= ?)
+            ON CONFLICT (message_id) DO NOTHING
+            """,
+            [(r.session_id, r.room_id, r.round_number, r.participant_id, r.pseudonym, str(r.message_id),
+              str(r.channel_id), to_iso(r.created_at), r.text,
+              str(r.reply_to_message_id) if r.reply_to_message_id is not None else None,
+              r.session_id, r.participant_id, to_iso(r.created_at),
+              r.session_id, r.participant_id, to_iso(r.created_at)) for r in rows],
+        )
+        return {int(m) for m in await self._held(conn, ids) - held_before}
+
+    @staticmethod
+    async def _held(conn: aiosqlite.Connection, message_ids: Sequence[str]) -> set[str]:
+        held: set[str] = set()
+        for start in range(0, len(message_ids), 500):
+            chunk = message_ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            async with conn.execute(f"SELECT message_id FROM contributions WHERE message_id IN ({marks})",
+                                    chunk) as cur:
+                held.update(str(r[0]) for r in await cur.fetchall())
+        return held
 
     async def owner(self, message_id: int) -> tuple[int, int] | None:
         """(session id, participant id) of a captured message, or None if it was never kept."""

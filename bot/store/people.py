@@ -11,6 +11,7 @@ import aiosqlite
 from bot.core.clock import from_iso, to_iso
 from bot.core.consent import Choice, LedgerEntry, Source
 from bot.core.pseudonyms import pseudonym_candidates
+from bot.store.changes import notify
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
 
 
@@ -126,6 +127,7 @@ class PeopleRepo(PersonalData):
             "VALUES (?, ?, ?, ?, ?, ?)",
             (session_id, participant_id, text_version, choice.value, source.value, to_iso(at)),
         )
+        notify(self.db).consent_changing(session_id, participant_id, choice, at)
 
     async def ledger_in(self, conn: aiosqlite.Connection, session_id: int, participant_id: int) -> list[LedgerEntry]:
         """The ledger read inside the caller's transaction (to decide on a row under the write lock)."""
@@ -166,6 +168,7 @@ class PeopleRepo(PersonalData):
     async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         """RSVPs and consent choices in scope. The ledger is append-only against updates; a person's
         erasure is the one way its rows leave."""
+        notify(self.db).people_forgotten()
         if person.participant_id is None:
             return {}
         in_scope, params = scope.sessions("session_id")
@@ -181,6 +184,7 @@ class PeopleRepo(PersonalData):
         """After every owner has erased: drop the pseudonym of each series where nothing of theirs is
         held any more, and the participant row once nothing is held at all. Deleting it earlier would
         cascade into rows on servers the erasure was not asked to touch."""
+        notify(self.db).people_forgotten()
         if person.participant_id is None:
             return {}
         pid = person.participant_id

@@ -12,6 +12,7 @@ import aiosqlite
 from bot.core.clock import from_iso, to_iso
 from bot.core.models import Room, Session
 from bot.core.timeline import ROUND, PlannedStep, SessionState, StepKind
+from bot.store.changes import notify
 from bot.store.db import Database
 from bot.store.steps import insert_planned, retime_pending
 
@@ -266,6 +267,7 @@ class SessionRepo:
                     "WHERE session_id = ? AND status = 'pending'",
                     (now, session_id),
                 )
+        notify(self.db).cafe_changed(session_id)
 
     async def record_opening(
         self, session_id: int, *, category_id: int, lobby_channel_id: int, rooms: Sequence[tuple[str, int]]
@@ -281,6 +283,7 @@ class SessionRepo:
                 "INSERT INTO rooms (session_id, number, name, channel_id) VALUES (?, ?, ?, ?)",
                 [(session_id, n, name, str(channel_id)) for n, (name, channel_id) in enumerate(rooms, start=1)],
             )
+        notify(self.db).cafe_changed(session_id)
 
     # -- the opening, effect by effect (a crash part-way is resumed from these) ----------------
 
@@ -313,6 +316,7 @@ class SessionRepo:
     async def set_lobby(self, session_id: int, channel_id: int) -> None:
         async with self.db.transaction() as conn:
             await conn.execute("UPDATE sessions SET lobby_channel_id = ? WHERE id = ?", (str(channel_id), session_id))
+        notify(self.db).cafe_changed(session_id)
 
     async def set_room_channel(self, room_id: int, channel_id: int) -> None:
         """A room's channel was made with its round-1 people in it: their access is set too."""
@@ -320,6 +324,10 @@ class SessionRepo:
             await conn.execute("UPDATE rooms SET channel_id = ? WHERE id = ?", (str(channel_id), room_id))
             await conn.execute("UPDATE assignments SET access_set = 1 WHERE round_number = 1 AND room_id = ?",
                                (room_id,))
+            async with conn.execute("SELECT session_id FROM rooms WHERE id = ?", (room_id,)) as cur:
+                row = await cur.fetchone()
+        if row is not None:
+            notify(self.db).cafe_changed(int(row[0]))
 
     async def welcome_message(self, session_id: int) -> int | None:
         row = await self.db.fetch_one("SELECT welcome_message_id FROM sessions WHERE id = ?", (session_id,))
@@ -341,6 +349,7 @@ class SessionRepo:
                 "WHERE session_id = ? AND kind = ? AND status = 'pending'",
                 (now, session_id, StepKind.OPEN.value),
             )
+        notify(self.db).cafe_changed(session_id)
 
     async def forget_opening(self, session_id: int) -> None:
         """An opening rolled back: its channels were deleted, so nothing of it is kept."""
@@ -350,6 +359,7 @@ class SessionRepo:
             await conn.execute(
                 "UPDATE sessions SET category_id = NULL, lobby_channel_id = NULL, welcome_message_id = NULL "
                 "WHERE id = ?", (session_id,))
+        notify(self.db).cafe_changed(session_id)
 
     # -- a round, effect by effect ---------------------------------------------------------------
 
@@ -457,6 +467,29 @@ class SessionRepo:
                     (str(message_id), str(channel_id), message_id),
                 )
 
+    async def mark_seen_in(self, conn: aiosqlite.Connection, channel_id: int, message_id: int) -> None:
+        """`mark_seen` inside the caller's transaction: the capture path writes a channel's cursor
+        with the batch of messages it covers, so the cursor never passes a message not yet stored."""
+        cur = await conn.execute(
+            "UPDATE rooms SET last_seen_message_id = ? WHERE channel_id = ? AND "
+            "(last_seen_message_id IS NULL OR CAST(last_seen_message_id AS INTEGER) < ?)",
+            (str(message_id), str(channel_id), message_id),
+        )
+        if cur.rowcount == 0:
+            await conn.execute(
+                "UPDATE sessions SET lobby_last_seen_message_id = ? WHERE lobby_channel_id = ? AND "
+                "(lobby_last_seen_message_id IS NULL OR CAST(lobby_last_seen_message_id AS INTEGER) < ?)",
+                (str(message_id), str(channel_id), message_id),
+            )
+
+    async def round_starts(self, session_id: int) -> list[tuple[int, datetime]]:
+        """(number, start) of each round begun so far, in order: the capture view's round lookup."""
+        rows = await self.db.fetch_all(
+            "SELECT number, started_at FROM rounds WHERE session_id = ? AND started_at IS NOT NULL ORDER BY number",
+            (session_id,),
+        )
+        return [(int(r[0]), from_iso(r[1])) for r in rows]
+
     async def lobby_cursor(self, session_id: int) -> int | None:
         row = await self.db.fetch_one("SELECT lobby_last_seen_message_id FROM sessions WHERE id = ?", (session_id,))
         return _opt_int(row[0]) if row else None
@@ -526,6 +559,7 @@ class SessionRepo:
                 "WHERE session_id = ? AND kind = ? AND json_extract(payload, ?) <= ? AND status = 'pending'",
                 (now, session_id, StepKind.ROUND.value, f"$.{ROUND}", number),
             )
+        notify(self.db).cafe_changed(session_id)
 
     async def round_at(self, session_id: int, moment: datetime) -> int | None:
         """The round that was running at `moment` (for messages read back after a restart)."""
