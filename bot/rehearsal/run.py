@@ -1,7 +1,8 @@
 """`blether rehearse`: a whole café, offline, with the real bot against the simulated guild.
 
 Simulated people press the real buttons and write in the real rooms; café time runs `speed`
-times faster than the wall clock, so the default café takes well under a minute. It ends by
+times faster than the wall clock, so the default café takes well under a minute. A facilitator
+joins and hosts a table, writes its summary after round 1 and pins a key point in round 2. It ends by
 answering the feedback form, entering the prize draw and asking for the report, then the organiser's
 `/cafe draw` and `/cafe report-published`; and it ends by exporting through the real `/cafe export`
 and unpacking the zip the bot posted into DIR, beside `transcript.jsonl` — the ground truth the
@@ -30,7 +31,8 @@ from bot.rehearsal.people import Persona, hello, make_people, reply_line, senten
 from bot.services.plans import DEFAULT_PLANS_DIR, PlanNotFound, load_plan
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
 from bot.simulation.clock import DEFAULT_START
-from bot.simulation.permissions import MANAGE_EVENTS
+from bot.simulation.permissions import MANAGE_EVENTS, MANAGE_MESSAGES
+from bot.store.attendance import AttendanceRepo
 
 _MENTION = re.compile(r"<@!?\d+>")
 _PSEUDONYM = re.compile(r"\bP-[0-9A-Z]{4,12}\b")
@@ -122,15 +124,18 @@ class Rehearsal:
         settings = parse_settings({"BLETHER_DATABASE": str(database), "BLETHER_EXPORTS_DIR": str(self.out / "large"),
                                    "BLETHER_PSEUDONYM_KEY": f"{self.seed:064x}"})
         sim = self.sim
-        # Organisers manage the server's events, so Discord shows them `/cafe` (its default permissions).
-        sim.add_role(ORGANISER_ROLE, permissions=MANAGE_EVENTS)
-        sim.add_role(FACILITATOR_ROLE)
+        # Organisers manage the server's events and facilitators its messages, so Discord shows them
+        # `/cafe` and `/floor` (the groups' default permissions).
+        sim.add_role(ORGANISER_ROLE, permissions=MANAGE_EVENTS | MANAGE_MESSAGES)
+        sim.add_role(FACILITATOR_ROLE, permissions=MANAGE_MESSAGES)
         organiser = sim.add_member("organiser", roles=[ORGANISER_ROLE])
         facilitator = sim.add_member("facilitator", roles=[FACILITATOR_ROLE])
         announcements = sim.add_text_channel("cafe-announcements")
         hosts = sim.add_text_channel("facilitators")
         organisers = sim.add_text_channel("organisers")
         self.speakers = [Speaker(p, sim.add_member(p.handle)) for p in make_people(self.rng, self.count)]
+        # The facilitator joins too, and so hosts a table: the host stays put when people rotate.
+        self.host = Speaker(Persona("Morven", records=True, quotes=False, talkativeness=1), facilitator)
 
         bot = BletherBot(settings, clock=self.clock, plans_dir=self.plans_dir)
         await sim.connect(bot)
@@ -153,9 +158,12 @@ class Rehearsal:
             session_id = int(scheduled.content.split("#", 1)[1].split(",", 1)[0])
             invitation = sim.messages(announcements)[-1]
             await self.join_and_consent(bot, invitation)
+            await self.join(bot, invitation, self.host)
             await self.wait_for(bot, session_id, lambda s: s.current_round >= 1, "the café to open")
             for number in range(1, len(plan.rounds) + 1):
                 await self.wait_for(bot, session_id, _round_started(number), f"round {number}")
+                if number == 2:
+                    await self.write_summary(bot, session_id)
                 await self.talk_round(bot, session_id, number, plan.rounds[number - 1].minutes)
             await self.wait_for(bot, session_id, lambda s: s.state is SessionState.CLOSED, "the café to close")
             await self.after_cafe(bot, session_id, organiser, organisers)
@@ -179,21 +187,27 @@ class Rehearsal:
 
     async def join_and_consent(self, bot: BletherBot, invitation: SimMessage) -> None:
         for speaker in self.speakers:
+            await self.join(bot, invitation, speaker)
+
+    async def join(self, bot: BletherBot, invitation: SimMessage, speaker: Speaker) -> None:
+        self.tick()
+        panel = await self.sim.click(bot, speaker.member, invitation, f"blether:rsvp:{self.session_of(invitation)}")
+        choice = "record" if speaker.persona.records else "decline"
+        panel_message = next((m for m in panel.messages for c in m.iter_components()
+                              if str(c.get("custom_id", "")).startswith("blether:choose:")), None)
+        if panel_message is None:
+            raise RehearsalError(f"{speaker.persona.handle} pressed I'll join and got no consent choices")
+        self.tick()
+        await self.sim.click(bot, speaker.member, panel_message, f"blether:choose:{self.session_of(invitation)}:"
+                                                                 f"{choice}")
+        speaker.recording = speaker.persona.records
+        if speaker.persona.quotes:
             self.tick()
-            panel = await self.sim.click(bot, speaker.member, invitation, f"blether:rsvp:{self.session_of(invitation)}")
-            choice = "record" if speaker.persona.records else "decline"
-            panel_message = panel.messages[-1]
-            self.tick()
-            await self.sim.click(bot, speaker.member, panel_message, f"blether:choose:{self.session_of(invitation)}:"
-                                                                     f"{choice}")
-            speaker.recording = speaker.persona.records
-            if speaker.persona.quotes:
-                self.tick()
-                await self.sim.click(bot, speaker.member, panel_message,
-                                     f"blether:choose:{self.session_of(invitation)}:quote")
-            self.say(f"{speaker.persona.handle} ▸ joins and chooses: "
-                     f"{'record my words' if speaker.recording else 'do not record me'}"
-                     f"{', quote me' if speaker.persona.quotes else ''}")
+            await self.sim.click(bot, speaker.member, panel_message,
+                                 f"blether:choose:{self.session_of(invitation)}:quote")
+        self.say(f"{speaker.persona.handle} ▸ joins and chooses: "
+                 f"{'record my words' if speaker.recording else 'do not record me'}"
+                 f"{', quote me' if speaker.persona.quotes else ''}")
 
     @staticmethod
     def session_of(invitation: SimMessage) -> int:
@@ -261,7 +275,57 @@ class Rehearsal:
             shown = _MENTION.sub(lambda m: "@" + self.handle_of(int(m.group(0).strip("<@!>"))), text)
             self.say(f"[{room} · round {number}] {speaker.persona.handle}: {shown}")
         await self.sim.settle()
+        if number == 1:
+            await self.host_speaks(bot, session_id)
+        if number == 2:
+            await self.key_point(bot, rooms)
         await self.edits_and_withdrawal(bot, number)
+
+    async def host_room(self, bot: BletherBot, session_id: int) -> tuple[str, int]:
+        participant = await bot.services.cafes.people.participant_id(self.host.member.id)
+        hosted = {p: r for r, p in (await AttendanceRepo(bot.db).hosts(session_id)).items()}
+        room_id = hosted.get(participant) if participant is not None else None
+        room = next((r for r in await bot.services.cafes.sessions.rooms(session_id) if r.id == room_id), None)
+        if room is None or room.channel_id is None:
+            raise RehearsalError("the facilitator who joined hosts no table")
+        return room.name, room.channel_id
+
+    async def host_speaks(self, bot: BletherBot, session_id: int) -> None:
+        """The table's host opens up the conversation (their words carry the host's role in the export)."""
+        room, channel_id = await self.host_room(bot, session_id)
+        self.tick()
+        text = "As your host: thank you all for sharing so openly. " + sentence(self.rng, 0)
+        msg = await self.sim.say(bot, self.host.member, channel_id, text)
+        self.host.said.append(msg.id)
+        self.transcript.message(msg, room, 1, self.host)
+        self.say(f"[{room} · round 1] host: {text}")
+
+    async def write_summary(self, bot: BletherBot, session_id: int) -> None:
+        """Round 1 has ended: the host writes their table's summary through **Write the summary**."""
+        room, channel_id = await self.host_room(bot, session_id)
+        offer = next((m for m in self.sim.messages(channel_id) for c in m.iter_components()
+                      if str(c.get("custom_id", "")) == f"blether:summary:{session_id}"), None)
+        if offer is None:
+            raise RehearsalError(f"{room} was not offered **Write the summary** after round 1")
+        self.tick()
+        opened = await self.sim.click(bot, self.host.member, offer, f"blether:summary:{session_id}")
+        if opened.modal is None:
+            raise RehearsalError("**Write the summary** opened no form")
+        saved = await self.sim.submit_modal(bot, self.host.member, opened.modal["custom_id"], {"summary": SUMMARY})
+        self.transcript.event(event="summary", room=room, text=SUMMARY)
+        self.say(f"host ▸ writes {room}'s summary of round 1 → {saved.content}")
+
+    async def key_point(self, bot: BletherBot, rooms: list[tuple[str, int]]) -> None:
+        """A facilitator pins a consenting person's words of this round as a key point."""
+        for speaker in self.speakers:
+            if speaker.recording and speaker.said:
+                target = self.sim.message(speaker.said[-1])
+                self.tick()
+                await self.sim.react(bot, self.host.member, target, "📌")
+                self.transcript.event(event="key_point", message_id=str(target.id))
+                self.say(f"host ▸ 📌 marks a key point by {speaker.persona.handle}")
+                return
+        raise RehearsalError("nobody consenting spoke in round 2, so there was no key point to mark")
 
     async def edits_and_withdrawal(self, bot: BletherBot, number: int) -> None:
         """Round 1: an edit and a deletion. Round 2: a consenting person withdraws."""
@@ -374,6 +438,7 @@ class Rehearsal:
             extra = set(exported) - set(cleaned_expected)
             raise RehearsalError(f"the CSV does not match the consented transcript: {len(missing)} missing, "
                                  f"{len(extra)} unexpected (e.g. {next(iter(missing or extra), '')!r})")
+        self.check_floor(rows)
         summary = {"out": str(self.out), "files": files, "messages": sum(1 for line in self.transcript.lines
                                                                          if line.get("event") == "message"),
                    "exported": len(rows)}
@@ -381,6 +446,20 @@ class Rehearsal:
               f"exported (checked against transcript.jsonl).\nExports in {self.out}/: " + ", ".join(files))
         return summary
 
+
+    def check_floor(self, rows: list[dict[str, str]]) -> None:
+        """The café floor reached the analyst: the host's words carry the host's role (never a name), the
+        pinned words are a key point, and the host's summary is in the summaries file."""
+        host_said = {comparable(str(line["text"])) for line in self.transcript.lines
+                     if line.get("event") == "message" and line.get("author") == self.host.persona.handle}
+        roles = {comparable(row["text"]): row["speaker_role"] for row in rows}
+        if not host_said or any(roles.get(text) != "host" for text in host_said):
+            raise RehearsalError("the export does not mark the table host's words with the host's role")
+        if not any(row["key_point"] == "yes" for row in rows):
+            raise RehearsalError("the export has no key point")
+        summaries = sorted(self.out.glob("*-summaries.csv"))
+        if not summaries or SUMMARY not in summaries[0].read_text(encoding="utf-8-sig"):
+            raise RehearsalError("the export does not carry the host's summary")
 
     def check_feedback(self) -> None:
         """The feedback CSV holds exactly the answers given (as a multiset: it keeps no order), and the
@@ -402,6 +481,7 @@ _WORKED = ("Small rooms made it easy to talk.", "Hearing from people who've been
            "Being able to pass.")
 _CHANGE = ("More time in the last round.", "A break halfway.", "Start a bit later in the evening.")
 REPORT_LINK = "https://example.org/rehearsal-report"
+SUMMARY = "The table talked about peer support, waiting times, and being listened to."
 FEEDBACK_SUFFIX = "-feedback.csv"
 
 
