@@ -64,9 +64,9 @@ async def one_cafe(rooms: int, tmp: Path) -> tuple[dict[str, tuple[int, Counter[
             opened = await bot.services.cafes.sessions.rooms(session_id)
             if len(opened) != rooms:
                 raise AssertionError(f"expected {rooms} rooms, the café opened {len(opened)}")
-            await measured("rotation", "cafe next", cafe.hosts)  # round 2 of the shipped plan rotates
-            await measured("round", "cafe next", cafe.hosts)  # round 3 keeps people where they are
-            await measured("close", "cafe close", cafe.hosts)
+            await measured("rotation", "floor next", cafe.hosts)  # round 2 of the shipped plan rotates
+            await measured("round", "floor next", cafe.hosts)  # round 3 keeps people where they are
+            await measured("close", "floor close", cafe.hosts)
     finally:
         await sim.disconnect(bot)
     return made, refused

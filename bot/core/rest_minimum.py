@@ -20,6 +20,7 @@ from __future__ import annotations
 OPERATIONS: tuple[str, ...] = ("open", "round", "rotation", "close")
 
 _ANSWER = 2  # the deferral and the answer of a slash command
+_DASHBOARD = 1  # the facilitators' dashboard: posted at the open, edited once per burst after
 
 
 def minimum_calls(operation: str, *, rooms: int, people: int) -> int:
@@ -27,16 +28,20 @@ def minimum_calls(operation: str, *, rooms: int, people: int) -> int:
     if rooms < 1 or people < 0:
         raise ValueError("a café has at least one room and no negative number of people")
     if operation == "open":
-        # category, lobby, each room (with its overwrites), the lobby's welcome, each room's first prompt
-        return _ANSWER + 2 + rooms + 1 + rooms
+        # category, lobby, each room (with its overwrites), the lobby's welcome, the support numbers
+        # and their pin, each room's first prompt, the lobby's notice, the Scheduled Event set
+        # active, and the facilitators' dashboard
+        return _ANSWER + 2 + rooms + 1 + 2 + rooms + 1 + 1 + _DASHBOARD
     if operation == "round":
-        # each room's prompt and the lobby's notice
-        return _ANSWER + rooms + 1
+        # each room's summary offer for the round that ended, its prompt, and the lobby's notice
+        return _ANSWER + rooms + rooms + 1 + _DASHBOARD
     if operation == "rotation":
-        # each room's new overwrite list, its prompt, and the lobby's notice
-        return _ANSWER + rooms + rooms + 1
+        # each room's summary offer, its new overwrite list, its prompt, and the lobby's notice
+        return _ANSWER + rooms + rooms + rooms + 1 + _DASHBOARD
     if operation == "close":
-        # each room's and the lobby's closing words and lock, and the feedback offer by DM
-        # (opening each person's DM channel, then the message)
-        return _ANSWER + 2 * (rooms + 1) + 2 * people
+        # each room's summary offer, each room's and the lobby's closing words and lock, the
+        # Scheduled Event set completed, and the feedback offer: by DM (opening each person's DM
+        # channel, then the message) and in the lobby (a look for its post, so a resumed step does
+        # not repeat it, then the post)
+        return _ANSWER + rooms + 2 * (rooms + 1) + 1 + 2 * people + 2 + _DASHBOARD
     raise ValueError(f"no documented minimum for {operation!r}: one of {', '.join(OPERATIONS)}")

@@ -128,9 +128,10 @@ class ControlsService:
             await self.repo.shift_pending(session_id, TIMED_KINDS, timedelta(minutes=minutes))
             ends = await self.round_ends(session)
             if ends is not None:
+                left = time_left(ends, self.cafes.clock.now())  # in words too: a countdown matters
                 await self._post_rooms(session, await message_async("floor_extended", minutes=minutes,
-                                                                    ends=ends_words(ends)))
-            await self._audit(session, actor_id, "extend", f"minutes={minutes}")
+                                                                    ends=ends_words(ends), left=left))
+            await self._audit(session, actor_id, "extend", f"round={session.current_round};minutes={minutes}")
             return Done(session, f"Round {session.current_round} now ends "
                                  f"{ends_words(ends) if ends else 'later'}; every room was told.")
 

@@ -224,8 +224,7 @@ class InteractionRoutes(RestRoutes):
                 raise SimulationError(f"no message command {name!r} is registered or in the bot's tree")
             command_id = self._unsynced_command_ids.setdefault((f"message:{name}", None), self.clock.snowflake())
             definition = {**found.to_dict(tree), "id": str(command_id)}
-        required = definition.get("default_member_permissions")
-        if required is not None and not perm.has(self.permissions_in(member, target.channel_id), int(required)):
+        if not self.may_use_command(member, target.channel_id, definition):  # an admin's override counts
             raise SimPermissionError(f"{member.display_name} cannot see the message command {name!r} "
                                      "(default_member_permissions)")
         data: dict[str, Any] = {

@@ -13,7 +13,7 @@ from bot.bot import EXTENSIONS_PACKAGE, BletherBot
 from bot.config import Settings, parse_settings
 from bot.core.clock import Clock, RealClock
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
-from bot.simulation.permissions import MANAGE_EVENTS, MANAGE_MESSAGES
+from bot.simulation.permissions import DEFAULT_BOT, MANAGE_EVENTS, MANAGE_MESSAGES
 
 ORGANISER = "Café organiser"
 FACILITATOR = "Café facilitator"
@@ -22,6 +22,9 @@ FACILITATOR = "Café facilitator"
 #: messages (`/floor`).
 ORGANISER_PERMISSIONS = MANAGE_EVENTS | MANAGE_MESSAGES
 FACILITATOR_PERMISSIONS = MANAGE_MESSAGES
+#: What the README's invite link grants Blether (the simulated Discord's default bot role lacks
+#: Manage Messages, so a server that withheld it can be tested).
+BOT_PERMISSIONS = DEFAULT_BOT | MANAGE_MESSAGES
 
 
 @dataclass
@@ -120,6 +123,9 @@ def make_guild(seed: int = 3, people: int = 4) -> tuple[SimulatedDiscord, dict[s
     # Manage Messages), as a server's admin would; the role checks behind them are still the real gate.
     sim.add_role(ORGANISER, permissions=ORGANISER_PERMISSIONS)
     sim.add_role(FACILITATOR, permissions=FACILITATOR_PERMISSIONS)
+    # Blether is invited with what the README's invite link asks for, Manage Messages (to pin the
+    # support numbers in the lobby) included; a test of a server that withheld it sets its own.
+    sim.set_role_permissions(sim.bot_role_id, BOT_PERMISSIONS)
     parts: dict[str, object] = {
         "organiser": sim.add_member("olive-organiser", roles=[ORGANISER]),
         "facilitator": sim.add_member("fergus-facilitator", roles=[FACILITATOR]),

@@ -8,10 +8,11 @@ import io
 import json
 import zipfile
 
+import pytest
 from cafe_harness import Cafe
 
 from bot.core.draw import pick
-from bot.simulation import InteractionResult, SimMember, SimMessage
+from bot.simulation import InteractionResult, SimMember, SimMessage, SimPermissionError
 
 FEEDBACK, DRAW, REPORT = "blether:feedback:{}", "blether:draw-entry:{}", "blether:report-updates:{}"
 
@@ -129,6 +130,11 @@ async def test_the_draw_is_fair_recorded_and_erases_its_entries(cafe: Cafe) -> N
     assert "already in the draw" in twice.content
     assert await count(cafe, "draw_entries") == 3
 
+    # Discord does not show a facilitator /cafe; shown it by an admin, the role check refuses the draw.
+    with pytest.raises(SimPermissionError):
+        await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe draw", channel_id=cafe.announcements,
+                             cafe=session_id)
+    cafe.sim.set_command_access("cafe", cafe.facilitator, True)
     refused = await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe draw", channel_id=cafe.announcements,
                                    cafe=session_id)
     assert "Only organisers" in refused.content

@@ -17,6 +17,15 @@ DELETE = "DELETE /channels/{channel_id}"
 CALLBACK = "POST /interactions/{webhook_id}/{webhook_token}/callback"
 FOLLOWUP = "POST /webhooks/{webhook_id}/{webhook_token}"
 EDIT_MESSAGE = "PATCH /channels/{channel_id}/messages/{message_id}"
+PIN = "PUT /channels/{channel_id}/messages/pins/{message_id}"
+EVENT = "PATCH /guilds/{guild_id}/scheduled-events/{guild_scheduled_event_id}"
+
+
+def opening(rooms: int, categories: int = 1) -> Counter[str]:
+    """The open's documented calls (docs/rest-calls.md, "The café floor"): the channels, each with its
+    access; the welcome, the support numbers (then pinned), R prompts and the lobby notice; the
+    café's Scheduled Event set active."""
+    return Counter({CREATE: categories + 1 + rooms, POST: rooms + 3, PIN: 1, EVENT: 1})
 
 
 def made(cafe: Cafe, since: int) -> Counter[str]:
@@ -42,6 +51,7 @@ async def seat(cafe: Cafe, people: int, room_size: int) -> tuple[int, list[SimMe
     members = [cafe.sim.add_member(f"guest-{n}") for n in range(people)]
     for member in members:
         await cafe.bot.services.rsvp.rsvp(session_id, member.id)
+    await cafe.sim.settle()  # the invitation's edit after the last yes lands before what a test measures
     return session_id, members
 
 
@@ -62,8 +72,9 @@ async def test_open_rounds_rotation_and_close_cost_the_documented_minimum(cafe: 
                                   cafe=session_id)
     assert "is open" in opened.content, opened.content
     await cafe.sim.settle()
-    # open = (categories + lobby + R) creates, each with its whole access; welcome + R prompts + lobby notice
-    assert floor_calls(cafe, since) == Counter({CREATE: 1 + 1 + rooms_count, POST: 1 + rooms_count + 1})
+    # open = (categories + lobby + R) creates, each with its whole access; welcome, the support numbers
+    # (pinned), R prompts, lobby notice; the Scheduled Event set active
+    assert floor_calls(cafe, since) == opening(rooms_count)
     assert dashboard_calls(cafe, since) == Counter({POST: 1}), "the dashboard is posted once"
     rooms = await rooms_of(cafe, session_id)
     first = who_sees(cafe, members, rooms)
@@ -71,21 +82,22 @@ async def test_open_rounds_rotation_and_close_cost_the_documented_minimum(cafe: 
     assert set().union(*first.values()) == {m.id for m in members}
     assert all(cafe.sim.can_view(cafe.facilitator, room) for room in rooms)
 
-    # Round 2 rotates: one edit per room (every room's people change), R prompts, the lobby notice.
+    # Round 2 rotates: each room's Write the summary offer for the round that ended, one edit per room
+    # (every room's people change), R prompts, the lobby notice.
     since = len(cafe.sim.calls)
     await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor next", channel_id=cafe.hosts, cafe=session_id)
     await cafe.sim.settle()
-    assert floor_calls(cafe, since) == Counter({EDIT: rooms_count, POST: rooms_count + 1})
+    assert floor_calls(cafe, since) == Counter({EDIT: rooms_count, POST: rooms_count + rooms_count + 1})
     assert dashboard_calls(cafe, since) == Counter({EDIT_MESSAGE: 1}), "and edited once per burst"
     second = who_sees(cafe, members, rooms)
     assert second != first and set().union(*second.values()) == {m.id for m in members}
     assert all(sum(m.id in seen for seen in second.values()) == 1 for m in members)
 
-    # Round 3 does not rotate: nobody's access changes, so no edit at all.
+    # Round 3 does not rotate: nobody's access changes, so no edit at all; the offers and the prompts.
     since = len(cafe.sim.calls)
     await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor next", channel_id=cafe.hosts, cafe=session_id)
     await cafe.sim.settle()
-    assert floor_calls(cafe, since) == Counter({POST: rooms_count + 1})
+    assert floor_calls(cafe, since) == Counter({POST: rooms_count + rooms_count + 1})
     assert who_sees(cafe, members, rooms) == second
 
     # Close: closing words and one edit per channel (rooms and lobby), everyone read-only.

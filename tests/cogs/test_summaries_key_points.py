@@ -4,10 +4,11 @@ the form, the summary reaches the lobby at the close; a facilitator's 📌 and t
 
 from __future__ import annotations
 
+import pytest
 from cafe_harness import Cafe
 
 from bot.services.consent import WithdrawalScope
-from bot.simulation import SimMessage
+from bot.simulation import SimMessage, SimPermissionError
 from bot.store.db import Database
 
 
@@ -158,8 +159,12 @@ async def test_key_points_by_pin_and_by_the_message_command(cafe: Cafe) -> None:
     refused = await sim.message_command(bot, cafe.facilitator, unkept, "Mark as key point")
     assert refused.ephemeral and "not kept" in refused.content
 
-    # A participant's use of the command is refused, and nothing changes.
+    # Discord does not show a participant the command (its default permissions); shown to her by an
+    # admin, her use of it is refused by the role check, and nothing changes.
     before = await _marks(bot.db, session_id)
+    with pytest.raises(SimPermissionError):
+        await sim.message_command(bot, ailsa, second, "Mark as key point")
+    sim.set_command_access("Mark as key point", ailsa, True)
     denied = await sim.message_command(bot, ailsa, second, "Mark as key point")
     assert denied.ephemeral and "Only facilitators and organisers" in denied.content
     assert await _marks(bot.db, session_id) == before

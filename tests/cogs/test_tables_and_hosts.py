@@ -11,9 +11,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cafe_harness import Cafe, make_guild, make_settings, start_bot
 
-from bot.simulation import InteractionResult, SimMember, SimMessage
+from bot.simulation import InteractionResult, SimMember, SimMessage, SimPermissionError
 from bot.store.attendance import AttendanceRepo
 
 SHIPPED = Path(__file__).parents[2] / "prompts" / "whats-next-for-recovery" / "plan.yaml"
@@ -79,7 +80,12 @@ async def test_choice_table_plan_hosts_and_a_rotation(tmp_path: Path) -> None:
             assert expected in text, text
         assert await AttendanceRepo(bot.db).wishes(session_id) == []
 
-        # Only organisers upload a plan.
+        # Only organisers upload a plan: Discord does not show a facilitator /cafe, and shown it by an
+        # admin, the role check refuses.
+        with pytest.raises(SimPermissionError):
+            await sim.slash(bot, fergus, "cafe tables", channel_id=cafe.announcements, cafe=session_id,
+                            file=("tables.csv", b"x,1\n"))
+        sim.set_command_access("cafe", fergus, True)
         denied = await sim.slash(bot, fergus, "cafe tables", channel_id=cafe.announcements, cafe=session_id,
                                  file=("tables.csv", b"x,1\n"))
         assert "Only organisers" in denied.content

@@ -162,13 +162,17 @@ async def test_i_need_longer_tells_the_facilitators_privately_and_extend_moves_t
     notice = cafe.sim.messages(cafe.hosts)[-1]
     assert "more time" in notice.text and str(cafe.people[0].id) not in notice.text
     extended = await cafe.sim.click(cafe.bot, cafe.facilitator, notice, f"blether:extend:{session_id}")
-    assert "now ends at <t:" in extended.content
+    # Extend 5 minutes is the floor's extend (ControlsService.extend): its answer is the floor's.
+    assert "Round 1 now ends <t:" in extended.content and "every room was told" in extended.content
     due_after = {(s.kind, json.dumps(s.payload)): s.due_at for s in await steps.pending_for(session_id)}
-    moved = [k for k in due_after if k[0] in ("round", "close")]
-    assert len(moved) == 3  # rounds 2 and 3, and the close
+    # The floor's extend moves the round's end and everything timed after it: rounds 2 and 3, the
+    # close, and round 1's time warning.
+    moved = [k for k in due_after if k[0] in ("round", "close", "warning")]
+    assert sorted(moved) == [("close", "{}"), ("round", '{"round": 2}'), ("round", '{"round": 3}'),
+                             ("warning", '{"round": 1}')], moved
     assert all((due_after[k] - due_before[k]).total_seconds() == 300 for k in moved)
     assert all(due_after[k] == due_before[k] for k in due_after if k not in moved)
     told = cafe.sim.messages(room)[-1].text
-    assert "5 more minutes" in told and "minutes from now" in told and "<t:" in told
-    audit = await cafe.bot.db.fetch_one("SELECT detail FROM audit WHERE action = 'extend_round'")
+    assert "5 more minutes" in told and "minutes left" in told and "<t:" in told
+    audit = await cafe.bot.db.fetch_one("SELECT detail FROM audit WHERE action = 'extend'")  # the floor's
     assert audit is not None and audit[0] == "round=1;minutes=5"
