@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-import aiosqlite
-
+from bot.store.db import Tx
 from bot.store.people import PeopleRepo
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows, hide
 
@@ -18,21 +17,19 @@ class AttendanceRepo(PersonalData):
         "support_requests": ("participant_id", "handled_by"),
     }
 
-    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+    async def erase_person(self, tx: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         """Their seats and calls go; a call they answered as a host stays, without their name."""
         in_scope, params = scope.sessions("session_id")
         counts: dict[str, int] = {}
         if person.participant_id is not None:
             for table in ("assignments", "support_requests"):
-                cur = await conn.execute(
-                    f"DELETE FROM {table} WHERE participant_id = ? AND {in_scope}", (person.participant_id, *params)
+                counts[table] = await tx.execute(
+                    f"DELETE FROM {table} WHERE participant_id = $1 AND {in_scope}", (person.participant_id, *params)
                 )
-                counts[table] = cur.rowcount
-        cur = await conn.execute(
-            f"UPDATE support_requests SET handled_by = NULL WHERE handled_by = ? AND {in_scope}",
-            (str(person.discord_user_id), *params),
+        counts["support_requests.handled_by"] = await tx.execute(
+            f"UPDATE support_requests SET handled_by = NULL WHERE handled_by = $1 AND {in_scope}",
+            (person.discord_user_id, *params),
         )
-        counts["support_requests.handled_by"] = cur.rowcount
         return counts
 
     async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
@@ -43,13 +40,13 @@ class AttendanceRepo(PersonalData):
         if person.participant_id is not None:
             for table in ("assignments", "support_requests"):
                 found = await self.db.fetch_all(
-                    f"SELECT * FROM {table} WHERE participant_id = ? AND {in_scope} ORDER BY session_id",
+                    f"SELECT * FROM {table} WHERE participant_id = $1 AND {in_scope} ORDER BY session_id",
                     (person.participant_id, *params),
                 )
                 rows[table] = [hide(dict(r), "handled_by", "a host") for r in found]
         answered = await self.db.fetch_all(
-            f"SELECT * FROM support_requests WHERE handled_by = ? AND {in_scope} ORDER BY id",
-            (str(person.discord_user_id), *params),
+            f"SELECT * FROM support_requests WHERE handled_by = $1 AND {in_scope} ORDER BY id",
+            (person.discord_user_id, *params),
         )
         if answered:
             rows["support_requests_as_host"] = [hide(dict(r), "participant_id", "a participant") for r in answered]
@@ -57,18 +54,20 @@ class AttendanceRepo(PersonalData):
 
     async def record_support_request(self, session_id: int, room_id: int | None, discord_user_id: int) -> int:
         """Someone asked for support: who, where and when — never what they said."""
-        async with self.db.transaction() as conn:
-            person = await PeopleRepo(self.db).ensure_participant(conn, discord_user_id)
-            cur = await conn.execute(
-                "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) VALUES (?, ?, ?, ?)",
-                (session_id, room_id, person, self.db.now_iso()),
+        async with self.db.transaction() as tx:
+            person = await PeopleRepo(self.db).ensure_participant(tx, discord_user_id)
+            row = await tx.fetch_one(
+                "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) "
+                "VALUES ($1, $2, $3, $4) RETURNING id",
+                (session_id, room_id, person, self.db.now()),
             )
-            return int(cur.lastrowid or 0)
+            assert row is not None
+            return int(row[0])
 
-    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
-        async with conn.execute(
-            "SELECT session_id FROM assignments WHERE participant_id = ? "
-            "UNION SELECT session_id FROM support_requests WHERE participant_id = ?",
-            (person.participant_id, person.participant_id),
-        ) as cur:
-            return {int(r[0]) for r in await cur.fetchall()}
+    async def sessions_holding(self, tx: Tx, person: PersonRef) -> set[int]:
+        rows = await tx.fetch_all(
+            "SELECT session_id FROM assignments WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM support_requests WHERE participant_id = $1",
+            (person.participant_id,),
+        )
+        return {int(r[0]) for r in rows}

@@ -26,12 +26,13 @@ async def _words_on_another_server(cafe: Cafe, discord_user_id: int) -> int:
     """The same person's RSVP and words in a café another server runs on the same Blether."""
     db = cafe.bot.db
     async with db.transaction() as conn:
-        cur = await conn.execute(
+        row = await conn.fetch_one(
             "INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, "
-            "room_size, created_at) VALUES (?, 'elsewhere', 'p', 'Elsewhere', '{}', ?, 'UTC', 4, ?)",
-            (str(OTHER_SERVER), db.now_iso(), db.now_iso()),
+            "room_size, created_at) VALUES ($1, 'elsewhere', 'p', 'Elsewhere', '{}', $2, 'UTC', 4, $2) RETURNING id",
+            (OTHER_SERVER, db.now()),
         )
-        session_id = int(cur.lastrowid or 0)
+        assert row is not None
+        session_id = int(row[0])
     person = await PeopleRepo(db).rsvp(session_id, discord_user_id, going=True)
     async with db.transaction() as conn:
         await PeopleRepo(db).append_consent(conn, session_id, person, Choice.RECORD, "v1", Source.BUTTON,

@@ -1,0 +1,101 @@
+"""Migrations on both backends: one numbered set each, the same schema from both, the version in
+`schema_migrations`, a live SQLite database from before the table upgraded in place, and a
+database newer than the code refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.store import db as db_module
+from bot.store.db import BACKENDS, Database, SchemaTooNew, available_migrations, open_database
+from bot.store.sessions import SessionRepo
+from bot.store.sqlite import _split_statements
+
+LATEST = available_migrations("sqlite")[-1][0]
+
+
+def test_both_backends_ship_the_same_migration_numbers() -> None:
+    numbers = {backend: [n for n, _ in available_migrations(backend)] for backend in BACKENDS}
+    assert numbers["sqlite"] == numbers["postgresql"], (
+        "every migration needs its twin with the same number in bot/store/migrations/sqlite and "
+        "bot/store/migrations/postgresql"
+    )
+    assert numbers["sqlite"] == list(range(1, LATEST + 1))
+
+
+async def test_both_backends_make_the_same_tables_and_columns(sqlite_db: Database, postgres_url: str) -> None:
+    async with open_database(postgres_url) as pg:
+        postgres = {table: sorted(columns) for table, columns in (await pg.tables()).items()}
+    sqlite = {table: sorted(columns) for table, columns in (await sqlite_db.tables()).items()}
+    assert sorted(sqlite) == sorted(postgres)
+    for table in sqlite:
+        assert sqlite[table] == postgres[table], table
+
+
+async def test_migrations_apply_once_and_record_the_version(database_target: str) -> None:
+    async with open_database(database_target) as db:
+        assert await db.schema_version() == LATEST
+        assert await db.migrate() == []
+        rows = await db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+        assert [int(r[0]) for r in rows] == list(range(1, LATEST + 1))
+    async with open_database(database_target) as db:
+        assert db.upgraded == []
+        assert await db.schema_version() == LATEST
+
+
+async def test_a_database_newer_than_the_code_is_refused_naming_both_versions(database_target: str) -> None:
+    async with open_database(database_target) as db, db.transaction() as tx:
+        await tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", (LATEST + 5, db.now()))
+    with pytest.raises(SchemaTooNew, match=rf"schema version {LATEST + 5}.*up to {LATEST}"):
+        async with open_database(database_target):
+            pass
+
+
+async def test_a_failed_migration_rolls_back_and_keeps_the_version(
+    database_target: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with open_database(database_target):
+        pass
+    shipped = available_migrations(open_database(database_target).backend)
+    broken = "CREATE TABLE half_done (a INTEGER);\nCREATE TABLE half_done (a INTEGER);\n"
+    monkeypatch.setattr(db_module, "available_migrations", lambda backend="sqlite": [*shipped, (LATEST + 1, broken)])
+    with pytest.raises(Exception, match="already exists"):
+        async with open_database(database_target):
+            pass
+    monkeypatch.undo()
+    async with open_database(database_target) as db:
+        assert await db.schema_version() == LATEST
+        assert "half_done" not in await db.tables()
+
+
+def _database_of_the_code_before_the_port(path: Path) -> None:
+    """As Blether made it before `schema_migrations`: each migration, then PRAGMA user_version."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys=ON")
+        for number, sql in available_migrations("sqlite"):
+            if number > 7:
+                break
+            for statement in _split_statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, "
+                     "room_size, created_at) VALUES ('111111111111111111', 's', 'p', 'A café', '{}', "
+                     "'2030-01-05T18:30:00.000000+00:00', 'UTC', 4, '2030-01-01T00:00:00.000000+00:00')")
+
+
+async def test_a_live_sqlite_database_adopts_its_user_version_once(tmp_path: Path) -> None:
+    path = tmp_path / "live.sqlite3"
+    _database_of_the_code_before_the_port(path)
+    async with open_database(path) as db:
+        assert db.upgraded == [n for n, _ in available_migrations("sqlite") if n > 7]
+        rows = await db.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
+        assert [int(r[0]) for r in rows] == list(range(1, LATEST + 1))
+        session = await SessionRepo(db).get(1)
+        assert session is not None and session.guild_id == 111111111111111111 and session.plan_title == "A café"
+        version = await db.fetch_one("PRAGMA user_version")
+        assert version is not None and version[0] == LATEST
+    async with open_database(path) as again:
+        assert again.upgraded == []
