@@ -196,13 +196,25 @@ class SqliteDatabase(Database):
         return {int(r[0]) for r in rows}
 
     async def _apply(self, number: int, sql: str) -> bool:
-        async with self.transaction() as tx:
-            for statement in _split_statements(sql):
-                await self.conn.execute(statement)
-            await tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                             (number, self.now()))
-            # Kept in step, so tools that read SQLite's own version number see the same one.
-            await self.conn.execute(f"PRAGMA user_version = {int(number)}")
+        """One migration in one transaction. A migration that rebuilds a table other tables point at
+        starts with ``-- foreign_keys: off``: SQLite's recipe for that turns the checks off (only
+        possible outside a transaction) and checks every key before committing."""
+        rebuilds = sql.lstrip().lower().startswith("-- foreign_keys: off")
+        if rebuilds:
+            await self.conn.execute("PRAGMA foreign_keys=OFF")
+        try:
+            async with self.transaction() as tx:
+                for statement in _split_statements(sql):
+                    await self.conn.execute(statement)
+                if rebuilds and await tx.fetch_all("PRAGMA foreign_key_check"):
+                    raise IntegrityError(f"migration {number:03d} would leave rows pointing at nothing")
+                await tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                                 (number, self.now()))
+                # Kept in step, so tools that read SQLite's own version number see the same one.
+                await self.conn.execute(f"PRAGMA user_version = {int(number)}")
+        finally:
+            if rebuilds:
+                await self.conn.execute("PRAGMA foreign_keys=ON")
         return True
 
     async def tables(self) -> dict[str, list[str]]:

@@ -81,9 +81,17 @@ def _database_of_the_code_before_the_port(path: Path) -> None:
             for statement in _split_statements(sql):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number}")
+        now = "2030-01-01T00:00:00.000000+00:00"
         conn.execute("INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, "
                      "room_size, created_at) VALUES ('111111111111111111', 's', 'p', 'A café', '{}', "
-                     "'2030-01-05T18:30:00.000000+00:00', 'UTC', 4, '2030-01-01T00:00:00.000000+00:00')")
+                     "'2030-01-05T18:30:00.000000+00:00', 'UTC', 4, ?)", (now,))
+        conn.execute("INSERT INTO participants (id, discord_user_id, created_at) VALUES (1, '500000000000000001', ?)",
+                     (now,))
+        conn.execute("INSERT INTO rooms (id, session_id, number, name, channel_id) VALUES (1, 1, 1, 'Room 1', '9')")
+        conn.execute("INSERT INTO rsvps VALUES (1, 1, 'going', ?)", (now,))
+        conn.execute("INSERT INTO contributions (session_id, room_id, round_number, participant_id, pseudonym, "
+                     "message_id, channel_id, created_at, text) VALUES (1, 1, 1, 1, 'P-1', '10', '9', ?, 'words')",
+                     (now,))
 
 
 async def test_a_live_sqlite_database_adopts_its_user_version_once(tmp_path: Path) -> None:
@@ -97,5 +105,14 @@ async def test_a_live_sqlite_database_adopts_its_user_version_once(tmp_path: Pat
         assert session is not None and session.guild_id == 111111111111111111 and session.plan_title == "A café"
         version = await db.fetch_one("PRAGMA user_version")
         assert version is not None and version[0] == LATEST
+        # Migration 008 made Discord ids INTEGER columns, kept every row and every key between them.
+        ids = await db.fetch_one("SELECT s.guild_id, p.discord_user_id, c.message_id, c.channel_id, r.channel_id "
+                                 "FROM contributions c JOIN sessions s ON s.id = c.session_id "
+                                 "JOIN participants p ON p.id = c.participant_id JOIN rooms r ON r.id = c.room_id")
+        assert ids is not None and tuple(ids) == (111111111111111111, 500000000000000001, 10, 9, 9)
+        assert await db.fetch_all("PRAGMA foreign_key_check") == []
+        keys = await db.fetch_one("PRAGMA foreign_keys")
+        assert keys is not None and keys[0] == 1
+        assert await db.fetch_one("SELECT session_id FROM rsvps WHERE participant_id = 1") is not None
     async with open_database(path) as again:
         assert again.upgraded == []

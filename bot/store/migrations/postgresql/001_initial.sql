@@ -1,5 +1,5 @@
--- Blether's whole schema for PostgreSQL, as the SQLite migrations 001–007 leave it (002–007 here
--- are recorded as applied and do nothing: they are folded into this file). From 008 on, each
+-- Blether's whole schema for PostgreSQL, as the SQLite migrations 001–008 leave it (002–008 here
+-- are recorded as applied and do nothing: they are folded into this file). From 009 on, each
 -- SQLite migration has its PostgreSQL twin with the same number (docs/ARCHITECTURE.md, "Writing
 -- SQL for both backends").
 --
