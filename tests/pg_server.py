@@ -23,7 +23,10 @@ USER = "blether"
 def find_bindir() -> Path | None:
     """`initdb`'s folder: $BLETHER_PG_BINDIR, else `pg_config`, else Debian's newest version."""
     configured = os.environ.get("BLETHER_PG_BINDIR")
-    candidates = [Path(configured)] if configured else []
+    if configured:  # an explicit choice is used or reported, never silently replaced
+        chosen = Path(configured)
+        return chosen if (chosen / "initdb").exists() and (chosen / "pg_ctl").exists() else None
+    candidates: list[Path] = []
     if shutil.which("pg_config"):
         found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False).stdout.strip()
         if found:
