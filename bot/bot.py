@@ -104,7 +104,7 @@ class BletherBot(commands.Bot):
         self.clock: Clock = clock or RealClock()
         self.plans_dir = plans_dir
         self.sync_commands = sync_commands
-        self.db: Database = open_database(settings.database, self.clock)
+        self.db: Database = open_database(settings.database_target, self.clock)
         self.chat = DiscordChat(self)
         self._services: Services | None = None
         self.scheduler: StepScheduler | None = None

@@ -173,10 +173,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _with_database(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_database(settings.database) as db:
+    async with open_database(settings.database_target) as db:
         if args.command == "db":
             done = ", ".join(str(n) for n in db.upgraded) or "none needed"
-            print(f"Database {redacted(settings.database)} is at schema version {await db.schema_version()} "
+            print(f"Database {redacted(settings.database_target)} is at schema version {await db.schema_version()} "
                   f"(migrations applied now: {done}).")
             return 0
         if args.command == "cafes":

@@ -42,8 +42,13 @@ class Settings:
     exports_dir: Path
     retention_days: int
     #: BLETHER_DATABASE as given: a SQLite file path, or a ``postgresql://`` URL (which a Path
-    #: would mangle; `database_path` is only meaningful for SQLite).
-    database: str = "blether.sqlite3"
+    #: would mangle, so `database_path` is only meaningful for SQLite). Read it as `database_target`.
+    database: str = ""
+
+    @property
+    def database_target(self) -> str:
+        """What `open_database` takes: the URL or path as set (Settings made in code may give only a path)."""
+        return self.database or str(self.database_path)
 
     def require_token(self) -> str:
         if not self.discord_token:
