@@ -150,14 +150,22 @@ class AfterCafeRepo(PersonalData):
         return row is not None
 
     async def close_form(self, session_id: int) -> int:
-        """Close the form and delete the "has answered" markers; returns how many answers it holds."""
+        """Close the form and delete the "has answered" markers; returns how many answers it holds.
+
+        The answers are written again, all in this one transaction and in the order of their random
+        keys. On PostgreSQL a row carries the transaction that wrote it and sits where it was
+        appended, and an answer shared both with its person's marker; rewritten, every answer has
+        the same writer and a random place. (SQLite's tables without rowid never kept that order.)"""
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE after_cafe SET form_closed_at = $1 WHERE session_id = $2 AND form_closed_at "
-                               "IS NULL", (self.db.now(), session_id))
+                             "IS NULL", (self.db.now(), session_id))
             await tx.execute("DELETE FROM feedback_answered WHERE session_id = $1", (session_id,))
-            row = await tx.fetch_one("SELECT count(*) FROM feedback_answers WHERE session_id = $1",
-                                    (session_id,))
-        return int(row[0]) if row else 0
+            answers = await tx.fetch_all("DELETE FROM feedback_answers WHERE session_id = $1 "
+                                         "RETURNING answer_key, session_id, hour, rating, answers", (session_id,))
+            await tx.executemany(
+                "INSERT INTO feedback_answers (answer_key, session_id, hour, rating, answers) "
+                "VALUES ($1, $2, $3, $4, $5)", sorted(tuple(row) for row in answers))
+        return len(answers)
 
     async def answers_of(self, session_ids: Sequence[int]) -> list[Answer]:
         """Every answer of these cafés, by café and hour, then by the random key: never in the

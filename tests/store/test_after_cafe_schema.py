@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store.after_cafe import AfterCafeRepo, AnswerRefused, hour_of
-from bot.store.db import Database, IntegrityError, Row
+from bot.store.db import Database, IntegrityError, Row, open_database
 from bot.store.people import PeopleRepo
 from tests.store.helpers import count, make_session
 
@@ -80,3 +80,24 @@ async def test_the_answered_marker_holds_no_time_and_goes_when_the_form_closes(d
     assert await count(db, "feedback_answered") == 0 and await count(db, "feedback_answers") == 3
     with pytest.raises(AnswerRefused, match="closed"):
         await repo.answer(session_id, 501, 2, {}, AT)
+
+
+async def test_on_postgresql_closing_the_form_leaves_no_trace_of_who_answered_when(postgres_url: str) -> None:
+    """PostgreSQL stamps each row with the transaction that wrote it (xmin), and an answer was
+    written in the same transaction as its person's marker. Once the form closes, the markers are
+    gone and every answer carries the closing transaction's stamp, in the order of its random key."""
+    async with open_database(postgres_url) as db:
+        session_id = await make_session(db)
+        repo = AfterCafeRepo(db)
+        await repo.open(session_id, AT + timedelta(days=7), seed=None, commitment=None)
+        for user in (501, 502, 503):
+            await PeopleRepo(db).rsvp(session_id, user, going=True)
+            await repo.answer(session_id, user, 4, {"worked": f"answer {user}"}, AT)
+        before = await db.fetch_all("SELECT DISTINCT xmin::text FROM feedback_answers")
+        assert len(before) == 3  # while the form is open each answer has its own writer
+        assert await repo.close_form(session_id) == 3
+        stamps = await db.fetch_all("SELECT xmin::text, answer_key FROM feedback_answers ORDER BY ctid")
+        assert len({r[0] for r in stamps}) == 1
+        assert [r[1] for r in stamps] == sorted(r[1] for r in stamps)
+        assert sorted(a.answers["worked"] for a in await repo.answers_of([session_id])) == [
+            "answer 501", "answer 502", "answer 503"]
