@@ -109,8 +109,8 @@ def db_time_opt(value: object) -> datetime | None:
 
 
 def db_int_opt(value: object) -> int | None:
-    """A stored Discord id (or other integer) that may be empty. SQLite databases made before the
-    PostgreSQL port keep ids in TEXT columns, so a value may arrive as text there."""
+    """A stored Discord id (or other integer) that may be empty. Tolerates the text an id was kept
+    as before SQLite's migration 008, so a row written by an older Blether still reads."""
     if value is None or value == "":
         return None
     return int(value) if isinstance(value, int | str) else None
@@ -133,7 +133,8 @@ class Database(ABC):
         # Every stored time comes from this clock, so a rehearsal's compressed café time and the
         # store agree: a step's claim, a consent row and the round it falls in share one timeline.
         self.clock: Clock = clock or RealClock()
-        self.upgraded = []
+        #: The migrations the last `open` applied (for `blether db upgrade` to report).
+        self.upgraded: list[int] = []
 
     def now(self) -> datetime:
         """The current café time, as repositories pass it to the store."""
@@ -195,9 +196,6 @@ class Database(ABC):
 
     async def schema_version(self) -> int:
         return max(await self.applied_migrations(), default=0)
-
-    #: The migrations the last `open` applied (for `blether db upgrade` to report).
-    upgraded: list[int]
 
     async def migrate(self) -> list[int]:
         """Apply every numbered migration not yet recorded, each in its own transaction, after
