@@ -70,6 +70,12 @@ def unported(path: Path) -> list[str]:
         if isinstance(node, ast.Attribute) and node.attr in ("lastrowid", "rowcount"):
             problems.append(f"{_name(path)}:{node.lineno}: cursor.{node.attr}: use "
                             f"`INSERT … RETURNING id` with tx.fetch_one, and the count tx.execute returns ({SEE})")
+        if isinstance(node, ast.AsyncWith) and any(
+                isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+                and item.context_expr.func.attr == "execute" for item in node.items):
+            problems.append(f"{_name(path)}:{node.lineno}: `async with conn.execute(…) as cur`: read with "
+                            f"`await tx.fetch_one(…)` / `tx.fetch_all(…)`; `tx.execute` returns the rows changed "
+                            f"({SEE})")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "now_iso":
             problems.append(f"{_name(path)}:{node.lineno}: now_iso(): pass db.now() (an aware datetime); "
                             f"the SQLite backend stores its ISO text, PostgreSQL a timestamptz ({SEE})")
@@ -98,13 +104,15 @@ def test_the_checker_catches_sql_written_the_old_way(tmp_path: Path) -> None:
         "    cur = await conn.execute('INSERT OR IGNORE INTO t (a) VALUES (?)', (1,))\n"
         "    await conn.execute(\"SELECT instr(text, ?) FROM t WHERE x = ?\", (1, 2))\n"
         "    await conn.execute('PRAGMA foreign_keys=ON')\n"
+        "    async with conn.execute('SELECT a FROM t') as cursor:\n"
+        "        await cursor.fetchone()\n"
         "    await conn.execute('UPDATE t SET at = ? WHERE guild_id = ?', (db.now_iso(), str(guild_id)))\n"
         "    return cur.lastrowid\n",
         encoding="utf-8",
     )
     found = "\n".join(unported(old))
     for expected in ("'?' placeholder", "INSERT OR", "SQLite-only function", "PRAGMA", "lastrowid", "now_iso",
-                     "str(guild_id)"):
+                     "async with conn.execute", "str(guild_id)"):
         assert expected in found, expected
 
 
