@@ -46,7 +46,7 @@ from bot.services.steps import StepKinds, StepRunner
 from bot.services.summaries import KeyPointService, SummaryService
 from bot.services.support import SupportService
 from bot.services.tables import TablesService
-from bot.store.db import Database
+from bot.store.db import Database, open_database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
 from bot.store.steps import StepRepo
@@ -111,7 +111,7 @@ class BletherBot(commands.Bot):
         self.clock: Clock = clock or RealClock()
         self.plans_dir = plans_dir
         self.sync_commands = sync_commands
-        self.db = Database(settings.database_path, self.clock)
+        self.db: Database = open_database(settings.database_target, self.clock)
         self.chat = DiscordChat(self)
         self._services: Services | None = None
         self.scheduler: StepScheduler | None = None
