@@ -104,8 +104,8 @@ class AfterCafeRepo(PersonalData):
     async def attendees(self, session_id: int) -> list[int]:
         """The Discord ids of everyone who sat in one of the café's rooms."""
         rows = await self.db.fetch_all(
-            "SELECT DISTINCT p.discord_user_id FROM assignments a JOIN participants p ON p.id = a.participant_id "
-            "WHERE a.session_id = $1 ORDER BY p.id", (session_id,))
+            "SELECT p.discord_user_id FROM participants p "
+            "WHERE p.id IN (SELECT participant_id FROM assignments WHERE session_id = $1) ORDER BY p.id", (session_id,))
         return [int(r[0]) for r in rows]
 
     async def attended(self, session_id: int, discord_user_id: int) -> bool:

@@ -13,6 +13,7 @@ import pytest
 from bot.store.after_cafe import AfterCafeRepo, AnswerRefused, hour_of
 from bot.store.db import Database, IntegrityError, Row, open_database
 from bot.store.people import PeopleRepo
+from bot.store.sessions import SessionRepo
 from tests.store.helpers import count, make_session
 
 # Anything that could name a person or a message, or place an answer finer than the hour.
@@ -101,3 +102,20 @@ async def test_on_postgresql_closing_the_form_leaves_no_trace_of_who_answered_wh
         assert [r[1] for r in stamps] == sorted(r[1] for r in stamps)
         assert sorted(a.answers["worked"] for a in await repo.answers_of([session_id])) == [
             "answer 501", "answer 502", "answer 503"]
+
+
+async def test_attendees_are_everyone_who_sat_in_a_room_once_each_in_the_order_met(db: Database) -> None:
+    session_id = await make_session(db)
+    repo = AfterCafeRepo(db)
+    async with db.transaction() as tx:
+        people = [await PeopleRepo(db).ensure_participant(tx, user) for user in (502, 501, 503)]
+    # 502 and 501 sit in both rounds (a DISTINCT with ORDER BY on an unselected column is
+    # PostgreSQL's error, so each person must come once without it); 503 never sat down.
+    await SessionRepo(db).plan_rooms(session_id, ["Oak", "Birch"], [(people[0], 1), (people[1], 2)])
+    [oak, birch] = await SessionRepo(db).rooms(session_id)
+    async with db.transaction() as tx:
+        await tx.executemany("INSERT INTO assignments (session_id, round_number, participant_id, room_id) "
+                             "VALUES ($1, 2, $2, $3)",
+                             [(session_id, people[0], birch.id), (session_id, people[1], oak.id)])
+    assert await repo.attendees(session_id) == [502, 501]
+    assert await repo.attended(session_id, 501) and not await repo.attended(session_id, 503)
