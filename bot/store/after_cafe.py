@@ -221,8 +221,9 @@ class AfterCafeRepo(PersonalData):
             return []
         marks = placeholders(len(session_ids))
         rows = await self.db.fetch_all(
-            "SELECT DISTINCT p.discord_user_id FROM report_subscribers r JOIN participants p "
-            f"ON p.id = r.participant_id WHERE r.session_id IN ({marks}) ORDER BY p.id", tuple(session_ids))
+            "SELECT p.discord_user_id FROM participants p WHERE p.id IN "
+            f"(SELECT participant_id FROM report_subscribers WHERE session_id IN ({marks})) ORDER BY p.id",
+            tuple(session_ids))
         return [int(r[0]) for r in rows]
 
     async def report_sent(self, session_ids: Sequence[int], link: str) -> int:

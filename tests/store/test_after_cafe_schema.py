@@ -14,7 +14,7 @@ from bot.store.after_cafe import AfterCafeRepo, AnswerRefused, hour_of
 from bot.store.db import Database, IntegrityError, Row, open_database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
-from tests.store.helpers import count, make_session
+from tests.store.helpers import STARTS, count, make_session
 
 # Anything that could name a person or a message, or place an answer finer than the hour.
 LINKABLE = re.compile(r"participant|user|pseudonym|actor|author|member|message|channel|room|round|contribution"
@@ -119,3 +119,13 @@ async def test_attendees_are_everyone_who_sat_in_a_room_once_each_in_the_order_m
                              [(session_id, people[0], birch.id), (session_id, people[1], oak.id)])
     assert await repo.attendees(session_id) == [502, 501]
     assert await repo.attended(session_id, 501) and not await repo.attended(session_id, 503)
+
+
+async def test_report_subscribers_of_several_cafes_come_once_each(db: Database) -> None:
+    first, second = await make_session(db), await make_session(db, STARTS + timedelta(days=7))
+    repo = AfterCafeRepo(db)
+    for session_id, user in ((first, 502), (second, 502), (second, 501)):
+        await PeopleRepo(db).rsvp(session_id, user, going=True)
+        assert await repo.subscribe(session_id, user)
+    assert await repo.subscribers([first, second]) == [502, 501]
+    assert await repo.subscribers([]) == []
