@@ -54,7 +54,7 @@ async def make_db(path: Path, rows: int) -> float:
     with conn:
         conn.execute(
             "INSERT INTO sessions (id, guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, "
-            "room_size, state, created_at) VALUES (1, 'g', 'bench', 'bench', 'Bench café', ?, ?, 'Europe/London', "
+            "room_size, state, created_at) VALUES (1, 1, 'bench', 'bench', 'Bench café', ?, ?, 'Europe/London', "
             "6, 'closed', ?)",
             (json.dumps(plan), start.isoformat(), start.isoformat()),
         )

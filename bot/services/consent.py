@@ -102,15 +102,15 @@ class ConsentService:
         shown = await consent_text(session)
         pair = RECORDING_CHOICES if choice in RECORDING_CHOICES else QUOTE_CHOICES
         stops = choice is Choice.DECLINE
-        async with self.db.transaction(erasing=stops) as conn:
-            person = await self.people.ensure_participant(conn, discord_user_id)
-            standing = [e for e in await self.people.ledger_in(conn, session_id, person) if e.choice in pair]
+        async with self.db.transaction(erasing=stops) as tx:
+            person = await self.people.ensure_participant(tx, discord_user_id)
+            standing = [e for e in await self.people.ledger_in(tx, session_id, person) if e.choice in pair]
             if not standing or standing[-1].choice is not choice or standing[-1].text_version != shown.version:
-                await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
+                await self.people.append_consent(tx, session_id, person, choice, shown.version, source, at)
             if stops:
                 # Words already handled but stamped from this choice's millisecond on were not
                 # written while recording held throughout: they go (ties are not recorded).
-                await self.contributions.take_back_since(conn, session_id, person, at)
+                await self.contributions.take_back_since(tx, session_id, person, at)
         return await self.state(session_id, discord_user_id)
 
     async def state(self, session_id: int, discord_user_id: int, at: datetime | None = None) -> ConsentState:
@@ -140,17 +140,17 @@ class ConsentService:
                 owned = {s.id for s in await self.sessions.list_for_guild(guild_id)}
                 cafes = [s for s in cafes if s in owned]
         erased = flagged = 0
-        async with self.db.transaction(erasing=True) as conn:
+        async with self.db.transaction(erasing=True) as tx:
             for sid in cafes:
                 held = await self.sessions.get(sid)
                 if held is None:
                     continue
                 session = held
-                words, summaries = await self.contributions.withdraw_words(conn, sid, person, session.guild_id,
+                words, summaries = await self.contributions.withdraw_words(tx, sid, person, session.guild_id,
                                                                            session.series)
                 erased += words
                 flagged += summaries
                 await self.people.append_consent(
-                    conn, sid, person, Choice.WITHDRAW, (await consent_text(session)).version, source, at
+                    tx, sid, person, Choice.WITHDRAW, (await consent_text(session)).version, source, at
                 )
         return Withdrawal(cafes, erased, flagged)

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-import aiosqlite
-
+from bot.store.db import Tx
 from bot.store.people import PeopleRepo
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows, hide
 
@@ -25,26 +24,23 @@ class AttendanceRepo(PersonalData):
     _OWN_TABLES: ClassVar[tuple[str, ...]] = ("assignments", "support_requests", "host_offers", "room_hosts",
                                               "table_choices")
 
-    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+    async def erase_person(self, tx: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         """Their seats and calls go; a call they answered as a host stays, without their name."""
         in_scope, params = scope.sessions("session_id")
         counts: dict[str, int] = {}
         if person.participant_id is not None:
             for table in self._OWN_TABLES:
-                cur = await conn.execute(
-                    f"DELETE FROM {table} WHERE participant_id = ? AND {in_scope}", (person.participant_id, *params)
+                counts[table] = await tx.execute(
+                    f"DELETE FROM {table} WHERE participant_id = $1 AND {in_scope}", (person.participant_id, *params)
                 )
-                counts[table] = cur.rowcount
-        cur = await conn.execute(
-            f"UPDATE support_requests SET handled_by = NULL WHERE handled_by = ? AND {in_scope}",
-            (str(person.discord_user_id), *params),
+        counts["support_requests.handled_by"] = await tx.execute(
+            f"UPDATE support_requests SET handled_by = NULL WHERE handled_by = $1 AND {in_scope}",
+            (person.discord_user_id, *params),
         )
-        counts["support_requests.handled_by"] = cur.rowcount
-        cur = await conn.execute(
-            f"DELETE FROM table_wishes WHERE (discord_user_id = ? OR other_discord_id = ?) AND {in_scope}",
-            (person.discord_user_id, person.discord_user_id, *params),
+        counts["table_wishes"] = await tx.execute(
+            f"DELETE FROM table_wishes WHERE (discord_user_id = $1 OR other_discord_id = $1) AND {in_scope}",
+            (person.discord_user_id, *params),
         )
-        counts["table_wishes"] = cur.rowcount
         return counts
 
     async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
@@ -55,19 +51,19 @@ class AttendanceRepo(PersonalData):
         if person.participant_id is not None:
             for table in self._OWN_TABLES:
                 found = await self.db.fetch_all(
-                    f"SELECT * FROM {table} WHERE participant_id = ? AND {in_scope} ORDER BY session_id",
+                    f"SELECT * FROM {table} WHERE participant_id = $1 AND {in_scope} ORDER BY session_id",
                     (person.participant_id, *params),
                 )
                 rows[table] = [hide(dict(r), "handled_by", "a host") for r in found]
         answered = await self.db.fetch_all(
-            f"SELECT * FROM support_requests WHERE handled_by = ? AND {in_scope} ORDER BY id",
-            (str(person.discord_user_id), *params),
+            f"SELECT * FROM support_requests WHERE handled_by = $1 AND {in_scope} ORDER BY id",
+            (person.discord_user_id, *params),
         )
         if answered:
             rows["support_requests_as_host"] = [hide(dict(r), "participant_id", "a participant") for r in answered]
         wishes = await self.db.fetch_all(
-            f"SELECT * FROM table_wishes WHERE (discord_user_id = ? OR other_discord_id = ?) AND {in_scope} "
-            "ORDER BY id", (person.discord_user_id, person.discord_user_id, *params),
+            f"SELECT * FROM table_wishes WHERE (discord_user_id = $1 OR other_discord_id = $1) AND {in_scope} "
+            "ORDER BY id", (person.discord_user_id, *params),
         )
         if wishes:  # the other person in a pair is someone else: shown as such, never by id
             rows["table_wishes"] = [
@@ -77,39 +73,41 @@ class AttendanceRepo(PersonalData):
 
     async def record_support_request(self, session_id: int, room_id: int | None, discord_user_id: int) -> int:
         """Someone asked for support: who, where and when — never what they said."""
-        async with self.db.transaction() as conn:
-            person = await PeopleRepo(self.db).ensure_participant(conn, discord_user_id)
-            cur = await conn.execute(
-                "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) VALUES (?, ?, ?, ?)",
-                (session_id, room_id, person, self.db.now_iso()),
+        async with self.db.transaction() as tx:
+            person = await PeopleRepo(self.db).ensure_participant(tx, discord_user_id)
+            row = await tx.fetch_one(
+                "INSERT INTO support_requests (session_id, room_id, participant_id, created_at) "
+                "VALUES ($1, $2, $3, $4) RETURNING id",
+                (session_id, room_id, person, self.db.now()),
             )
-            return int(cur.lastrowid or 0)
+            assert row is not None
+            return int(row[0])
 
-    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
-        async with conn.execute(
-            "SELECT session_id FROM assignments WHERE participant_id = ? "
-            "UNION SELECT session_id FROM support_requests WHERE participant_id = ? "
-            "UNION SELECT session_id FROM host_offers WHERE participant_id = ? "
-            "UNION SELECT session_id FROM room_hosts WHERE participant_id = ? "
-            "UNION SELECT session_id FROM table_choices WHERE participant_id = ? "
-            "UNION SELECT session_id FROM table_wishes WHERE discord_user_id = ? OR other_discord_id = ?",
-            (*(person.participant_id,) * 5, person.discord_user_id, person.discord_user_id),
-        ) as cur:
-            return {int(r[0]) for r in await cur.fetchall()}
+    async def sessions_holding(self, tx: Tx, person: PersonRef) -> set[int]:
+        rows = await tx.fetch_all(
+            "SELECT session_id FROM assignments WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM support_requests WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM host_offers WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM room_hosts WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM table_choices WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM table_wishes WHERE discord_user_id = $2 OR other_discord_id = $2",
+            (person.participant_id, person.discord_user_id),
+        )
+        return {int(r[0]) for r in rows}
 
     async def offer_to_host(self, session_id: int, participant_id: int) -> None:
         """A facilitator said yes: they may host a table (once, however often they press)."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO host_offers (session_id, participant_id, offered_at) VALUES (?, ?, ?) "
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO host_offers (session_id, participant_id, offered_at) VALUES ($1, $2, $3) "
                 "ON CONFLICT (session_id, participant_id) DO NOTHING",
-                (session_id, participant_id, self.db.now_iso()),
+                (session_id, participant_id, self.db.now()),
             )
 
     async def host_offers(self, session_id: int) -> list[int]:
         """Who offered to host, first offer first."""
         rows = await self.db.fetch_all(
-            "SELECT participant_id FROM host_offers WHERE session_id = ? ORDER BY offered_at, participant_id",
+            "SELECT participant_id FROM host_offers WHERE session_id = $1 ORDER BY offered_at, participant_id",
             (session_id,),
         )
         return [int(r["participant_id"]) for r in rows]
@@ -117,24 +115,25 @@ class AttendanceRepo(PersonalData):
     async def hosts(self, session_id: int) -> dict[int, int]:
         """Room id → the participant hosting it."""
         rows = await self.db.fetch_all(
-            "SELECT room_id, participant_id FROM room_hosts WHERE session_id = ?", (session_id,))
+            "SELECT room_id, participant_id FROM room_hosts WHERE session_id = $1", (session_id,))
         return {int(r["room_id"]): int(r["participant_id"]) for r in rows}
 
     async def choose_table(self, session_id: int, participant_id: int, table_number: int) -> None:
         """A person's table choice; choosing again replaces it (and keeps their place in the queue
         only if it is the same table)."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO table_choices (session_id, participant_id, table_number, chosen_at) VALUES (?, ?, ?, ?) "
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO table_choices (session_id, participant_id, table_number, chosen_at) "
+                "VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (session_id, participant_id) DO UPDATE SET table_number = excluded.table_number, "
                 "chosen_at = excluded.chosen_at WHERE table_choices.table_number <> excluded.table_number",
-                (session_id, participant_id, table_number, self.db.now_iso()),
+                (session_id, participant_id, table_number, self.db.now()),
             )
 
     async def table_choices(self, session_id: int) -> list[tuple[int, int]]:
         """(participant, table number) in the order people chose: first come, first seated."""
         rows = await self.db.fetch_all(
-            "SELECT participant_id, table_number FROM table_choices WHERE session_id = ? "
+            "SELECT participant_id, table_number FROM table_choices WHERE session_id = $1 "
             "ORDER BY chosen_at, participant_id", (session_id,))
         return [(int(r["participant_id"]), int(r["table_number"])) for r in rows]
 
@@ -142,20 +141,21 @@ class AttendanceRepo(PersonalData):
                              pairs: Sequence[tuple[str, int, int]]) -> None:
         """The organiser's pre-assignment, replacing the café's previous one in one write: seats are
         (Discord id, table number, hosts it), pairs ("apart" or "together", Discord id, Discord id)."""
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM table_wishes WHERE session_id = ?", (session_id,))
-            await conn.executemany(
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM table_wishes WHERE session_id = $1", (session_id,))
+            await tx.executemany(
                 "INSERT INTO table_wishes (session_id, kind, discord_user_id, table_number, host) "
-                "VALUES (?, 'seat', ?, ?, ?)", [(session_id, who, table, int(host)) for who, table, host in seats])
-            await conn.executemany(
-                "INSERT INTO table_wishes (session_id, kind, discord_user_id, other_discord_id) VALUES (?, ?, ?, ?)",
+                "VALUES ($1, 'seat', $2, $3, $4)", [(session_id, who, table, int(host)) for who, table, host in seats])
+            await tx.executemany(
+                "INSERT INTO table_wishes (session_id, kind, discord_user_id, other_discord_id) "
+                "VALUES ($1, $2, $3, $4)",
                 [(session_id, kind, a, b) for kind, a, b in pairs])
 
     async def wishes(self, session_id: int) -> list[tuple[str, int, int | None, bool, int | None]]:
         """(kind, Discord id, table number, hosts, other Discord id), as uploaded."""
         rows = await self.db.fetch_all(
             "SELECT kind, discord_user_id, table_number, host, other_discord_id FROM table_wishes "
-            "WHERE session_id = ? ORDER BY id", (session_id,))
+            "WHERE session_id = $1 ORDER BY id", (session_id,))
         return [(str(r["kind"]), int(r["discord_user_id"]),
                  None if r["table_number"] is None else int(r["table_number"]), bool(r["host"]),
                  None if r["other_discord_id"] is None else int(r["other_discord_id"])) for r in rows]
