@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
 #   make rehearse   run a whole café offline and write its exports to rehearsal-out/
 #   make test       lint, type-check and run the whole test suite
+#   make bench      the benchmark suite; figures in docs/PERFORMANCE.md
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,8 +29,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# The benchmark suite (under ten minutes on two cores); figures go to docs/PERFORMANCE.md.
+# ARGS=--quick for a smoke run, ARGS=--full for every format at 1M rows.
 bench: $(STAMP)
-	$(BIN)/python bench/export_bench.py --rows 1000000
+	$(BIN)/python bench/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) rehearsal-out .pytest_cache .ruff_cache

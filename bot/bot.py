@@ -29,6 +29,8 @@ from bot.services.cafes import Cafes
 from bot.services.capture import CaptureService, CatchUp
 from bot.services.closing import ClosingService
 from bot.services.consent import ConsentService
+from bot.services.controls import ControlsService
+from bot.services.dashboard import DashboardService
 from bot.services.events import EventMirror
 from bot.services.exports import remove_old_host_copies
 from bot.services.feedback import FeedbackService
@@ -48,6 +50,7 @@ from bot.services.steps import StepKinds, StepRunner
 from bot.services.summaries import KeyPointService, SummaryService
 from bot.services.support import SupportService
 from bot.services.tables import TablesService
+from bot.services.wellbeing import WellbeingService
 from bot.store.command_syncs import CommandSyncRepo
 from bot.store.db import Database, open_database
 from bot.store.guilds import GuildRepo, pseudonym_key
@@ -86,6 +89,9 @@ class Services:
     summaries: SummaryService
     key_points: KeyPointService
     events: EventMirror
+    wellbeing: WellbeingService
+    controls: ControlsService
+    dashboard: DashboardService
 
 
 def extension_names(package: str = EXTENSIONS_PACKAGE) -> list[str]:
@@ -154,8 +160,10 @@ class BletherBot(commands.Bot):
             await self._sync()
 
     def _build_services(self, pseudonym_key: bytes) -> Services:
-        cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir)
+        cafes = Cafes(self.db, self.chat, plans_dir=self.plans_dir,
+                      default_retention_days=self.settings.retention_days)
         servers = ServerSettings(GuildRepo(self.db), cafes.audit, self.default_config())
+        cafes.set_config_source(servers.config_for)
         hosts = HostsNotifier(servers.guilds, self.chat)
         events = EventMirror(cafes, hosts, self._add_step)
         events.register_steps(self.step_kinds)
@@ -169,6 +177,10 @@ class BletherBot(commands.Bot):
         cafes.on_closed.append(rsvp.cafe_closed)
         floor.register_steps(self.step_kinds, servers.config_for)
         closing.register_steps(self.step_kinds)
+        controls = ControlsService(cafes, floor, closing)
+        controls.register_steps(self.step_kinds)
+        dashboard = DashboardService(cafes, controls)
+        cafes.on_changed.append(dashboard.changed)
         feedback = FeedbackService(cafes, self._add_step)
         feedback.register_steps(self.step_kinds)
         cafes.on_closed.append(feedback.cafe_closed)
@@ -176,17 +188,24 @@ class BletherBot(commands.Bot):
         summaries = SummaryService(cafes)
         floor.on_rounds_ended.append(summaries.rounds_ended)
         closing.on_closing.append(summaries.closing)
+        controls.on_recalled.append(lambda session_id: summaries.to_lobby(session_id, resuming=False))
+        support = SupportService(cafes, hosts, self._add_step)
+        support.register_steps(self.step_kinds)
+        cafes.on_lobby_welcomed.append(support.pin_signposting)
         return Services(
             cafes=cafes, servers=servers, scheduling=scheduling, reminders=reminders, rsvp=rsvp,
             tables=TablesService(cafes),
             floor=floor,
-            closing=closing, support=SupportService(cafes, hosts), consent=ConsentService(self.db),
+            closing=closing, support=support,
+            consent=ConsentService(self.db, default_retention_days=self.settings.retention_days),
             capture=capture, privacy=PrivacyService(self.db), hosts=hosts,
             steps=StepRunner(self.step_kinds, cafes.sessions, hosts), catch_up=CatchUp(capture, self.chat, hosts),
             feedback=feedback, prize_draw=PrizeDrawService(cafes), report_back=ReportBackService(cafes),
             presses=Presses(), overview=OverviewService(cafes), summaries=summaries,
             key_points=KeyPointService(cafes),
             events=events,
+            wellbeing=WellbeingService(cafes, hosts, controls),
+            controls=controls, dashboard=dashboard,
         )
 
     async def _add_step(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object],
@@ -260,5 +279,10 @@ class BletherBot(commands.Bot):
             self.scheduler.shutdown()
         if self._services is not None:
             self._services.catch_up.stop()
+            # A dashboard edit still gathering its burst is dropped: the next start edits it anyway.
+            await self._services.dashboard.debouncer.cancel()
         await super().close()
+        if self._services is not None:
+            # Messages judged kept and waiting for their batch land before the database closes.
+            await self._services.capture.flush()
         await self.db.close()

@@ -18,6 +18,8 @@ from bot.store.db import is_postgres_url
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_ROLE_NAME = 100
+#: How long recorded words are kept after a café when neither the host nor the server says otherwise.
+DEFAULT_RETENTION_DAYS = 180
 
 
 class SettingsError(ValueError):
@@ -109,8 +111,8 @@ def parse_settings(values: Mapping[str, str]) -> Settings:
             "generate one and keep it in the database."
         )
 
-    retention_days = 180
-    raw_retention = get("BLETHER_RETENTION_DAYS", "180") or "180"
+    retention_days = DEFAULT_RETENTION_DAYS
+    raw_retention = get("BLETHER_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS)) or str(DEFAULT_RETENTION_DAYS)
     if raw_retention.isdigit() and 1 <= int(raw_retention) <= 3650:
         retention_days = int(raw_retention)
     else:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import discord
 
+from bot.core.access import ChannelAccess, Level
 from bot.services.chat import (
     Attachment,
     ChatError,
@@ -28,6 +29,11 @@ _MEMBER = discord.PermissionOverwrite(
     view_channel=True, send_messages=True, read_message_history=True, attach_files=True, add_reactions=True
 )
 _HIDDEN = discord.PermissionOverwrite(view_channel=False)
+# Read back, but not write: a paused, recalled or closed room (and every channel once the café ends).
+_READER = discord.PermissionOverwrite(
+    view_channel=True, read_message_history=True, send_messages=False, add_reactions=False,
+)
+_LEVELS: Final = {Level.READ: _READER, Level.WRITE: _MEMBER}
 _BOT = discord.PermissionOverwrite(
     view_channel=True, send_messages=True, read_message_history=True, manage_channels=True,
     manage_permissions=True, embed_links=True, attach_files=True,
@@ -77,7 +83,7 @@ def to_chat_message(message: discord.Message) -> ChatMessage:
 #: What each kind of call needs, in the words of Discord's settings (channel-level "Manage
 #: Permissions" is the server-level "Manage Roles"; hosts grant the latter).
 _MAKE_CHANNELS: Final = ("Manage Channels", "Manage Roles")
-_SET_ACCESS: Final = ("Manage Roles",)
+_SET_ACCESS: Final = ("Manage Channels", "Manage Roles")
 _POST: Final = ("View Channel", "Send Messages")
 _POST_FILE: Final = ("View Channel", "Send Messages", "Attach Files")
 _READ_HISTORY: Final = ("View Channel", "Read Message History")
@@ -85,6 +91,7 @@ _EVENTS: Final = ("Manage Events",)
 #: Discord's numbers for an event held outside a voice or stage channel, visible to members only.
 _EXTERNAL: Final = 3
 _GUILD_ONLY: Final = 2
+_PIN: Final = ("View Channel", "Manage Messages")
 
 
 @contextmanager
@@ -151,21 +158,54 @@ class DiscordChat:
                                                    reason="Blether café opening")
             return category.id
 
-    async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
-        topic: str,
-    ) -> int:
+    def _overwrites(self, guild: discord.Guild, access: ChannelAccess) -> list[dict[str, Any]]:
+        """The channel's whole overwrite list as Discord takes it: @everyone hidden, the bot's own,
+        then each staff role (by id; one deleted since setup is left out) and each person."""
+        def entry(target: int, kind: int, overwrite: discord.PermissionOverwrite) -> dict[str, Any]:
+            allow, deny = overwrite.pair()
+            return {"id": str(target), "type": kind, "allow": str(allow.value), "deny": str(deny.value)}
+
+        listed = [entry(guild.id, _ROLE_OVERWRITE, _HIDDEN), entry(guild.me.id, _MEMBER_OVERWRITE, _BOT)]
+        for role_id, level in access.roles:
+            role = guild.get_role(role_id)
+            if role is not None and not role.is_default():
+                listed.append(entry(role_id, _ROLE_OVERWRITE, _LEVELS[level]))
+        listed.extend(entry(member_id, _MEMBER_OVERWRITE, _LEVELS[level]) for member_id, level in access.members
+                      if member_id != guild.me.id)
+        return listed
+
+    async def create_room(self, guild_id: int, category_id: int, name: str, *, access: ChannelAccess,
+                          topic: str) -> int:
+        """One call: the channel is born with its whole access, so nobody sees it before they should."""
         with _refusals(category_id, _MAKE_CHANNELS):
             guild = self._guild(guild_id)
-            overwrites = self._staff(guild, staff_roles)
-            for member_id in members:
-                overwrites[discord.Object(id=member_id)] = _MEMBER
-            category = guild.get_channel(category_id)
-            channel = await guild.create_text_channel(
-                name, category=category if isinstance(category, discord.CategoryChannel) else None,
-                overwrites=overwrites, topic=topic[:1024], reason="Blether breakout room",
-            )
-            return channel.id
+            made = await self.client.http.create_channel(
+                guild_id, discord.ChannelType.text.value, name=name, parent_id=category_id, topic=topic[:1024],
+                permission_overwrites=self._overwrites(guild, access), reason="Blether breakout room")
+            return int(made["id"])
+
+    async def set_access(self, channel_id: int, access: ChannelAccess) -> None:
+        """One channel edit carrying the whole overwrite list (Discord replaces the list)."""
+        with _refusals(channel_id, _SET_ACCESS):
+            channel = self.client.get_channel(channel_id)
+            if not isinstance(channel, discord.abc.GuildChannel):
+                raise ChatError("Unknown Channel", status=404, code=10003, channel_id=channel_id)
+            await self.client.http.edit_channel(channel_id, reason="Blether room access",
+                                                permission_overwrites=self._overwrites(channel.guild, access))
+
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *,
+                        offers: Sequence[Offer] | None = None) -> bool:
+        with _refusals(channel_id, _POST):
+            try:
+                message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+                mentions = discord.AllowedMentions.none()
+                if offers is None:
+                    await message.edit(content=text, allowed_mentions=mentions)
+                else:
+                    await message.edit(content=text, view=self._view(offers), allowed_mentions=mentions)
+            except discord.NotFound:
+                return False
+            return True
 
     async def find_channel(self, guild_id: int, name: str, *, category_id: int | None) -> int | None:
         """From the gateway's cache: after a restart GUILD_CREATE lists every channel, so no REST call."""
@@ -195,35 +235,6 @@ class DiscordChat:
                 await self.client.http.delete_channel(channel_id, reason="Blether: opening rolled back")
             except discord.NotFound:
                 return
-
-    async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None:
-        """Per-member overwrites by id: without the members intent there are no Member objects
-        to hand to `set_permissions`, so this speaks the endpoint directly (one call per person)."""
-        with _refusals(channel_id, _SET_ACCESS):
-            allow, deny = _MEMBER.pair()
-            for member_id in add:
-                await self.client.http.edit_channel_permissions(
-                    channel_id, member_id, str(allow.value), str(deny.value), _MEMBER_OVERWRITE, reason="Blether room")
-            for member_id in remove:
-                await self.client.http.delete_channel_permissions(channel_id, member_id, reason="Blether room")
-
-    async def lock(self, channel_id: int) -> None:
-        with _refusals(channel_id, _SET_ACCESS):
-            channel = self.client.get_channel(channel_id)
-            if not isinstance(channel, discord.TextChannel):
-                return
-            me = self.client.user
-            for target, overwrite in list(channel.overwrites.items()):
-                is_me = me is not None and target.id == me.id
-                if is_me or (isinstance(target, discord.Role) and target.is_default()):
-                    continue
-                if overwrite.send_messages:
-                    locked = discord.PermissionOverwrite.from_pair(*overwrite.pair())
-                    locked.update(send_messages=False, add_reactions=False)
-                    allow, deny = locked.pair()
-                    kind: Literal[0, 1] = _ROLE_OVERWRITE if isinstance(target, discord.Role) else _MEMBER_OVERWRITE
-                    await self.client.http.edit_channel_permissions(
-                        channel_id, target.id, str(allow.value), str(deny.value), kind, reason="Blether café closed")
 
     async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
                    ping_roles: Sequence[int] = (), ping_users: Sequence[int] = ()) -> int:
@@ -271,6 +282,10 @@ class DiscordChat:
             payload["status"] = int(status)
         with _refusals(needs=_EVENTS):
             await self.client.http.edit_scheduled_event(guild_id, event_id, reason="Blether café", **payload)
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        """By id: the message need not be fetched first (one call)."""
+        with _refusals(channel_id, _PIN):
+            await self.client.http.pin_message(channel_id, message_id, reason="Blether: support for everyone")
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         with _refusals(channel_id, _POST_FILE):

@@ -35,7 +35,6 @@ from cogs._common import (
     blether,
     cafe_here,
     config_of,
-    facilitators_only,
     is_organiser,
     organisers_only,
     reply,
@@ -394,27 +393,6 @@ class Cafe(commands.Cog):
             session.id, config_of(interaction), actor_id=interaction.user.id, guild_id=interaction.guild_id)
         await reply(interaction, f"Café #{opened.id} is open: round 1 of {opened.round_count} has started in "
                                  f"<#{opened.lobby_channel_id}> and the breakout rooms.")
-
-    @group.command(name="next", description="Facilitators: move the café on to the next round now")
-    @app_commands.describe(cafe=CAFE_HELP)
-    @facilitators_only()
-    async def next_(self, interaction: discord.Interaction, cafe: CafeOption | None = None) -> None:
-        session = await cafe_here(interaction, cafe)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        moved = await blether(interaction).services.floor.next_round(session.id, interaction.user.id,
-                                                                      interaction.guild_id)
-        await reply(interaction, f"Round {moved.current_round} of {moved.round_count} has started in every room.")
-
-    @group.command(name="close", description="Facilitators: end the café now")
-    @app_commands.describe(cafe=CAFE_HELP)
-    @facilitators_only()
-    async def close(self, interaction: discord.Interaction, cafe: CafeOption | None = None) -> None:
-        session = await cafe_here(interaction, cafe)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        closed = await blether(interaction).services.closing.close(session.id, interaction.user.id,
-                                                                    interaction.guild_id)
-        await reply(interaction, f"Café #{closed.id} is closed. Rooms are locked and nothing more is recorded. "
-                                 "Organisers can now use `/cafe export`.")
 
     @group.command(name="cancel", description="Organisers: call off a café that hasn't opened")
     @app_commands.describe(cafe="The café to call off", scope="This café only (default), or it and the rest of its "

@@ -236,7 +236,10 @@ async def setup(bot: commands.Bot) -> None:
     assert isinstance(bot, BletherBot)
     add_buttons(bot, WriteSummaryButton, ThemeSelect, UnmarkButton,
                 offers={OfferKind.WRITE_SUMMARY: WriteSummaryButton})
-    bot.tree.add_command(app_commands.ContextMenu(name=KEY_POINT_COMMAND, callback=mark_key_point))
+    menu = app_commands.ContextMenu(name=KEY_POINT_COMMAND, callback=mark_key_point)
+    # Shown by default where /floor is (Manage Messages); the role check is still the gate.
+    menu.default_permissions = discord.Permissions(manage_messages=True)
+    bot.tree.add_command(menu)
     await bot.add_cog(KeyPoints(bot))
 
 

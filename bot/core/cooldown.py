@@ -39,8 +39,8 @@ class Cooldown:
         return Verdict(True, timedelta(0), (*inside, now)[-self.presses:])
 
 
-#: I need support: one alert per person and café every few minutes; the facilitators already know.
-SUPPORT = Cooldown(presses=1, window=timedelta(minutes=3))
+#: I need longer: the facilitators hear once from a person every few minutes.
+NEED_LONGER = Cooldown(presses=1, window=timedelta(minutes=3))
 #: I'll join: the first press lists and seats the person; repeats would only redo the same grants.
 JOIN = Cooldown(presses=1, window=timedelta(seconds=30))
 #: Consent choices: people do change their mind, but a burst of toggles is refused.

@@ -19,10 +19,13 @@ from bot.core.when import describe, stamps
 class CafeFacts:
     session: Session
     plan: Plan
+    #: the server's retention period in days; None where no template is rendered (a listing), so
+    #: a template stating the period can never be filled in with a guess
+    retention_days: int | None = None
 
     @classmethod
-    def of(cls, session: Session) -> CafeFacts:
-        return cls(session, Plan.from_snapshot(session.plan_snapshot))
+    def of(cls, session: Session, retention_days: int | None = None) -> CafeFacts:
+        return cls(session, Plan.from_snapshot(session.plan_snapshot), retention_days)
 
     @property
     def local_start(self) -> datetime:
@@ -51,4 +54,5 @@ class CafeFacts:
             round_minutes=current.minutes if current else None,
             round_total=len(self.plan.rounds) if round_number else None,
             room_name=room.name if room else room_name, room_number=room.number if room else None,
+            retention_days=self.retention_days,
         )

@@ -68,19 +68,19 @@ def _refusal(state: SessionState, action: Action, cafe: int) -> str:
         if state is S.SCHEDULED:
             return f"Café #{cafe} hasn't opened yet, so no round can start. Open it with `/cafe open`."
         if state is S.OPEN:
-            return f"Café #{cafe} is open but no round has started yet; use `/cafe next` to start one."
+            return f"Café #{cafe} is open but no round has started yet; use `/floor next` to start one."
         return f"{_ENDED.format(id=cafe)}, so no round can start."
     if action is Action.CLOSE:
         if state is S.SCHEDULED:
             return f"Café #{cafe} hasn't opened yet. Use `/cafe cancel` to call it off."
         return f"Café #{cafe} is already closed."
     if action is Action.FINISH_CLOSE:
-        return f"Café #{cafe} is {state.value}, not closing; use `/cafe close` to end it."
+        return f"Café #{cafe} is {state.value}, not closing; use `/floor close` to end it."
     if action is Action.CANCEL:
         if ended:
             return f"{_ENDED.format(id=cafe)}; only a café that hasn't opened can be cancelled."
         return (f"Café #{cafe} is {state.value}; only a café that hasn't opened can be cancelled. "
-                "Use `/cafe close` to end a running one.")
+                "Use `/floor close` to end a running one.")
     if action is Action.RESCHEDULE:
         if ended:
             return f"{_ENDED.format(id=cafe)}; only a café that hasn't opened can be moved."

@@ -13,6 +13,7 @@ This module is pure: it parses text it is given and does no I/O.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,15 @@ from typing import Annotated, Any, Final, Literal
 import yaml
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.core import templating
@@ -56,6 +65,7 @@ TEMPLATE_VARIABLES: Final[Mapping[str, str]] = {
     "round.total": "how many rounds the café has",
     "room.name": 'the name of the room the message is posted in, e.g. "Room 2"',
     "room.number": "the breakout room's number, counting from 1 (0 outside a breakout room)",
+    "server.retention_days": "how many days after the café this server keeps recorded words (its retention period)",
 }
 
 _NAMESPACES: Final = frozenset(name.split(".", 1)[0] for name in TEMPLATE_VARIABLES)
@@ -100,14 +110,17 @@ def template_context(
     round_total: int | None = None,
     room_name: str | None = None,
     room_number: int | None = None,
+    retention_days: int | None = None,
 ) -> dict[str, object]:
     """Build the variables for rendering a plan template.
 
     The one place that decides what ``cafe.date`` and friends look like. Round and room
     values left out fall back to neutral ones, so every template renders wherever it is
-    posted (a welcome in the lobby has no round, a broadcast has no room).
+    posted (a welcome in the lobby has no round, a broadcast has no room). The server's
+    retention period has no neutral value: without it, a template that states it fails rather
+    than state a period that is not true.
     """
-    return {
+    context: dict[str, object] = {
         "cafe": {
             "title": cafe_title,
             "date": f"{starts_at_local:%A} {starts_at_local.day} {starts_at_local:%B %Y}",
@@ -125,10 +138,15 @@ def template_context(
             "number": room_number or 0,
         },
     }
+    if retention_days is not None:
+        context["server"] = {"retention_days": retention_days}
+    return context
 
 
 _SAMPLE_START: Final = datetime(2026, 12, 5, 18, 30)
 _SAMPLE_TIMEZONE: Final = "Europe/London"
+#: A sample retention period for previews and checks (each server sets its own).
+_SAMPLE_RETENTION_DAYS: Final = 30
 
 
 def _sample(
@@ -147,6 +165,7 @@ def _sample(
         round_total=round_total,
         room_name="Room 1",
         room_number=1,
+        retention_days=_SAMPLE_RETENTION_DAYS,
     )
 
 
@@ -162,6 +181,44 @@ class Theme(_StrictModel):
     description: OptionalText = ""
 
 
+#: A content note is read before a prompt; an easy-read version sits beside it in the same message.
+MAX_CONTENT_NOTE: Final = 300
+MAX_EASY_READ: Final = 600
+MAX_WEB_ADDRESS: Final = 500
+#: The slowest pace a plan may set: every round at most this many times its written length.
+MAX_PACE: Final = 3.0
+
+
+def _web_address(value: str) -> str:
+    """A link people open from chat: a whole https address with no spaces (Discord makes it clickable)."""
+    if not value:
+        return value
+    if not value.startswith("https://") or len(value) <= len("https://") or any(c.isspace() for c in value):
+        raise PydanticCustomError("web_address", "must be a web address starting with https:// (with no spaces)")
+    return value
+
+
+WebAddress = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_WEB_ADDRESS)]
+
+
+class Accessible(_StrictModel):
+    """Accessible versions of a message, shown beside it: a British Sign Language video, easy read."""
+
+    bsl_video: WebAddress = Field(default="", description="https link to a BSL video of the same words")
+    easy_read: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_EASY_READ)] = ""
+
+    @field_validator("bsl_video")
+    @classmethod
+    def _bsl_video_is_a_link(cls, value: str) -> str:
+        return _web_address(value)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Accessible:
+        if not self.bsl_video and not self.easy_read:
+            raise PydanticCustomError("empty_accessible", "give a bsl_video link, an easy_read text, or both")
+        return self
+
+
 class Round(_StrictModel):
     """One timed round of conversation, opened by its prompt."""
 
@@ -170,6 +227,13 @@ class Round(_StrictModel):
     prompt: Text = Field(description="jinja2 template posted when the round starts")
     minutes: int = Field(ge=MIN_ROUND_MINUTES, le=MAX_ROUND_MINUTES, strict=True)
     rotate: bool = Field(default=False, strict=True, description="people move to new rooms for this round")
+    content_note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_CONTENT_NOTE)] = Field(
+        default="", description="what the round touches on, posted before its prompt")
+    accessible: Accessible | None = Field(default=None, description="a BSL video and easy read of the prompt")
+
+
+#: A time warning is at most this long before a round's end.
+MAX_WARNING_MINUTES: Final = 30
 
 
 #: Discord's limits for a modal: five inputs, labels and placeholders this long.
@@ -281,7 +345,40 @@ class Plan(_StrictModel):
     themes: list[Theme] = Field(min_length=1)
     rounds: list[Round] = Field(min_length=1)
     feedback: Feedback = Field(default_factory=Feedback)
+    #: minutes before each round's end that every room is told time is nearly up (0: no warning)
+    warning_minutes: int = Field(default=2, ge=0, le=MAX_WARNING_MINUTES, strict=True)
     tables: Tables = Field(default_factory=Tables)
+    welcome_accessible: Accessible | None = Field(default=None, description="a BSL video and easy read of the welcome")
+    pace: float = Field(default=1.0, ge=1.0, le=MAX_PACE, description="every round this many times its length")
+
+    @field_validator("pace", mode="before")
+    @classmethod
+    def _pace_is_a_number(cls, value: object) -> object:
+        """``pace: yes`` must not pass as 1; a number (1, 1.5) is what is meant."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PydanticCustomError("pace", "must be a number from 1 to {most}, e.g. 1.5 for half as long again",
+                                      {"most": MAX_PACE})
+        return value
+
+    @model_validator(mode="after")
+    def _paced_rounds_fit(self) -> Plan:
+        too_long = [i for i, r in enumerate(self.rounds) if _paced(r.minutes, self.pace) > MAX_ROUND_MINUTES]
+        if too_long:
+            raise PydanticCustomError(
+                "pace_too_slow", "at this pace rounds[{index}] would last over {most} minutes; choose a lower pace",
+                {"index": too_long[0], "most": MAX_ROUND_MINUTES})
+        return self
+
+    def paced(self) -> Plan:
+        """The plan as a café runs it: each round's minutes multiplied by the pace (rounded up).
+
+        Applied once, when a café is scheduled, so the session's snapshot, its steps and every
+        "20 minutes" people read agree; the snapshot's pace is then 1, so it is never applied twice.
+        """
+        if self.pace == 1.0:
+            return self
+        rounds = [r.model_copy(update={"minutes": _paced(r.minutes, self.pace)}) for r in self.rounds]
+        return self.model_copy(update={"rounds": rounds, "pace": 1.0})
 
     @field_validator("version", mode="before")
     @classmethod
@@ -322,6 +419,10 @@ class Plan(_StrictModel):
             return cls.model_validate(data)
         except ValidationError as exc:
             raise PlanError(_validation_problems(exc)) from None
+
+
+def _paced(minutes: int, pace: float) -> int:
+    return math.ceil(minutes * pace - 1e-9)
 
 
 @dataclass(frozen=True)
@@ -445,6 +546,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
 _NESTED_MODELS: Final[Mapping[str, type[BaseModel]]] = {
     "rounds": Round, "themes": Theme, "feedback": Feedback, "questions": FeedbackQuestion, "prize_draw": PrizeDraw,
     "tables": Tables,
+    "accessible": Accessible, "welcome_accessible": Accessible,
 }
 
 _NUMBER_RANGES: Final[Mapping[str, str]] = {

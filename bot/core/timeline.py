@@ -36,6 +36,8 @@ class StepKind(StrEnum):
     OPEN = "open"
     ROUND = "round"
     CLOSE = "close"
+    #: a few minutes before a round's end, each room is told (payload: the round)
+    WARNING = "warning"
 
 
 class Misfire(StrEnum):

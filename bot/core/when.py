@@ -21,8 +21,6 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from dateparser.date import DateDataParser
-
 #: "5" or "5th" alone: a parser would read the 5th of this month at midnight.
 _BARE_NUMBER = re.compile(r"^[+-]?\d+(?:st|nd|rd|th)?\.?$", re.IGNORECASE)
 #: "in 30 minutes", "in an hour", "2 hours from now": time that elapses, counted from now in UTC
@@ -171,6 +169,10 @@ def _parse(text: str, base: datetime) -> datetime | None:
                 "PREFER_DAY_OF_MONTH": "first"}
     if re.match(r"^\d{4}[-/.]", text):
         settings["DATE_ORDER"] = "YMD"
+    # Imported here, not at start-up: dateparser's import costs more than the rest of bot.core, and
+    # only reading a typed time needs it.
+    from dateparser.date import DateDataParser
+
     parser = DateDataParser(languages=["en"], settings=settings)
     result: datetime | None = parser.get_date_data(text).date_obj
     return result

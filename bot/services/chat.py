@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Protocol
 
+from bot.core.access import ChannelAccess
+
 MISSING_PERMISSIONS = 50013
 MISSING_ACCESS = 50001
 #: Discord's answer to changing an event that has already completed or been cancelled.
@@ -59,6 +61,22 @@ class OfferKind(StrEnum):
     STOP_REMINDERS = "stop_reminders"
     STOP_SERVER_REMINDERS = "stop_server_reminders"
     WRITE_SUMMARY = "write_summary"
+    #: on a support alert to the hosts (its number is the café's; the alert is the message itself)
+    SUPPORT_CLAIM = "support_claim"
+    SUPPORT_RESOLVE = "support_resolve"
+    GROUND_RULES = "ground_rules"
+    NEED_LONGER = "need_longer"
+    STEP_OUT = "step_out"
+    COME_BACK = "come_back"
+    #: on the facilitators' "more time asked" notice
+    EXTEND_ROUND = "extend_round"
+    # The facilitators' dashboard (bot/services/dashboard.py); each button re-checks the role.
+    FLOOR_NEXT = "floor_next"
+    FLOOR_EXTEND = "floor_extend"
+    FLOOR_PAUSE = "floor_pause"
+    FLOOR_RECALL = "floor_recall"
+    FLOOR_BROADCAST = "floor_broadcast"
+    FLOOR_CLOSE = "floor_close"
 
 
 @dataclass(frozen=True)
@@ -84,7 +102,19 @@ def reminder_offers(session_id: int) -> tuple[Offer, ...]:
 
 
 def room_offers(session_id: int) -> tuple[Offer, ...]:
-    return Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id)
+    return (Offer(OfferKind.CONSENT_CHOICES, session_id), Offer(OfferKind.SUPPORT, session_id),
+            Offer(OfferKind.NEED_LONGER, session_id), Offer(OfferKind.STEP_OUT, session_id))
+
+
+def welcome_offers(session_id: int) -> tuple[Offer, ...]:
+    """Under the lobby's welcome: agree to the ground rules, consent choices, support."""
+    return (Offer(OfferKind.GROUND_RULES, session_id), *room_offers(session_id))
+
+
+def alert_offers(session_id: int, *, claimed: bool) -> tuple[Offer, ...]:
+    """Under a support alert: Claim until someone has, then only Resolved."""
+    resolve = Offer(OfferKind.SUPPORT_RESOLVE, session_id)
+    return (resolve,) if claimed else (Offer(OfferKind.SUPPORT_CLAIM, session_id), resolve)
 
 
 class EventStatus(IntEnum):
@@ -148,14 +178,21 @@ class Chat(Protocol):
         """A category hidden from everyone but the staff roles (and the bot)."""
         ...
 
-    async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
-        topic: str,
-    ) -> int:
-        """A private text channel: visible only to `members`, the staff roles and the bot."""
+    async def create_room(self, guild_id: int, category_id: int, name: str, *, access: ChannelAccess,
+                          topic: str) -> int:
+        """A private text channel made with its whole access in the one call: visible only to those
+        `access` lists (and the bot)."""
         ...
 
-    async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None: ...
+    async def set_access(self, channel_id: int, access: ChannelAccess) -> None:
+        """Replace the channel's whole access with `access` in one call (never one per person)."""
+        ...
+
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *,
+                        offers: Sequence[Offer] | None = None) -> bool:
+        """Edit one of the bot's messages in place, by ids (one call): its buttons kept (`offers`
+        None) or replaced by `offers` (none when empty); False if it is gone (deleted by someone)."""
+        ...
 
     async def find_channel(self, guild_id: int, name: str, *, category_id: int | None) -> int | None:
         """A channel this bot already made under `category_id` (a category itself when None) with
@@ -168,10 +205,6 @@ class Chat(Protocol):
 
     async def delete_channel(self, channel_id: int) -> None:
         """Remove a channel an opening made (rolling back an opening that cannot go on); gone is fine."""
-        ...
-
-    async def lock(self, channel_id: int) -> None:
-        """Participants can still read, but no longer write."""
         ...
 
     async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
@@ -193,6 +226,11 @@ class Chat(Protocol):
     async def edit_event(self, guild_id: int, event_id: int, *, details: EventDetails | None = None,
                          status: EventStatus | None = None) -> None:
         """Change an event's details or status (only the moves `EventStatus` allows)."""
+        ...
+
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        """Pin a message (pinning one already pinned is fine). Discord needs Manage Messages in the
+        channel and keeps at most 50 pins a channel; both refusals are a `ChatError`."""
         ...
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:

@@ -2,7 +2,7 @@
 
 The café is `closing` until every room (and the lobby) has its closing words and is locked; each
 of those is recorded as it happens, so a close a crash interrupted is resumed on restart without
-posting the words twice, and only then is the café `closed`. The timer and `/cafe close` take the
+posting the words twice, and only then is the café `closed`. The timer and `/floor close` take the
 same step record.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.core import lifecycle
-from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import Session, Step
 from bot.core.plan import render_async
 from bot.core.timeline import StepKind
+from bot.services.access import AccessService, together
 from bot.services.cafes import Cafes
 from bot.services.messages import message_async
 from bot.services.steps import StepKinds
@@ -32,6 +32,7 @@ class ClosingService:
         self.steps = StepRepo(cafes.db)
         #: what else happens as the café closes; wired in the composition root
         self.on_closing: list[Closing] = []
+        self.access = AccessService(cafes)
 
     def register_steps(self, kinds: StepKinds) -> None:
         async def close_step(step: Step) -> str | None:
@@ -70,12 +71,11 @@ class ClosingService:
         await store.set_state(session_id, closing)
         for listener in self.on_closing:
             await listener(session_id, resuming)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         names = {room.channel_id: room for room in await store.rooms(session_id)}
         progress = await store.closing_progress(session_id)
-        for channel_id, posted, _ in progress:
-            if posted:
-                continue
+
+        async def words(channel_id: int) -> None:
             room = names.get(channel_id)
             context = facts.context(room=room) if room is not None else facts.context(room_name="lobby")
             text = await message_async("closing", closing=await render_async(facts.plan.closing, context),
@@ -83,10 +83,19 @@ class ClosingService:
             found = await chat.find_post(channel_id, text) if resuming else None
             message = found or await chat.post(channel_id, text)
             await store.set_closing_message(session_id, channel_id, message)
-        for channel_id, _, locked in progress:
-            if not locked:
-                await chat.lock(channel_id)
-                await store.set_locked(session_id, channel_id)
+
+        # Each channel's whole access, read-only for everyone now the café is closing: one edit per
+        # channel (the access is computed from the store, bot/core/access.py).
+        floor = await self.access.floor(await cafes.refreshed(session_id))
+
+        async def lock(channel_id: int) -> None:
+            access = floor.channel_access(channel_id)
+            if access is not None:
+                await chat.set_access(channel_id, access)
+            await store.set_locked(session_id, channel_id)
+
+        await together(words(channel_id) for channel_id, posted, _ in progress if not posted)
+        await together(lock(channel_id) for channel_id, _, locked in progress if not locked)
         await store.set_state(session_id, lifecycle.advance(closing, Action.FINISH_CLOSE, cafe=session_id))
         await cafes.audit.record(session.guild_id, session_id, actor_id, "close", "")
         await cafes.timeline_changed(session_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.config import DEFAULT_RETENTION_DAYS
 from bot.core import lifecycle
 from bot.core.consent import (
     QUOTE_CHOICES,
@@ -24,8 +25,10 @@ from bot.core.facts import CafeFacts
 from bot.core.lifecycle import Action
 from bot.core.models import Session
 from bot.core.plan import render_async
+from bot.store.changes import notify
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
+from bot.store.guilds import GuildRepo
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
 
@@ -64,15 +67,18 @@ class Withdrawal:
     summaries_flagged: int
 
 
-async def consent_text(session: Session) -> ConsentText:
-    facts = CafeFacts.of(session)
+async def consent_text(session: Session, retention_days: int) -> ConsentText:
+    """The consent text as the person reads it, with the server's true retention period in it."""
+    facts = CafeFacts.of(session, retention_days)
     text = await render_async(facts.plan.consent_text, facts.context())
     return ConsentText(text, consent_version(text))
 
 
 class ConsentService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, default_retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         self.db = db
+        self.guilds = GuildRepo(db)
+        self.default_retention_days = default_retention_days
         self.people = PeopleRepo(db)
         self.sessions = SessionRepo(db)
         self.contributions = ContributionRepo(db)
@@ -83,9 +89,13 @@ class ConsentService:
             raise UserError(f"There is no café #{session_id} on this server.")
         return session
 
+    async def _text(self, session: Session) -> ConsentText:
+        config = await self.guilds.get(session.guild_id)
+        return await consent_text(session, config.retention_days if config else self.default_retention_days)
+
     async def text_for(self, session_id: int, guild_id: int | None = None) -> tuple[Session, ConsentText]:
         session = await self._session(session_id, guild_id)
-        return session, await consent_text(session)
+        return session, await self._text(session)
 
     async def choose(
         self, session_id: int, discord_user_id: int, choice: Choice, *, source: Source, at: datetime,
@@ -99,18 +109,25 @@ class ConsentService:
             raise ValueError("withdrawal erases data: use withdraw()")
         session = await self._session(session_id, guild_id)
         lifecycle.advance(session.state, Action.CHOOSE_CONSENT, cafe=session_id)
-        shown = await consent_text(session)
+        shown = await self._text(session)
         pair = RECORDING_CHOICES if choice in RECORDING_CHOICES else QUOTE_CHOICES
         stops = choice is Choice.DECLINE
-        async with self.db.transaction(erasing=stops) as tx:
-            person = await self.people.ensure_participant(tx, discord_user_id)
-            standing = [e for e in await self.people.ledger_in(tx, session_id, person) if e.choice in pair]
-            if not standing or standing[-1].choice is not choice or standing[-1].text_version != shown.version:
-                await self.people.append_consent(tx, session_id, person, choice, shown.version, source, at)
-            if stops:
-                # Words already handled but stamped from this choice's millisecond on were not
-                # written while recording held throughout: they go (ties are not recorded).
-                await self.contributions.take_back_since(tx, session_id, person, at)
+        person: int | None = None
+        try:
+            async with self.db.transaction(erasing=stops) as tx:
+                person = await self.people.ensure_participant(tx, discord_user_id)
+                standing = [e for e in await self.people.ledger_in(tx, session_id, person) if e.choice in pair]
+                if not standing or standing[-1].choice is not choice or standing[-1].text_version != shown.version:
+                    await self.people.append_consent(tx, session_id, person, choice, shown.version, source, at)
+                if stops:
+                    # Words already handled but stamped from this choice's millisecond on were not
+                    # written while recording held throughout: they go (ties are not recorded).
+                    await self.contributions.take_back_since(tx, session_id, person, at)
+        finally:
+            if person is not None:
+                # What the capture path read while the choice was being saved may have seen it
+                # half-way (or a choice that then rolled back): it reads the ledger afresh.
+                notify(self.db).consent_changed(session_id, person)
         return await self.state(session_id, discord_user_id)
 
     async def state(self, session_id: int, discord_user_id: int, at: datetime | None = None) -> ConsentState:
@@ -140,17 +157,21 @@ class ConsentService:
                 owned = {s.id for s in await self.sessions.list_for_guild(guild_id)}
                 cafes = [s for s in cafes if s in owned]
         erased = flagged = 0
-        async with self.db.transaction(erasing=True) as tx:
+        try:
+            async with self.db.transaction(erasing=True) as tx:
+                for sid in cafes:
+                    held = await self.sessions.get(sid)
+                    if held is None:
+                        continue
+                    session = held
+                    words, summaries = await self.contributions.withdraw_words(tx, sid, person, session.guild_id,
+                                                                               session.series)
+                    erased += words
+                    flagged += summaries
+                    await self.people.append_consent(
+                        tx, sid, person, Choice.WITHDRAW, (await self._text(session)).version, source, at
+                    )
+        finally:
             for sid in cafes:
-                held = await self.sessions.get(sid)
-                if held is None:
-                    continue
-                session = held
-                words, summaries = await self.contributions.withdraw_words(tx, sid, person, session.guild_id,
-                                                                           session.series)
-                erased += words
-                flagged += summaries
-                await self.people.append_consent(
-                    tx, sid, person, Choice.WITHDRAW, (await consent_text(session)).version, source, at
-                )
+                notify(self.db).consent_changed(sid, person)
         return Withdrawal(cafes, erased, flagged)

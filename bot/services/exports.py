@@ -30,7 +30,6 @@ from bot.export.feedback import load_feedback
 from bot.export.request import ExportError, ExportRequest
 from bot.export.rows import RowStream
 from bot.export.scope import load_sessions
-from bot.export.writers import WRITERS
 from bot.services.chat import MAX_FILES_PER_MESSAGE, Chat, ChatError, FileUpload
 from bot.store.audit import AuditRepo
 from bot.store.db import Database
@@ -173,6 +172,9 @@ async def _write(
     formats = list(dict.fromkeys(request.formats))
     tracker = _Progress(progress)
     stream = RowStream(db, request, tracker.read)
+    # The writers (jinja2 templates, the chart and QDPX code) load on the first export, not at start-up.
+    from bot.export.writers import WRITERS
+
     tracker.total = await stream.count(sessions) * sum(WRITERS[f].passes for f in formats)
     await asyncio.to_thread(private_dir, out_dir)
     scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=".blether-export-", dir=out_dir))

@@ -15,18 +15,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from bot.core import lifecycle
+from bot.core.access import FloorState, categories_needed, category_of, lobby_access, room_access, room_for_channels
 from bot.core.allocation import choose_hosts, room_count, rotate_tables, seat
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
+from bot.core.floor import warning_step
 from bot.core.lifecycle import Action
-from bot.core.models import GuildConfig, Session, Step
+from bot.core.models import GuildConfig, Room, Session, Step
 from bot.core.plan import MAX_MESSAGE_CHARS, render_async
 from bot.core.timeline import SessionState, StepKind, round_of, round_payload, round_steps
 from bot.core.when import stamp
+from bot.services.access import AccessService, together
 from bot.services.cafes import Cafes
-from bot.services.chat import room_offers
+from bot.services.chat import ChatError, room_offers, welcome_offers
 from bot.services.messages import message_async
-from bot.services.steps import StepKinds
+from bot.services.steps import StepKinds, failure_reason
 from bot.services.tables import TablesService
 from bot.store.attendance import AttendanceRepo
 from bot.store.steps import StepRepo
@@ -45,6 +48,7 @@ class FloorService:
         self.on_rounds_ended: list[RoundsEnded] = []
         self.attendance = AttendanceRepo(cafes.db)
         self.tables = TablesService(cafes)
+        self.access = AccessService(cafes)
 
     def register_steps(self, kinds: StepKinds, config_for: ConfigFor) -> None:
         async def open_step(step: Step) -> str | None:
@@ -118,21 +122,28 @@ class FloorService:
         return None
 
     async def _roll_back(self, session: Session) -> None:
-        """An opening that cannot go on leaves nothing behind: its channels go, and so do its records."""
+        """An opening that cannot go on leaves nothing behind: its channels go (rooms and lobby
+        first, then the categories, all concurrently), and so do its records."""
         rooms = await self.cafes.sessions.rooms(session.id)
-        made = [room.channel_id for room in rooms] + [session.lobby_channel_id, session.category_id]
-        for channel_id in made:
-            if channel_id is not None:
-                await self.cafes.chat.delete_channel(channel_id)
+        categories = set((await self.access.repo.categories(session.id)).values()) | {session.category_id}
+        chat = self.cafes.chat
+        await together(chat.delete_channel(c) for c in [r.channel_id for r in rooms] + [session.lobby_channel_id]
+                       if c is not None)
+        await together(chat.delete_channel(c) for c in categories if c is not None)
+        await self.access.repo.forget_categories(session.id)
         await self.cafes.sessions.forget_opening(session.id)
 
-    def _category_name(self, session: Session) -> str:
+    def _category_name(self, session: Session, number: int = 1) -> str:
         facts = CafeFacts.of(session)
-        return f"☕ {facts.plan.title} · {facts.local_start:%d %b %H:%M} · #{session.id}"
+        more = f" ({number})" if number > 1 else ""
+        return f"☕ {facts.plan.title} · {facts.local_start:%d %b %H:%M} · #{session.id}{more}"
 
     async def _open(self, session: Session, config: GuildConfig, *, resuming: bool) -> Session:
-        """Each effect is recorded as it happens; one already recorded (or found on Discord) is skipped."""
-        cafes, facts = self.cafes, CafeFacts.of(session)
+        """Each effect is recorded as it happens; one already recorded (or found on Discord) is skipped.
+        If Discord refuses part-way, what was made is removed and the refusal is raised (the step's
+        failure reaches the hosts); a crash part-way is finished on restart instead."""
+        cafes = self.cafes
+        facts = await cafes.facts_for(session)
         store, chat, guild = cafes.sessions, cafes.chat, session.guild_id
         going = await cafes.people.going(session.id)
         rooms = await store.rooms(session.id)
@@ -148,53 +159,87 @@ class FloorService:
                                  [p for p in await self.attendance.host_offers(session.id) if p in offered],
                                  fixed=asked.wishes.fixed)
             split = await asyncio.to_thread(seat, people, tables, asked.wishes, hosts=hosts, seed=session.id)
+            refusal = room_for_channels(await chat.channel_count(guild), len(split))
+            if refusal is not None:
+                raise UserError(f"Café #{session.id} was not opened: {refusal}")
             await store.plan_rooms(session.id, [f"room-{n}" for n in range(1, len(split) + 1)],
                                    [(person, n) for n, people in enumerate(split, start=1) for person in people],
                                    hosts=[(person, table + 1) for table, person in hosts.items()],
                                    topics=topics)
             rooms = await store.rooms(session.id)
-        staff = config.staff_role_ids
-        category = session.category_id
-        if category is None:
-            name = self._category_name(session)
-            category = await chat.find_channel(guild, name, category_id=None) \
-                or await chat.create_category(guild, name, staff_roles=staff)
-            await store.set_category(session.id, category)
-        lobby = session.lobby_channel_id
-        if lobby is None:
-            lobby = await chat.find_channel(guild, "lobby", category_id=category) or await chat.create_room(
-                guild, category, "lobby", members=[d for _, d in going], staff_roles=staff,
-                topic=f"Everyone at café #{session.id}: arrive, say hello, and come back here between rounds.",
-            )
-            await store.set_lobby(session.id, lobby)
-        seats = await store.assignments(session.id, 1)
-        topics = facts.plan.table_topics()
-        for room in rooms:
-            if room.channel_id is not None:
-                continue
-            members = [d for p, r in sorted(seats.items()) if r == room.id
-                       and (d := await cafes.people.discord_id(p)) is not None]
-            channel = await chat.find_channel(guild, room.name, category_id=category) or await chat.create_room(
-                guild, category, room.name, members=members, staff_roles=staff,
-                topic=(f"Table topic: {topics[room.number - 1]}. " if room.number <= len(topics) else "")
-                + f"Breakout room {room.number} of café #{session.id}. Only this room's people and the hosts see it.",
-            )
-            await store.set_room_channel(room.id, channel)
+        try:
+            lobby = await self._make_channels(session, config, rooms)
+        except ChatError as exc:
+            await self._roll_back(await cafes.refreshed(session.id))
+            raise UserError(f"Café #{session.id} could not open: {failure_reason(exc)} What had been made was "
+                            "removed; once that is fixed, open it with `/cafe open`.") from exc
+        rooms = await store.rooms(session.id)
         if await store.welcome_message(session.id) is None:
             context, plan = facts.context(), facts.plan
             welcome = await message_async(
                 "welcome", welcome=await render_async(plan.welcome, context), ground_rules=plan.ground_rules,
                 consent_text=await render_async(plan.consent_text, context),
-                signposting=await render_async(plan.signposting, context), rooms=len(rooms))
+                signposting=await render_async(plan.signposting, context), rooms=len(rooms),
+                accessible=plan.welcome_accessible)
             posted = (await chat.find_post(lobby, welcome) if resuming else None) \
-                or await chat.post(lobby, welcome, offers=room_offers(session.id))
+                or await chat.post(lobby, welcome, offers=welcome_offers(session.id))
             await store.set_welcome_message(session.id, posted)
+            await cafes.lobby_welcomed(session, lobby, resuming=resuming)
+        elif resuming:
+            await cafes.lobby_welcomed(session, lobby, resuming=True)
         await store.mark_opened(session.id)
+        seats = await store.assignments(session.id, 1)
         await self._begin_round(session.id, 1, assignments=list(seats.items()))
         await self._finish_round(session.id, 1, resuming=resuming)
         opened = await cafes.refreshed(session.id)
         await cafes.opened(opened)
         return opened
+
+    async def _make_channels(self, session: Session, config: GuildConfig, rooms: Sequence[Room]) -> int:
+        """The categories, the lobby and every room, each made with its whole access in the one
+        create call, the rooms concurrently; each is recorded as soon as it exists. The lobby's id."""
+        cafes = self.cafes
+        store, chat, guild = cafes.sessions, cafes.chat, session.guild_id
+        staff = config.staff_role_ids
+        made = await self.access.repo.categories(session.id)
+        if session.category_id is not None:
+            made.setdefault(1, session.category_id)
+
+        async def category(number: int) -> None:
+            name = self._category_name(session, number)
+            channel = await chat.find_channel(guild, name, category_id=None) \
+                or await chat.create_category(guild, name, staff_roles=staff)
+            await self.access.repo.add_category(session.id, number, channel)
+            if number == 1:
+                await store.set_category(session.id, channel)
+            made[number] = channel
+
+        await together(category(n) for n in range(1, categories_needed(len(rooms)) + 1) if n not in made)
+        state = FloorState(staff_roles=staff)
+        lobby = session.lobby_channel_id
+        if lobby is None:
+            going = [d for _, d in await cafes.people.going(session.id)]
+            lobby = await chat.find_channel(guild, "lobby", category_id=made[1]) or await chat.create_room(
+                guild, made[1], "lobby", access=lobby_access(state, going),
+                topic=f"Everyone at café #{session.id}: arrive, say hello, and come back here between rounds.",
+            )
+            await store.set_lobby(session.id, lobby)
+        seated = await self.access.repo.seated(session.id, 1)
+        topics = CafeFacts.of(session).plan.table_topics()
+
+        async def room(made_room: Room) -> None:
+            parent = made[category_of(made_room.number)]
+            channel = await chat.find_channel(guild, made_room.name, category_id=parent) or await chat.create_room(
+                guild, parent, made_room.name,
+                access=room_access(state, [d for r, d in seated if r == made_room.id]),
+                topic=(f"Table topic: {topics[made_room.number - 1]}. " if made_room.number <= len(topics) else "")
+                + f"Breakout room {made_room.number} of café #{session.id}. Only this room's people and the hosts "
+                "see it.",
+            )
+            await store.set_room_channel(made_room.id, channel)
+
+        await together(room(r) for r in rooms if r.channel_id is None)
+        return lobby
 
     # -- rounds --------------------------------------------------------------------------------
 
@@ -209,7 +254,7 @@ class FloorService:
                 await self._finish_round(session_id, current, resuming=True)
                 return await self.cafes.refreshed(session_id)
             if current >= session.round_count:
-                raise UserError("This is the last round. Use `/cafe close` to end the café.")
+                raise UserError("This is the last round. Use `/floor close` to end the café.")
             number = current + 1
             step = await self.steps.claim_for(session_id, StepKind.ROUND, round_payload(number))
             resuming = step is not None and await self.steps.interrupted(step.id)
@@ -293,16 +338,24 @@ class FloorService:
         text, and the later steps re-timed. Nothing has reached Discord yet."""
         cafes = self.cafes
         session = await cafes.refreshed(session_id)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         round_plan = facts.round(number)
         rooms = await cafes.sessions.rooms(session_id)
         now = cafes.clock.now()
         prompts = [(room.id, await render_async(round_plan.prompt, facts.context(round_number=number, room=room)))
                    for room in rooms]
+        later = round_steps(now, [r.minutes for r in facts.plan.rounds], number)
+        warning = warning_step(number, now + timedelta(minutes=round_plan.minutes),
+                               await self.warning_minutes(session), now)
         await cafes.sessions.start_round(
             session_id, number, prompts=prompts, assignments=assignments,
-            later_steps=round_steps(now, [r.minutes for r in facts.plan.rounds], number), at=now,
+            later_steps=[*later, *([warning] if warning is not None else [])], at=now,
         )
+
+    async def warning_minutes(self, session: Session) -> int:
+        """How long before a round's end its rooms are warned: the café's setting, else its plan's."""
+        stored = (await self.access.repo.state(session.id)).warning_minutes
+        return stored if stored is not None else CafeFacts.of(session).plan.warning_minutes
 
     async def _finish_round(self, session_id: int, number: int, *, resuming: bool) -> None:
         """Carry out a started round's effects not yet recorded: each person's access, each room's
@@ -314,9 +367,11 @@ class FloorService:
         session = await cafes.refreshed(session_id)
         for listener in self.on_rounds_ended:
             await listener(session_id, number, resuming)
-        facts = CafeFacts.of(session)
+        facts = await cafes.facts_for(session)
         round_plan = facts.round(number)
         rooms = {room.id: room for room in await store.rooms(session_id)}
+        # Round 1's post is each room's welcome: it carries the signposting and the support button.
+        support = await cafes.signposting(facts) if number == 1 else ""
         started = await store.round_started_at(session_id, number) or cafes.clock.now()
         ends_at = started + timedelta(minutes=round_plan.minutes)
         # Discord timestamps: each person sees the end in their own zone, and how long is left. From
@@ -325,16 +380,7 @@ class FloorService:
         previous = await store.assignments(session_id, number - 1) if number > 1 else {}
         seated = await store.assignments(session_id, number)
         hosts = await self.attendance.hosts(session_id)
-        for person, room_id in await store.access_pending(session_id, number):
-            old_room, discord_id = previous.get(person), await cafes.people.discord_id(person)
-            if discord_id is not None and old_room != room_id:
-                new_channel = rooms[room_id].channel_id
-                if new_channel is not None:
-                    await chat.set_members(new_channel, add=[discord_id], remove=[])
-                old_channel = rooms[old_room].channel_id if old_room in rooms else None
-                if old_channel is not None:
-                    await chat.set_members(old_channel, add=[], remove=[discord_id])
-            await store.set_access(session_id, number, person)
+        await self.access.apply(session_id)
         for room_id, prompt, message_id in await store.round_posts(session_id, number):
             channel = rooms[room_id].channel_id
             if message_id is not None or channel is None:
@@ -350,11 +396,13 @@ class FloorService:
             names = ", ".join(f"<@{d}>" for d in joined)
             count = f"{len(joined)} {'person' if len(joined) == 1 else 'people'}" if joined else ""
             text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
-                                       host=host_mention, joined=count)
+                                       host=host_mention, joined=count, content_note=round_plan.content_note,
+                                       support=support, accessible=round_plan.accessible)
             # Name the newcomers if the names fit in one message beside the prompt; else count them.
             if names and len(text) - len(count) + len(names) <= MAX_MESSAGE_CHARS - 10:
                 text = await message_async("round", prompt=prompt, minutes=round_plan.minutes, ends=ends,
-                                           host=host_mention, joined=names)
+                                           host=host_mention, joined=names, content_note=round_plan.content_note,
+                                           support=support, accessible=round_plan.accessible)
             posted = (await chat.find_post(channel, text) if resuming else None) or await chat.post(
                 channel, text, offers=room_offers(session_id) if number == 1 else ())
             await store.set_prompt_message(session_id, number, room_id, posted)

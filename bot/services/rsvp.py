@@ -26,6 +26,7 @@ from bot.core.models import Room, Session, Step
 from bot.core.timeline import ACTIVE_STATES, FINAL_STATES
 from bot.core.waitlist import DEFAULT_HOLD, Places, hold_until, join, offers_due
 from bot.core.when import stamp
+from bot.services.access import AccessService
 from bot.services.cafes import Cafes
 from bot.services.chat import ChatError, place_offers
 from bot.services.debounce import Debouncer
@@ -68,6 +69,7 @@ class RsvpService:
         self.steps = StepRepo(cafes.db)
         self.invitations = Debouncer(cafes.clock, edit_window, self._show_counts)
         self.attendance = AttendanceRepo(cafes.db)
+        self.access = AccessService(cafes)
 
     def register_steps(self, kinds: StepKinds) -> None:
         kinds.register(OFFER_STEP, self._tell_offer)
@@ -137,10 +139,9 @@ class RsvpService:
         return Rsvp(session, True)
 
     async def _grant(self, session: Session, room: Room, discord_user_id: int) -> None:
-        if room.channel_id is not None:
-            await self.cafes.chat.set_members(room.channel_id, add=[discord_user_id], remove=[])
-        if session.lobby_channel_id is not None:
-            await self.cafes.chat.set_members(session.lobby_channel_id, add=[discord_user_id], remove=[])
+        """The person's room and the lobby get their whole access again (one call each), now with them in."""
+        await self.access.repo.mark_stale(session.id, rooms=[room.id], lobby=True)
+        await self.access.apply(session.id)
 
     # ---- Can't come ----------------------------------------------------------------------
 

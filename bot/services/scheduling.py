@@ -337,7 +337,8 @@ class SchedulingService:
             raise UserError(f"{plan_ref[:40]!r} is not a plan name. Pick one from the list, e.g. "
                             "`whats-next-for-recovery`.")
         try:
-            return await load_plan(plan_ref.strip(), self.cafes.plans_dir)
+            # The café runs at the plan's pace: its snapshot and steps carry the paced minutes.
+            return (await load_plan(plan_ref.strip(), self.cafes.plans_dir)).paced()
         except PlanNotFound as exc:
             raise UserError(str(exc)) from exc
         except PlanError as exc:

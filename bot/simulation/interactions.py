@@ -174,26 +174,30 @@ class InteractionRoutes(RestRoutes):
         self._pending[token] = pending
         return payload, pending
 
-    def _command_definition(self, bot: discord.Client, name: str) -> tuple[dict[str, Any], int | None]:
-        """The command as Discord knows it (synced), else as the bot's tree describes it."""
+    def _command_definition(self, bot: discord.Client, name: str, kind: int = 1) -> tuple[dict[str, Any], int | None]:
+        """The command as Discord knows it (synced), else as the bot's tree describes it. `kind` is
+        Discord's command type: 1 a slash command, 3 a message context menu."""
         for scope in (self.guild_id, None):
             for command in self.app_commands.get(scope, []):
-                if command["name"] == name and command.get("type", 1) == 1:
+                if command["name"] == name and command.get("type", 1) == kind:
                     return command, scope
         tree = bot._connection._command_tree
         if self.strict_commands:
             raise SimulationError(f"/{name} was never synced to Discord, so no user can run it")
         if tree is None:
             raise SimulationError("the bot has no CommandTree")
+        command_type = discord.AppCommandType(kind)
         scope = self.guild_id
-        found = tree.get_command(name, guild=discord.Object(self.guild_id))
+        found: Any = tree.get_command(name, guild=discord.Object(self.guild_id), type=command_type)
         if found is None:
             scope = None
-            found = tree.get_command(name)
-        if not isinstance(found, discord.app_commands.Command | discord.app_commands.Group):
+            found = tree.get_command(name, type=command_type)
+        if not isinstance(found, discord.app_commands.Command | discord.app_commands.Group
+                          | discord.app_commands.ContextMenu):
             raise SimulationError(f"/{name} is neither registered with Discord nor in the bot's command tree")
         definition = found.to_dict(tree)
-        command_id = self._unsynced_command_ids.setdefault((name, scope), self.clock.snowflake())
+        command_id = self._unsynced_command_ids.setdefault((f"{kind}:{name}" if kind != 1 else name, scope),
+                                                           self.clock.snowflake())
         return {**definition, "id": str(command_id)}, scope
 
     def _build_message_command(self, bot: discord.Client, member: SimMember, target: SimMessage,

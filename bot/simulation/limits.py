@@ -79,6 +79,8 @@ CATEGORY_CHANNELS = 50
 GUILD_CHANNELS = 500
 SLOWMODE_MAX = 21600
 GUILD_ROLES = 250
+#: pinned messages a channel keeps (pinning one more is refused with 30003)
+CHANNEL_PINS = 50
 # -- application commands -----------------------------------------------------------------------
 COMMAND_NAME = 32
 COMMAND_DESCRIPTION = 100

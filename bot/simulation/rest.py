@@ -52,7 +52,17 @@ class RestRoutes(ScheduledEventRoutes):
         return max(int(self.roles[r]["position"]) for r in self.bot_user.role_ids)
 
     def _check_overwrite_grant(self, overwrites: list[dict[str, Any]], parent_id: int | None) -> None:
-        """Discord lets a bot allow or deny only permissions it holds itself."""
+        """Discord lets a bot allow or deny only permissions it holds itself (in the server or the
+        parent category), and only with Manage Roles. Each overwrite names its target and whether
+        it is a role (0) or a member (1); `allow` and `deny` may be left out."""
+        errors = limits.FormErrors()
+        for index, overwrite in enumerate(overwrites):
+            if not str(overwrite.get("id") or "").isdigit():
+                errors.add(("permission_overwrites", index, "id"), "BASE_TYPE_REQUIRED", "This field is required")
+            if overwrite.get("type") not in (0, 1, "0", "1"):
+                errors.add(("permission_overwrites", index, "type"), "BASE_TYPE_CHOICES",
+                           "Value must be one of {0, 1}.")
+        errors.raise_if_any()
         have = self.guild_permissions(self.bot_user)
         if have & perm.ADMINISTRATOR:
             return
@@ -573,6 +583,9 @@ class RestRoutes(ScheduledEventRoutes):
         message = self._channel_message(channel_id, ctx.id("message_id"))
         if self.channels[channel_id]["type"] != DM:
             self._bot_needs(perm.MANAGE_MESSAGES, channel_id)
+        if pinned and not message.pinned and sum(
+                m.pinned for m in self.messages(channel_id)) >= limits.CHANNEL_PINS:
+            raise http_error(400, 30003, f"Maximum number of pins reached ({limits.CHANNEL_PINS})")
         message.pinned = pinned
         self._emit("MESSAGE_UPDATE", self.message_payload(message))
 

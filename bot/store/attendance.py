@@ -5,11 +5,49 @@ start, the join button, the opening and the support button)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
-from bot.store.db import Tx
+from bot.store.db import Row, Tx, db_int_opt, db_time, db_time_opt
 from bot.store.people import PeopleRepo
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows, hide
+
+
+@dataclass(frozen=True)
+class SupportRequest:
+    """A support request as kept: no words, only who, where, when, and who answered."""
+
+    id: int
+    session_id: int
+    room_id: int | None
+    participant_id: int
+    created_at: datetime
+    claimed_by: int | None
+    claimed_at: datetime | None
+    resolved_at: datetime | None
+    alert_channel_id: int | None
+    alert_message_id: int | None
+    raised_at: datetime | None
+    raised_channel_id: int | None
+    raised_message_id: int | None
+
+    @property
+    def posts(self) -> list[tuple[int, int]]:
+        """(channel, message) of every hosts' post that carries this alert."""
+        found = [(self.alert_channel_id, self.alert_message_id), (self.raised_channel_id, self.raised_message_id)]
+        return [(c, m) for c, m in found if c is not None and m is not None]
+
+
+def _request(row: Row) -> SupportRequest:
+    return SupportRequest(
+        id=int(row["id"]), session_id=int(row["session_id"]), room_id=db_int_opt(row["room_id"]),
+        participant_id=int(row["participant_id"]), created_at=db_time(row["created_at"]),
+        claimed_by=db_int_opt(row["handled_by"]), claimed_at=db_time_opt(row["handled_at"]),
+        resolved_at=db_time_opt(row["resolved_at"]), alert_channel_id=db_int_opt(row["alert_channel_id"]),
+        alert_message_id=db_int_opt(row["alert_message_id"]), raised_at=db_time_opt(row["raised_at"]),
+        raised_channel_id=db_int_opt(row["raised_channel_id"]), raised_message_id=db_int_opt(row["raised_message_id"]),
+    )
 
 
 class AttendanceRepo(PersonalData):
@@ -82,6 +120,62 @@ class AttendanceRepo(PersonalData):
             )
             assert row is not None
             return int(row[0])
+
+    async def open_request_since(self, session_id: int, discord_user_id: int, since: datetime) -> SupportRequest | None:
+        """The person's latest unresolved request in this café made at or after `since`."""
+        row = await self.db.fetch_one(
+            "SELECT s.* FROM support_requests s JOIN participants p ON p.id = s.participant_id "
+            "WHERE s.session_id = $1 AND p.discord_user_id = $2 AND s.resolved_at IS NULL AND s.created_at >= $3 "
+            "ORDER BY s.id DESC LIMIT 1",
+            (session_id, discord_user_id, since),
+        )
+        return _request(row) if row is not None else None
+
+    async def support_request(self, request_id: int) -> SupportRequest | None:
+        row = await self.db.fetch_one("SELECT * FROM support_requests WHERE id = $1", (request_id,))
+        return _request(row) if row is not None else None
+
+    async def request_by_post(self, session_id: int, message_id: int) -> SupportRequest | None:
+        """The request whose alert (to the facilitators, or raised to the organisers) is this message."""
+        row = await self.db.fetch_one(
+            "SELECT * FROM support_requests "
+            "WHERE session_id = $1 AND (alert_message_id = $2 OR raised_message_id = $2)",
+            (session_id, message_id),
+        )
+        return _request(row) if row is not None else None
+
+    async def set_alert_post(self, request_id: int, channel_id: int, message_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE support_requests SET alert_channel_id = $1, alert_message_id = $2 WHERE id = $3",
+                (channel_id, message_id, request_id),
+            )
+
+    async def set_raised(self, request_id: int, channel_id: int | None, message_id: int | None) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE support_requests SET raised_at = $1, raised_channel_id = $2, raised_message_id = $3 "
+                "WHERE id = $4",
+                (self.db.now(), channel_id, message_id, request_id),
+            )
+
+    async def claim(self, request_id: int, actor_id: int) -> bool:
+        """Claim an unclaimed request; False when someone already has (the first claim stands)."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE support_requests SET handled_by = $1, handled_at = $2 WHERE id = $3 AND handled_by IS NULL",
+                (actor_id, self.db.now(), request_id),
+            )
+            return changed == 1
+
+    async def resolve(self, request_id: int) -> bool:
+        """Close a request; False when it was already resolved."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE support_requests SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL",
+                (self.db.now(), request_id),
+            )
+            return changed == 1
 
     async def sessions_holding(self, tx: Tx, person: PersonRef) -> set[int]:
         rows = await tx.fetch_all(

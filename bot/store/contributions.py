@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
 from bot.core.text import NEUTRAL_PERSON
-from bot.store.db import Tx, db_time
+from bot.store.db import Tx, db_time, placeholders
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
+
+
+@dataclass(frozen=True)
+class NewContribution:
+    """One live message the capture path has judged kept, waiting in memory for its batch."""
+
+    session_id: int
+    room_id: int | None
+    round_number: int
+    participant_id: int
+    pseudonym: str
+    message_id: int
+    channel_id: int
+    created_at: datetime
+    text: str
+    reply_to_message_id: int | None
 
 
 class ContributionRepo(PersonalData):
@@ -58,6 +75,41 @@ class ContributionRepo(PersonalData):
             )
             return inserted == 1
 
+    async def store_batch(self, tx: Tx, rows: Sequence[NewContribution]) -> set[int]:
+        """Inside the caller's transaction, store many contributions at once (the capture path's
+        group commit); returns the message ids newly stored. Each row is held to the same check as
+        `add`, under the same write lock: a withdrawal recorded since it was written, or an erased
+        ledger, keeps it out. Already-captured messages (backfill overlap) are left as they are."""
+        if not rows:
+            return set()
+        ids = [r.message_id for r in rows]
+        held_before = await self._held(tx, ids)
+        await tx.executemany(
+            """
+            INSERT INTO contributions (session_id, room_id, round_number, participant_id, pseudonym, message_id,
+                                       channel_id, created_at, text, reply_to_id, edited, edited_at)
+            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT id FROM contributions WHERE message_id = $10), 0, NULL
+            WHERE NOT EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = $1 AND participant_id = $4
+                              AND choice = 'withdraw' AND recorded_at >= $8)
+              AND EXISTS (SELECT 1 FROM consent_ledger WHERE session_id = $1 AND participant_id = $4
+                          AND choice = 'record' AND recorded_at <= $8)
+            ON CONFLICT (message_id) DO NOTHING
+            """,
+            [(r.session_id, r.room_id, r.round_number, r.participant_id, r.pseudonym, r.message_id,
+              r.channel_id, r.created_at, r.text, r.reply_to_message_id) for r in rows],
+        )
+        return await self._held(tx, ids) - held_before
+
+    @staticmethod
+    async def _held(tx: Tx, message_ids: Sequence[int]) -> set[int]:
+        held: set[int] = set()
+        for start in range(0, len(message_ids), 500):
+            chunk = message_ids[start:start + 500]
+            found = await tx.fetch_all(
+                f"SELECT message_id FROM contributions WHERE message_id IN ({placeholders(len(chunk))})", chunk)
+            held.update(int(r[0]) for r in found)
+        return held
+
     async def owner(self, message_id: int) -> tuple[int, int] | None:
         """(session id, participant id) of a captured message, or None if it was never kept."""
         row = await self.db.fetch_one(
@@ -80,6 +132,17 @@ class ContributionRepo(PersonalData):
     async def delete_message(self, message_id: int) -> bool:
         async with self.db.transaction(erasing=True) as tx:
             return await tx.execute("DELETE FROM contributions WHERE message_id = $1", (message_id,)) == 1
+
+    async def remove_from_record(self, message_id: int, guild_id: int) -> tuple[int, int] | None:
+        """A facilitator takes one contribution out of the record: (its id, its café), or None when
+        this server keeps no such message. Erasing, so its words leave the -wal file too."""
+        async with self.db.transaction(erasing=True) as tx:
+            row = await tx.fetch_one(
+                "DELETE FROM contributions WHERE message_id = $1 "
+                "AND session_id IN (SELECT id FROM sessions WHERE guild_id = $2) RETURNING id, session_id",
+                (message_id, guild_id),
+            )
+            return (int(row[0]), int(row[1])) if row is not None else None
 
     async def take_back_since(self, tx: Tx, session_id: int, participant_id: int,
                               since: datetime) -> int:

@@ -15,9 +15,10 @@ from bot.store.people import PeopleRepo
 from bot.store.personal import PersonalData
 from bot.store.reminders import ReminderOptOuts
 from bot.store.waitlist import WaitlistRepo
+from bot.store.wellbeing import WellbeingRepo
 
-OWNER_CLASSES: tuple[type[PersonalData], ...] = (ContributionRepo, AttendanceRepo, AfterCafeRepo, AuditRepo,
-                                                 ReminderOptOuts, WaitlistRepo, PeopleRepo)
+OWNER_CLASSES: tuple[type[PersonalData], ...] = (ContributionRepo, AttendanceRepo, WellbeingRepo, AfterCafeRepo,
+                                                 AuditRepo, ReminderOptOuts, WaitlistRepo, PeopleRepo)
 
 
 def personal_data_owners(db: Database) -> tuple[PersonalData, ...]:

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from bot.core.consent import Choice, LedgerEntry, Source
 from bot.core.pseudonyms import pseudonym_candidates
+from bot.store.changes import notify
 from bot.store.db import Database, Tx, db_time, placeholders
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
 
@@ -127,6 +128,7 @@ class PeopleRepo(PersonalData):
             "VALUES ($1, $2, $3, $4, $5, $6)",
             (session_id, participant_id, text_version, choice.value, source.value, at),
         )
+        notify(self.db).consent_changing(session_id, participant_id, choice, at)
 
     async def ledger_in(self, tx: Tx, session_id: int, participant_id: int) -> list[LedgerEntry]:
         """The ledger read inside the caller's transaction (to decide on a row under the write lock)."""
@@ -163,6 +165,7 @@ class PeopleRepo(PersonalData):
     async def erase_person(self, tx: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         """RSVPs and consent choices in scope. The ledger is append-only against updates; a person's
         erasure is the one way its rows leave."""
+        notify(self.db).people_forgotten()
         if person.participant_id is None:
             return {}
         in_scope, params = scope.sessions("session_id")
@@ -177,6 +180,7 @@ class PeopleRepo(PersonalData):
         """After every owner has erased: drop the pseudonym of each series where nothing of theirs is
         held any more, and the participant row once nothing is held at all. Deleting it earlier would
         cascade into rows on servers the erasure was not asked to touch."""
+        notify(self.db).people_forgotten()
         if person.participant_id is None:
             return {}
         pid = person.participant_id

@@ -25,6 +25,7 @@ IMPERSONAL_TABLES: Mapping[str, str] = {
     "guild_config": "server settings: role ids (and names from before ids) and channel ids",
     "sessions": "a café's plan, times and channels",
     "rooms": "breakout rooms of a café",
+    "cafe_categories": "the categories holding a large café's rooms",
     "rounds": "the rounds of a café",
     "round_prompts": "prompts as posted by the bot",
     "summaries": "facilitators' writing; flagged for review by the contributions owner when it may quote a person",

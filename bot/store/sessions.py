@@ -10,7 +10,8 @@ from datetime import datetime
 from bot.core.clock import to_iso
 from bot.core.models import Room, Session
 from bot.core.timeline import ROUND, PlannedStep, SessionState, StepKind
-from bot.store.db import Database, Row, db_int_opt, db_time, db_time_opt, placeholders
+from bot.store.changes import notify
+from bot.store.db import Database, Row, Tx, db_int_opt, db_time, db_time_opt, placeholders
 from bot.store.steps import insert_planned, retime_pending
 
 _opt_int = db_int_opt
@@ -229,6 +230,17 @@ class SessionRepo:
             await tx.execute("UPDATE sessions SET plan_snapshot = $1 WHERE id = $2 AND state = 'scheduled'",
                              (json.dumps(plan_snapshot), session_id))
 
+    async def latest_joined_anywhere(self, participant_id: int, guild_id: int | None) -> int | None:
+        """The newest café the person said they'd join: on this server, or (None, a DM) on any."""
+        if guild_id is not None:
+            return await self.latest_joined(participant_id, guild_id)
+        row = await self.db.fetch_one(
+            "SELECT s.id FROM sessions s JOIN rsvps r ON r.session_id = s.id "
+            "WHERE r.participant_id = $1 ORDER BY s.starts_at DESC LIMIT 1",
+            (participant_id,),
+        )
+        return int(row[0]) if row else None
+
     async def set_announcement(self, session_id: int, channel_id: int, message_id: int) -> None:
         async with self.db.transaction() as tx:
             await tx.execute(
@@ -250,6 +262,7 @@ class SessionRepo:
                     "WHERE session_id = $2 AND status = 'pending'",
                     (now, session_id),
                 )
+        notify(self.db).cafe_changed(session_id)
 
     async def record_opening(
         self, session_id: int, *, category_id: int, lobby_channel_id: int, rooms: Sequence[tuple[str, int]]
@@ -265,6 +278,7 @@ class SessionRepo:
                 "INSERT INTO rooms (session_id, number, name, channel_id) VALUES ($1, $2, $3, $4)",
                 [(session_id, n, name, channel_id) for n, (name, channel_id) in enumerate(rooms, start=1)],
             )
+        notify(self.db).cafe_changed(session_id)
 
     # -- the opening, effect by effect (a crash part-way is resumed from these) ----------------
 
@@ -297,6 +311,7 @@ class SessionRepo:
     async def set_lobby(self, session_id: int, channel_id: int) -> None:
         async with self.db.transaction() as tx:
             await tx.execute("UPDATE sessions SET lobby_channel_id = $1 WHERE id = $2", (channel_id, session_id))
+        notify(self.db).cafe_changed(session_id)
 
     async def set_room_channel(self, room_id: int, channel_id: int) -> None:
         """A room's channel was made with its round-1 people in it: their access is set too."""
@@ -304,6 +319,9 @@ class SessionRepo:
             await tx.execute("UPDATE rooms SET channel_id = $1 WHERE id = $2", (channel_id, room_id))
             await tx.execute("UPDATE assignments SET access_set = 1 WHERE round_number = 1 AND room_id = $1",
                                (room_id,))
+            row = await tx.fetch_one("SELECT session_id FROM rooms WHERE id = $1", (room_id,))
+        if row is not None:
+            notify(self.db).cafe_changed(int(row[0]))
 
     async def welcome_message(self, session_id: int) -> int | None:
         row = await self.db.fetch_one("SELECT welcome_message_id FROM sessions WHERE id = $1", (session_id,))
@@ -325,6 +343,7 @@ class SessionRepo:
                 "WHERE session_id = $2 AND kind = $3 AND status = 'pending'",
                 (now, session_id, StepKind.OPEN.value),
             )
+        notify(self.db).cafe_changed(session_id)
 
     async def forget_opening(self, session_id: int) -> None:
         """An opening rolled back: its channels were deleted, so nothing of it is kept."""
@@ -334,6 +353,7 @@ class SessionRepo:
             await tx.execute(
                 "UPDATE sessions SET category_id = NULL, lobby_channel_id = NULL, welcome_message_id = NULL "
                 "WHERE id = $1", (session_id,))
+        notify(self.db).cafe_changed(session_id)
 
     # -- a round, effect by effect ---------------------------------------------------------------
 
@@ -360,22 +380,9 @@ class SessionRepo:
             await tx.execute("UPDATE rounds SET lobby_message_id = $1 WHERE session_id = $2 AND number = $3",
                                (message_id, session_id, number))
 
-    async def access_pending(self, session_id: int, number: int) -> list[tuple[int, int]]:
-        """(person, room id) of a round whose Discord access does not yet match their room."""
-        rows = await self.db.fetch_all(
-            "SELECT participant_id, room_id FROM assignments WHERE session_id = $1 AND round_number = $2 "
-            "AND access_set = 0 ORDER BY participant_id", (session_id, number))
-        return [(int(r[0]), int(r[1])) for r in rows]
-
-    async def set_access(self, session_id: int, number: int, participant_id: int) -> None:
-        async with self.db.transaction() as tx:
-            await tx.execute(
-                "UPDATE assignments SET access_set = 1 "
-                "WHERE session_id = $1 AND round_number = $2 AND participant_id = $3",
-                (session_id, number, participant_id))
-
     async def round_complete(self, session_id: int, number: int) -> bool:
-        """Whether every effect of a started round is recorded: access, each prompt, the lobby notice."""
+        """Whether every effect of a started round is recorded: access (each person's, and each
+        room's whole list), each prompt, the lobby notice."""
         row = await self.db.fetch_one(
             """
             SELECT (SELECT COUNT(*) FROM assignments WHERE session_id = $1 AND round_number = $2 AND access_set = 0)
@@ -385,6 +392,7 @@ class SessionRepo:
                  + (SELECT COUNT(*) FROM rounds u JOIN sessions s ON s.id = u.session_id
                     WHERE u.session_id = $1 AND u.number = $2 AND u.lobby_message_id IS NULL
                       AND s.lobby_channel_id IS NOT NULL)
+                 + (SELECT COUNT(*) FROM rooms WHERE session_id = $1 AND access_stale = 1 AND channel_id IS NOT NULL)
             """, (session_id, number))
         return row is not None and int(row[0]) == 0
 
@@ -455,6 +463,29 @@ class SessionRepo:
                     (message_id, channel_id, message_id),
                 )
 
+    async def mark_seen_in(self, tx: Tx, channel_id: int, message_id: int) -> None:
+        """`mark_seen` inside the caller's transaction: the capture path writes a channel's cursor
+        with the batch of messages it covers, so the cursor never passes a message not yet stored."""
+        changed = await tx.execute(
+            "UPDATE rooms SET last_seen_message_id = $1 WHERE channel_id = $2 AND "
+            "(last_seen_message_id IS NULL OR CAST(last_seen_message_id AS BIGINT) < $3)",
+            (message_id, channel_id, message_id),
+        )
+        if changed == 0:
+            await tx.execute(
+                "UPDATE sessions SET lobby_last_seen_message_id = $1 WHERE lobby_channel_id = $2 AND "
+                "(lobby_last_seen_message_id IS NULL OR CAST(lobby_last_seen_message_id AS BIGINT) < $3)",
+                (message_id, channel_id, message_id),
+            )
+
+    async def round_starts(self, session_id: int) -> list[tuple[int, datetime]]:
+        """(number, start) of each round begun so far, in order: the capture view's round lookup."""
+        rows = await self.db.fetch_all(
+            "SELECT number, started_at FROM rounds WHERE session_id = $1 AND started_at IS NOT NULL ORDER BY number",
+            (session_id,),
+        )
+        return [(int(r[0]), db_time(r[1])) for r in rows]
+
     async def lobby_cursor(self, session_id: int) -> int | None:
         row = await self.db.fetch_one("SELECT lobby_last_seen_message_id FROM sessions WHERE id = $1", (session_id,))
         return _opt_int(row[0]) if row else None
@@ -505,6 +536,22 @@ class SessionRepo:
                 "access_set = CASE WHEN assignments.room_id = excluded.room_id THEN assignments.access_set ELSE 0 END",
                 [(session_id, number, person, room_id) for person, room_id in assignments],
             )
+            # Whoever stays in the room they had (with its access applied) needs nothing done.
+            await tx.execute(
+                "UPDATE assignments SET access_set = 1 WHERE session_id = $1 AND round_number = $2 AND access_set = 0 "
+                "AND EXISTS (SELECT 1 FROM assignments b WHERE b.session_id = assignments.session_id "
+                "AND b.participant_id = assignments.participant_id AND b.round_number = $3 "
+                "AND b.room_id = assignments.room_id AND b.access_set = 1)",
+                (session_id, number, number - 1))
+            # Whoever changed room: the room they join and the room they leave get their access
+            # applied (one call each, bot/services/access.py), before the round counts as complete.
+            await tx.execute(
+                "UPDATE rooms SET access_stale = 1 WHERE session_id = $1 AND id IN ("
+                "SELECT room_id FROM assignments WHERE session_id = $1 AND round_number = $2 AND access_set = 0 "
+                "UNION SELECT b.room_id FROM assignments a JOIN assignments b "
+                "ON b.session_id = a.session_id AND b.participant_id = a.participant_id AND b.round_number = $3 "
+                "WHERE a.session_id = $1 AND a.round_number = $2 AND a.access_set = 0)",
+                (session_id, number, number - 1))
             # Rounds moved early by a facilitator keep their full length: later steps are re-timed.
             await retime_pending(tx, session_id, later_steps)
             # The payload's round is read here, not in SQL, so the statement is the same on both backends.
@@ -516,6 +563,7 @@ class SessionRepo:
             await tx.executemany(
                 "UPDATE scheduled_steps SET status = 'skipped', finished_at = $1, note = 'round already started' "
                 "WHERE id = $2", [(now, step_id) for step_id in passed])
+        notify(self.db).cafe_changed(session_id)
 
     async def round_at(self, session_id: int, moment: datetime) -> int | None:
         """The round that was running at `moment` (for messages read back after a restart)."""

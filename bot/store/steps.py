@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from bot.core.models import Step
 from bot.core.timeline import Misfire, PlannedStep
-from bot.store.db import Database, Row, Tx, db_time
+from bot.store.db import Database, Row, Tx, db_time, placeholders
 
 FINISHED = frozenset({"done", "skipped", "failed"})
 MAX_KIND_LENGTH = 64
@@ -200,6 +201,21 @@ class StepRepo:
                 assert inserted is not None
                 step_id = int(inserted[0])
         return await self.get(step_id)
+
+    async def shift_pending(self, session_id: int, kinds: Sequence[str], by: timedelta) -> list[Step]:
+        """Move a café's pending steps of these kinds later by `by` (a round given more time): the
+        steps as they are now due. Times are moved in Python, so the SQL stays portable."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "SELECT * FROM scheduled_steps WHERE session_id = $1 AND status = 'pending' "
+                f"AND kind IN ({placeholders(len(kinds), start=2)})",
+                (session_id, *kinds),
+            )
+            steps = [step_from_row(row) for row in rows]
+            for step in steps:
+                await tx.execute("UPDATE scheduled_steps SET due_at = $1 WHERE id = $2 AND status = 'pending'",
+                                 (step.due_at + by, step.id))
+        return [replace(step, due_at=step.due_at + by) for step in steps]
 
     async def release(self, step_id: int) -> None:
         """A step taken by hand that failed goes back to waiting: its timer can still carry it on."""

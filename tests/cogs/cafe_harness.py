@@ -13,15 +13,15 @@ from bot.bot import EXTENSIONS_PACKAGE, BletherBot
 from bot.config import Settings, parse_settings
 from bot.core.clock import Clock, RealClock
 from bot.simulation import InteractionResult, SimMember, SimMessage, SimulatedDiscord
-from bot.simulation.permissions import MANAGE_EVENTS
+from bot.simulation.permissions import MANAGE_EVENTS, MANAGE_MESSAGES
 
 ORGANISER = "Café organiser"
 FACILITATOR = "Café facilitator"
 #: What the README asks admins to give each role so Discord shows them their commands (the
-#: groups' default permissions): organisers manage events (`/cafe`). Facilitators too, while
-#: `/cafe next` and `/cafe close` are in `/cafe`.
-ORGANISER_PERMISSIONS = MANAGE_EVENTS
-FACILITATOR_PERMISSIONS = MANAGE_EVENTS
+#: groups' default permissions): organisers manage events (`/cafe`) and, like facilitators,
+#: messages (`/floor`).
+ORGANISER_PERMISSIONS = MANAGE_EVENTS | MANAGE_MESSAGES
+FACILITATOR_PERMISSIONS = MANAGE_MESSAGES
 
 
 @dataclass
@@ -116,6 +116,8 @@ async def start_bot(sim: SimulatedDiscord, settings: Settings, clock: Clock | No
 
 def make_guild(seed: int = 3, people: int = 4) -> tuple[SimulatedDiscord, dict[str, object]]:
     sim = SimulatedDiscord(seed=seed)
+    # Hosts are given what the commands' default permissions ask for (/cafe: Manage Events, /floor:
+    # Manage Messages), as a server's admin would; the role checks behind them are still the real gate.
     sim.add_role(ORGANISER, permissions=ORGANISER_PERMISSIONS)
     sim.add_role(FACILITATOR, permissions=FACILITATOR_PERMISSIONS)
     parts: dict[str, object] = {

@@ -26,7 +26,7 @@ async def closed_cafe(cafe: Cafe, *, closed_dms: tuple[SimMember, ...] = ()) -> 
     assert "is open" in opened.content, opened.content
     for person in closed_dms:
         person.dms_open = False
-    closed = await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements,
+    closed = await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor close", channel_id=cafe.announcements,
                                   cafe=session_id)
     assert "is closed" in closed.content, closed.content
     return session_id

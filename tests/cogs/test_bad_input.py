@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cafe_harness import Cafe, make_guild, make_settings, start_bot
 
+from bot.simulation.permissions import MANAGE_MESSAGES
 from bot.store.db import Database
 
 
@@ -96,8 +97,11 @@ async def test_only_hosts_drive_rounds(cafe: Cafe) -> None:
     session_id = await cafe.schedule()
     await cafe.join(session_id, cafe.people[0])
     await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
-    cafe.sim.set_command_access("cafe", cafe.people[0], True)  # an admin's override for this one person
-    denied = await cafe.sim.slash(cafe.bot, cafe.people[0], "cafe next", channel_id=cafe.announcements,
+    # Discord shows /floor only to people with Manage Messages; a moderator who is not a host passes
+    # that filter, and the role check refuses them.
+    moderator = cafe.sim.add_member("morag-moderator", roles=[cafe.sim.add_role("Moderator",
+                                                                               permissions=MANAGE_MESSAGES)])
+    denied = await cafe.sim.slash(cafe.bot, moderator, "floor next", channel_id=cafe.announcements,
                                   cafe=session_id)
     assert "Only facilitators and organisers" in denied.content
     session = await cafe.bot.services.cafes.sessions.get(session_id)

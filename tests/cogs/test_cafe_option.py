@@ -46,11 +46,11 @@ async def test_in_a_room_the_cafe_is_the_rooms_and_elsewhere_the_only_one_under_
     await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     room = next(r.channel_id for r in await cafe.bot.services.cafes.sessions.rooms(session_id))
 
-    moved = await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe next", channel_id=room)
+    moved = await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor next", channel_id=room)
     assert "Round 2 of" in moved.content, moved.content
 
     await cafe.schedule(when="in 5 hours")  # a second café, not yet open: still only one under way
-    moved = await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe next", channel_id=cafe.announcements)
+    moved = await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor next", channel_id=cafe.announcements)
     assert "Round 3 of" in moved.content, moved.content
 
 
@@ -59,7 +59,7 @@ async def test_with_two_cafes_under_way_outside_their_rooms_the_command_asks_whi
     for session_id in ids:
         await cafe.join(session_id, cafe.people[0])
         await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
-    asked = await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe next", channel_id=cafe.announcements)
+    asked = await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor next", channel_id=cafe.announcements)
     assert "Which café?" in asked.content
     for session_id in ids:
         session = await cafe.bot.services.cafes.sessions.get(session_id)

@@ -295,7 +295,7 @@ async def open_cafe(folder: Path, choices: list[Choice | None]) -> Run:
             model.ledgers[who].append(LedgerEntry(choice, sim.clock.now, ""))
         await cafe.join(session_id, cafe.people[who], choice.value if choice else None)
     await sim.slash(bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
-    await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=cafe.announcements, cafe=session_id)
+    await sim.slash(bot, cafe.facilitator, "floor next", channel_id=cafe.announcements, cafe=session_id)
     sim.advance(1)
     rooms = [r.channel_id for r in await bot.services.cafes.sessions.rooms(session_id) if r.channel_id]
     run = Run(cafe, session_id, {who: cafe.room_of(p, rooms) for who, p in enumerate(cafe.people)}, model)

@@ -21,7 +21,7 @@ async def _open_cafe(cafe: Cafe, choices: dict[int, str | None]) -> tuple[int, i
     for index, choice in choices.items():
         await cafe.join(session_id, cafe.people[index], choice)
     await cafe.sim.slash(cafe.bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
-    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe next", channel_id=cafe.announcements, cafe=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor next", channel_id=cafe.announcements, cafe=session_id)
     cafe.sim.advance(1)
     rooms = [r.channel_id for r in await cafe.bot.services.cafes.sessions.rooms(session_id) if r.channel_id]
     return session_id, cafe.room_of(cafe.people[next(iter(choices))], rooms)
@@ -186,7 +186,7 @@ def test_a_missing_permission_names_the_channel_and_the_permissions() -> None:
 
 async def test_consent_after_the_end_shows_the_choices_without_buttons(cafe: Cafe) -> None:
     session_id, _room = await _open_cafe(cafe, {0: "record"})
-    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor close", channel_id=cafe.announcements, cafe=session_id)
     panel = await cafe.sim.slash(cafe.bot, cafe.people[0], "consent", channel_id=cafe.announcements,
                                  cafe=session_id)
     assert "has ended" in panel.content and "recorded" in panel.content
@@ -217,7 +217,7 @@ async def test_opened_and_closed_times_follow_the_cafe_clock(tmp_path: Path) -> 
     try:
         await cafe.setup()
         session_id, _room = await _open_cafe(cafe, {0: "record"})
-        await sim.slash(bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+        await sim.slash(bot, cafe.facilitator, "floor close", channel_id=cafe.announcements, cafe=session_id)
         row = await bot.db.fetch_one("SELECT opened_at, closed_at FROM sessions WHERE id = ?", (session_id,))
         assert row is not None
         for stamp in row:

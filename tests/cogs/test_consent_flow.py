@@ -131,7 +131,9 @@ async def test_a_support_call_reaches_the_facilitators_without_content(cafe: Caf
     assert str(cafe.people[0].id) in alert.content and "room-1" in alert.content
     row = await cafe.bot.db.fetch_one("SELECT * FROM support_requests")
     assert row is not None and set(row.keys()) == {"id", "session_id", "room_id", "participant_id", "created_at",
-                                                   "handled_by", "handled_at"}
+                                                   "handled_by", "handled_at", "resolved_at", "alert_channel_id",
+                                                   "alert_message_id", "raised_at", "raised_channel_id",
+                                                   "raised_message_id"}
 
 
 async def test_an_erasure_request_runs_every_cogs_hook_and_leaves_no_row(cafe: Cafe) -> None:

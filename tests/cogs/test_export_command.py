@@ -20,7 +20,7 @@ async def _ran_cafe(cafe: Cafe) -> int:
     assert room is not None
     await cafe.sim.say(cafe.bot, first, room, "**Peer support** kept me going.")
     await cafe.sim.say(cafe.bot, second, room, "- waiting lists\n- ||too long||")
-    closed = await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=room, cafe=session_id)
+    closed = await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor close", channel_id=room, cafe=session_id)
     assert "closed" in closed.content
     return session_id
 

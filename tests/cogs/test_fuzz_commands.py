@@ -59,7 +59,7 @@ async def test_schedule_with_any_input(cafe: Cafe, plan: str, when: str, series:
 
 @FUZZ
 @given(cafe_number=st.one_of(CAFE_NUMBERS, OTHER_SERVER_IDS.map(lambda n: min(n, MAX_CAFE_ID))),
-       command=st.sampled_from(["cafe open", "cafe next", "cafe close", "cafe cancel", "consent"]))
+       command=st.sampled_from(["cafe open", "floor next", "floor close", "cafe cancel", "consent"]))
 async def test_cafe_commands_with_any_cafe_number(cafe: Cafe, cafe_number: int, command: str) -> None:
     await run(cafe, cafe.organiser, command, ("is open", "Round", "closed", "cancelled", "Saved", "recorded"),
               cafe=cafe_number)

@@ -54,7 +54,7 @@ async def test_a_series_typed_as_mentions_never_pings_anyone(cafe: Cafe) -> None
     assert room is not None
     sim.advance(1)
     await sim.say(bot, cafe.people[0], room, "peer support helped me")  # so the export has words to post
-    await sim.slash(bot, cafe.organiser, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    await sim.slash(bot, cafe.organiser, "floor close", channel_id=cafe.announcements, cafe=session_id)
     exported = await sim.slash(bot, cafe.organiser, "cafe export", channel_id=cafe.organisers, series=loud)
     assert exported.responded
     payloads = message_payloads(sim)

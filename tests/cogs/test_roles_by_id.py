@@ -41,9 +41,9 @@ async def test_renaming_the_facilitator_role_keeps_its_powers_over_a_running_caf
     opened = await sim.slash(bot, cafe.organiser, "cafe open", channel_id=cafe.announcements, cafe=session_id)
     assert "is open" in opened.content, opened.content
     sim.rename_role(FACILITATOR, "Table hosts")
-    moved = await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=cafe.announcements, cafe=session_id)
+    moved = await sim.slash(bot, cafe.facilitator, "floor next", channel_id=cafe.announcements, cafe=session_id)
     assert "Round 2" in moved.content, moved.content
-    closed = await sim.slash(bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    closed = await sim.slash(bot, cafe.facilitator, "floor close", channel_id=cafe.announcements, cafe=session_id)
     assert "is closed" in closed.content, closed.content
     assert (await _config(cafe)).facilitator_role_id == sim.role_id("Table hosts")
 

@@ -419,7 +419,7 @@ async def test_a_closed_cafe_keeps_no_waitlist(cafe: Cafe) -> None:
     session_id = await cafe.schedule("in 1 hour", capacity=1)
     await cafe.join(session_id, ailsa)
     await cafe.join(session_id, bruce, choice=None)
-    for command in ("cafe open", "cafe close"):
+    for command in ("cafe open", "floor close"):
         done = await cafe.sim.slash(cafe.bot, cafe.organiser, command, channel_id=cafe.announcements,
                                     cafe=session_id)
         assert "Café #" in done.content, done.content

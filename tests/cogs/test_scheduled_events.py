@@ -76,7 +76,7 @@ async def test_the_event_follows_the_cafe_from_scheduled_to_completed(cafe: Cafe
     await reaches(event, ACTIVE)
     assert event["entity_metadata"]["location"].endswith(f"/{cafe.sim.guild_id}/{opened.lobby_channel_id}")
 
-    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor close", channel_id=cafe.announcements, cafe=session_id)
     await reaches(event, COMPLETED)
     with pytest.raises(discord.HTTPException) as finished:
         await cafe.bot.http.edit_scheduled_event(cafe.sim.guild_id, int(event["id"]), name="Again")
@@ -91,7 +91,7 @@ async def test_an_event_discord_already_ended_is_left_alone_without_a_notice(caf
     await reaches(event, ACTIVE)
     event["status"] = COMPLETED  # Discord's automation: an external event ends at its scheduled end
     before = len(cafe.sim.messages(cafe.organisers))
-    await cafe.sim.slash(cafe.bot, cafe.facilitator, "cafe close", channel_id=cafe.announcements, cafe=session_id)
+    await cafe.sim.slash(cafe.bot, cafe.facilitator, "floor close", channel_id=cafe.announcements, cafe=session_id)
     steps = StepRepo(cafe.bot.db)
     deadline = asyncio.get_running_loop().time() + 10
     while [s for s in await steps.pending() if s.kind == EVENT_STATUS]:

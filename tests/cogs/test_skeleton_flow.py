@@ -47,12 +47,12 @@ async def test_a_cafe_from_plan_to_export(cafe: Cafe) -> None:
     refused = await sim.say(bot, bruce, room, "Bruce declined, so this must never be stored.")
     await sim.say(bot, catriona, room, f"I agree with <@{ailsa.id}> about peer support.")
 
-    moved = await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=room, cafe=session_id)
+    moved = await sim.slash(bot, cafe.facilitator, "floor next", channel_id=room, cafe=session_id)
     assert "Round 2 of 3" in moved.content
     assert any("Round 2 of 3" in m.content for m in sim.messages(room))
     await sim.say(bot, dougie, room, "Waiting lists are far too long.")
 
-    closed = await sim.slash(bot, cafe.facilitator, "cafe close", channel_id=room, cafe=session_id)
+    closed = await sim.slash(bot, cafe.facilitator, "floor close", channel_id=room, cafe=session_id)
     assert "closed" in closed.content
     assert not sim.can_send(ailsa, room)
 

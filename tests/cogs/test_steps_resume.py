@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.core.clock import utcnow
 from bot.core.timeline import SessionState
 from bot.simulation import SimulatedDiscord
+from bot.simulation import permissions as perm
 from bot.simulation.clock import DEFAULT_START
 from bot.store.steps import StepRepo
 
@@ -69,24 +70,30 @@ async def _wait(predicate, seconds: float = 20.0) -> None:  # type: ignore[no-un
 
 
 async def _cafe_bot(sim: SimulatedDiscord, settings: Settings, clock: SteppedClock) -> BletherBot:
-    """The bot with the café's own steps only: the feedback offer after the close and the event
-    mirror after the opening and the close are timed work of their own (tested with their
-    features), and their calls must not count as the café step's."""
+    """The bot with the café's own steps only: the feedback offer after the close, the event mirror
+    after the opening and the close, and the dashboard's edits are work of their own (tested with
+    their features), and their calls must not count as the café step's."""
     bot = await start_bot(sim, settings, clock=clock)
     bot.services.cafes.on_closed.remove(bot.services.feedback.cafe_closed)
     bot.services.cafes.on_opened.remove(bot.services.events.cafe_opened)
     bot.services.cafes.on_closed.remove(bot.services.events.cafe_closed)
+    bot.services.cafes.on_changed.remove(bot.services.dashboard.changed)
     return bot
 
 
 async def _start(tmp_path: Path) -> Run:
     clock = SteppedClock()
     sim, parts = make_guild(people=6)
+    # Blether may pin (the lobby's support text): a refused call has no "after Discord acts" to crash in.
+    sim.set_role_permissions(sim.bot_role_id, perm.DEFAULT_BOT | perm.MANAGE_MESSAGES)
     settings = make_settings(tmp_path)
     bot = await _cafe_bot(sim, settings, clock)
     cafe = Cafe(sim=sim, bot=bot, settings=settings, **parts)  # type: ignore[arg-type]
     await cafe.setup()
     session_id = await cafe.schedule(when="in 1 hour", room_size=2)
+    # No time warnings: café time jumps straight to each step here, so a round's warning would fall
+    # due with the next round and be interrupted with it (warnings are tested in test_floor_controls).
+    await bot.services.controls.set_warning(session_id, 0, cafe.organiser.id, None)
     for person in cafe.people:
         await cafe.join(session_id, person)
     return Run(cafe, clock, session_id)

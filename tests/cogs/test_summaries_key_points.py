@@ -37,7 +37,7 @@ async def test_summary_written_at_the_round_end_reaches_the_lobby_at_the_close(c
     lobby = session.lobby_channel_id
     await sim.say(bot, ailsa, room, "Peer support kept me going.")
 
-    await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=room, cafe=session_id)
+    await sim.slash(bot, cafe.facilitator, "floor next", channel_id=room, cafe=session_id)
     offer = _offer(sim.messages(room), 1)
     assert [c["custom_id"] for c in offer.iter_components() if "custom_id" in c] == [f"blether:summary:{session_id}"]
     # The offer comes before the next round's prompt.
@@ -65,7 +65,7 @@ async def test_summary_written_at_the_round_end_reaches_the_lobby_at_the_close(c
                                     {"summary": "The room valued peer support and shorter waits."})
     assert "is updated" in edited.content
 
-    await sim.slash(bot, cafe.facilitator, "cafe close", channel_id=room, cafe=session_id)
+    await sim.slash(bot, cafe.facilitator, "floor close", channel_id=room, cafe=session_id)
     lobby_texts = [m.content for m in sim.messages(lobby)]
     (posted,) = [t for t in lobby_texts if "shorter waits" in t]
     assert posted.startswith("📝 **room-1 — round 1:")
@@ -98,7 +98,7 @@ async def test_a_summary_that_quotes_a_withdrawn_person_is_flagged_and_revising_
     assert room is not None
     words = "Peer support kept me going through the worst of it."
     await sim.say(bot, ailsa, room, words)
-    await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=room, cafe=session_id)
+    await sim.slash(bot, cafe.facilitator, "floor next", channel_id=room, cafe=session_id)
     offer = _offer(sim.messages(room), 1)
     opened = await sim.click(bot, cafe.facilitator, offer, f"blether:summary:{session_id}")
     assert opened.modal is not None
@@ -184,7 +184,7 @@ async def test_summaries_and_key_points_make_the_documented_calls(cafe: Cafe) ->
     said = await sim.say(bot, ailsa, room, "Peer support kept me going.")
 
     since = len(sim.calls)
-    await sim.slash(bot, cafe.facilitator, "cafe next", channel_id=room, cafe=session_id)
+    await sim.slash(bot, cafe.facilitator, "floor next", channel_id=room, cafe=session_id)
     round_calls = _calls(cafe, since)
     offers = [m for m in sim.messages(room) if "has ended" in m.content]
     assert len(offers) == len(rooms)

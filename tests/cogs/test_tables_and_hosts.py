@@ -107,7 +107,7 @@ async def test_choice_table_plan_hosts_and_a_rotation(tmp_path: Path) -> None:
 
         # Round 2 rotates: everyone but the host moves where they meet new people; keep-apart holds.
         before = dict(seat)
-        moved = await sim.slash(bot, fergus, "cafe next", channel_id=channels[1], cafe=session_id)
+        moved = await sim.slash(bot, fergus, "floor next", channel_id=channels[1], cafe=session_id)
         assert "Round 2" in moved.content, moved.content
         after = {p.name: cafe.room_of(p, channels) for p in (ailsa, bruce, catriona, dougie, eilidh, fraser)}
         assert after["ailsa"] != after["bruce"] and after["dougie"] == after["eilidh"]
@@ -127,7 +127,7 @@ async def test_choice_table_plan_hosts_and_a_rotation(tmp_path: Path) -> None:
         await sim.say(bot, fergus, channels[1], "Last round we talked about peer support groups.")
         await sim.say(bot, ailsa, seat["ailsa"] if after["ailsa"] == seat["ailsa"] else after["ailsa"],
                       "I found a walking group.")
-        closed = await sim.slash(bot, fergus, "cafe close", channel_id=channels[1], cafe=session_id)
+        closed = await sim.slash(bot, fergus, "floor close", channel_id=channels[1], cafe=session_id)
         assert "closed" in closed.content
         await sim.slash(bot, cafe.organiser, "cafe export", channel_id=cafe.announcements, cafe=session_id,
                         formats="csv")

@@ -83,8 +83,8 @@ async def test_everything_server_a_does_leaves_server_b_byte_for_byte(servers: t
     # Every command, with and without B's café numbers, and every button.
     for other in (b_cafe, b_later):
         for user, command, options in (
-            (organiser, "cafe open", {"cafe": other}), (facilitator, "cafe next", {"cafe": other}),
-            (facilitator, "cafe close", {"cafe": other}), (organiser, "cafe cancel", {"cafe": other}),
+            (organiser, "cafe open", {"cafe": other}), (facilitator, "floor next", {"cafe": other}),
+            (facilitator, "floor close", {"cafe": other}), (organiser, "cafe cancel", {"cafe": other}),
             (organiser, "cafe export", {"cafe": other}), (person, "consent", {"cafe": other}),
             (person, "withdraw", {"cafe": other}),
         ):
@@ -98,12 +98,12 @@ async def test_everything_server_a_does_leaves_server_b_byte_for_byte(servers: t
     await sim.click(bot, person, panel.messages[-1], f"blether:choose:{here}:quote")
     support = next(m for m in sim.messages(room) if f"blether:support:{here}" in json.dumps(m.components))
     await sim.click(bot, person, support, f"blether:support:{here}")
-    await sim.slash(bot, facilitator, "cafe next", channel_id=room, cafe=here)
+    await sim.slash(bot, facilitator, "floor next", channel_id=room, cafe=here)
     await sim.slash(bot, person, "mydata", channel_id=room)
     confirm = await sim.slash(bot, person, "withdraw", channel_id=room, scope="all")
     await sim.click(bot, person, confirm.messages[-1], "blether:withdraw:all")
     await sim.slash(bot, organiser, "cafe erase", channel_id=a.announcements, member=a.people[1])
-    await sim.slash(bot, facilitator, "cafe close", channel_id=room, cafe=here)
+    await sim.slash(bot, facilitator, "floor close", channel_id=room, cafe=here)
     await sim.slash(bot, organiser, "cafe cancel", channel_id=a.announcements, cafe=later)
     await sim.slash(bot, sim.owner, "blether setup", channel_id=a.announcements, timezone="Asia/Tokyo",
                     retention_days=1)

@@ -77,8 +77,11 @@ def test_shipped_consent_text_covers_what_people_must_know() -> None:
     plan = parse_plan(SHIPPED.read_text(encoding="utf-8"), source="plan.yaml")
     consent = render(plan.consent_text, sample_context(plan))
 
-    for must_mention in ("pseudonym", "Discord name", "research team", "180 days", "/withdraw", "/mydata", "quote"):
+    for must_mention in ("pseudonym", "Discord name", "research team", "/withdraw", "/mydata", "quote"):
         assert must_mention in consent
+    # The period is the server's own, never a number written into the plan.
+    assert "180" not in plan.consent_text
+    assert "never longer than 30 days" in consent
     signposting = render(plan.signposting, sample_context(plan))
     for number in ("116 123", "0800 83 85 87", "111", "999"):
         assert number in signposting
@@ -95,9 +98,11 @@ def test_good_plan_values() -> None:
 
 def test_template_context_formats_the_date_and_has_every_documented_variable() -> None:
     context = template_context(
-        cafe_title="Café", starts_at_local=datetime(2026, 12, 5, 18, 30), timezone="Europe/London"
+        cafe_title="Café", starts_at_local=datetime(2026, 12, 5, 18, 30), timezone="Europe/London",
+        retention_days=30,
     )
 
+    assert context["server"] == {"retention_days": 30}
     assert context["cafe"] == {
         "title": "Café",
         "date": "Saturday 5 December 2026",

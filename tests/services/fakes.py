@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.core.access import ChannelAccess, Level
 from bot.services.chat import Chat, ChatMessage, EventDetails, EventStatus, FileUpload, Offer
 
 
@@ -15,12 +16,15 @@ class FakeChat:
 
     calls: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
     members: dict[int, set[int]] = field(default_factory=dict)
+    #: channels whose people can read but not write (the café ended, or the room is paused or closed)
     locked: set[int] = field(default_factory=set)
+    pinned: set[int] = field(default_factory=set)
+    access: dict[int, ChannelAccess] = field(default_factory=dict)
     posts: list[tuple[int, str, tuple[Offer, ...]]] = field(default_factory=list)
     history: dict[int, list[ChatMessage]] = field(default_factory=dict)
     dm_refused: set[int] = field(default_factory=set)
-    #: (channel id, message id, new text) of every edit, in order
-    edits: list[tuple[int, int, str]] = field(default_factory=list)
+    #: (channel id, message id, new text, offers) of every edit, in order
+    edits: list[tuple[int, int, str, tuple[Offer, ...]]] = field(default_factory=list)
     #: (category id or None for a category, name) → channel id, for `find_channel`
     made: dict[tuple[int | None, str], int] = field(default_factory=dict)
     #: (channel id, text) → message id, for `find_post`
@@ -38,20 +42,30 @@ class FakeChat:
         self.made[(None, name)] = category = self._new_id()
         return category
 
-    async def create_room(
-        self, guild_id: int, category_id: int, name: str, *, members: Sequence[int], staff_roles: Sequence[int],
-        topic: str,
-    ) -> int:
+    async def create_room(self, guild_id: int, category_id: int, name: str, *, access: ChannelAccess,
+                          topic: str) -> int:
         channel = self._new_id()
-        self.calls.append(("create_room", (guild_id, category_id, name, tuple(members))))
+        members = tuple(m for m, _ in access.members)
+        self.calls.append(("create_room", (guild_id, category_id, name, members)))
+        self.access[channel] = access
         self.members[channel] = set(members)
         self.made[(category_id, name)] = channel
         return channel
 
-    async def set_members(self, channel_id: int, *, add: Sequence[int], remove: Sequence[int]) -> None:
-        self.calls.append(("set_members", (channel_id, tuple(add), tuple(remove))))
-        self.members.setdefault(channel_id, set()).update(add)
-        self.members[channel_id].difference_update(remove)
+    async def set_access(self, channel_id: int, access: ChannelAccess) -> None:
+        self.calls.append(("set_access", (channel_id, tuple(m for m, _ in access.members))))
+        self.access[channel_id] = access
+        self.members[channel_id] = {m for m, _ in access.members}
+        if access.members and all(level is Level.READ for _, level in access.members):
+            self.locked.add(channel_id)
+        else:
+            self.locked.discard(channel_id)
+
+    async def edit_post(self, channel_id: int, message_id: int, text: str, *,
+                        offers: Sequence[Offer] | None = None) -> bool:
+        self.calls.append(("edit_post", (channel_id, message_id)))
+        self.edits.append((channel_id, message_id, text, tuple(offers or ())))
+        return True
 
     async def find_channel(self, guild_id: int, name: str, *, category_id: int | None) -> int | None:
         self.calls.append(("find_channel", (guild_id, name, category_id)))
@@ -65,10 +79,6 @@ class FakeChat:
         self.calls.append(("delete_channel", (channel_id,)))
         self.made = {key: made for key, made in self.made.items() if made != channel_id}
 
-    async def lock(self, channel_id: int) -> None:
-        self.calls.append(("lock", (channel_id,)))
-        self.locked.add(channel_id)
-
     async def post(self, channel_id: int, text: str, *, offers: Sequence[Offer] = (),
                    ping_roles: Sequence[int] = (), ping_users: Sequence[int] = ()) -> int:
         self.calls.append(("post", (channel_id, *ping_roles, *ping_users)))
@@ -78,7 +88,7 @@ class FakeChat:
 
     async def edit(self, channel_id: int, message_id: int, text: str, *, offers: Sequence[Offer] = ()) -> None:
         self.calls.append(("edit", (channel_id, message_id)))
-        self.edits.append((channel_id, message_id, text))
+        self.edits.append((channel_id, message_id, text, tuple(offers)))
 
     async def create_event(self, guild_id: int, details: EventDetails) -> int:
         self.calls.append(("create_event", (guild_id, details.starts_at)))
@@ -87,6 +97,9 @@ class FakeChat:
     async def edit_event(self, guild_id: int, event_id: int, *, details: EventDetails | None = None,
                          status: EventStatus | None = None) -> None:
         self.calls.append(("edit_event", (guild_id, event_id, status)))
+    async def pin(self, channel_id: int, message_id: int) -> None:
+        self.calls.append(("pin", (channel_id, message_id)))
+        self.pinned.add(message_id)
 
     async def post_files(self, channel_id: int, text: str, files: Sequence[FileUpload]) -> int:
         self.calls.append(("post_files", (channel_id, tuple(f.filename for f in files))))

@@ -181,16 +181,16 @@ async def test_a_latecomer_joins_the_smallest_room_and_the_lobby(
     rooms = await SessionRepo(db).rooms(session_id)
     session = await SessionRepo(db).get(session_id)
     assert session is not None
-    assert chat.named("set_members")[-2:] == [
-        (rooms[smallest].channel_id, (late,), ()), (session.lobby_channel_id, (late,), ()),
-    ]
+    # One call per channel, each carrying the channel's whole list with the latecomer in it.
+    granted = chat.named("set_access")[-2:]
+    assert [channel for channel, _ in granted] == [rooms[smallest].channel_id, session.lobby_channel_id]
+    assert all(late in members for _, members in granted)
+    assert late in chat.members[rooms[smallest].channel_id] and late in chat.members[session.lobby_channel_id]
     # A second click keeps the same room and grants its access again (in case the first grant failed).
     again = (await service(db, chat, clock).rsvp.rsvp(session_id, late)).seated
     assert again
     assert await members_by_room(db, session_id, 1) == after
-    assert chat.named("set_members")[-2:] == [
-        (rooms[smallest].channel_id, (late,), ()), (session.lobby_channel_id, (late,), ()),
-    ]
+    assert chat.named("set_access")[-2:] == granted
 
 
 async def test_next_round_rotates_people_and_retimes_later_steps(
@@ -209,7 +209,7 @@ async def test_next_round_rotates_people_and_retimes_later_steps(
     steps = {(s.kind, s.payload.get("round")): s for s in await StepRepo(db).for_session(session_id)}
     assert steps[(StepKind.ROUND, 3)].due_at == clock.now() + timedelta(minutes=20)
     assert steps[(StepKind.CLOSE, None)].due_at == clock.now() + timedelta(minutes=35)
-    assert steps[(StepKind.ROUND, 2)].status == "done", "/cafe next took the timer's round-2 step"
+    assert steps[(StepKind.ROUND, 2)].status == "done", "/floor next took the timer's round-2 step"
     audit = await db.fetch_all("SELECT action, detail FROM audit WHERE action = 'next_round'")
     assert [tuple(r) for r in audit] == [("next_round", "round=2")]
     clock.advance(minutes=20)

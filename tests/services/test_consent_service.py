@@ -46,7 +46,7 @@ async def test_each_choice_is_appended_with_the_version_of_the_text_shown(db: Da
     state = await service.choose(cafe.session_id, ANN, Choice.QUOTE, source=Source.COMMAND, at=AT)
     assert state.quote
     session, shown = await service.text_for(cafe.session_id, GUILD)
-    assert state.text_version == shown.version == (await consent_text(session)).version
+    assert state.text_version == shown.version == (await consent_text(session, 180)).version
     rows = await db.fetch_all("SELECT choice, source, text_version FROM consent_ledger ORDER BY id")
     assert [tuple(r) for r in rows] == [("record", "button", shown.version), ("quote", "command", shown.version)]
     assert not (await service.state(cafe.session_id, ANN, AT - timedelta(seconds=1))).decided

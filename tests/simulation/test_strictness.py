@@ -441,3 +441,36 @@ async def test_more_than_ten_files_in_one_message_is_a_form_error(sim: Simulated
         await bot.http.request(route, form=form)
     assert "files" in _form_errors(refused.value)
     assert sim.messages(sim.general_channel_id) == []
+
+
+async def test_a_channel_edit_with_overwrites_is_held_to_discords_rules(sim: SimulatedDiscord, bot: DemoBot) -> None:
+    """Modify Channel with `permission_overwrites` replaces the whole list; each overwrite names its
+    target and type; it needs Manage Roles, and grants only what the bot itself holds."""
+    alice = sim.add_member("Alice")
+    channel = sim.add_text_channel("room")
+    view = str(discord.Permissions(view_channel=True).value)
+    hidden = {"id": str(sim.guild_id), "type": 0, "allow": "0", "deny": view}
+    reader = {"id": str(alice.id), "type": 1, "allow": view}
+    me = {"id": str(sim.bot_user.id), "type": 1, "allow": view}  # hidden from @everyone, the bot must keep its sight
+    hidden_but_me = [hidden, me]
+    await bot.http.edit_channel(channel, permission_overwrites=[*hidden_but_me, reader])
+    assert sim.can_view(alice, channel)
+    await bot.http.edit_channel(channel, permission_overwrites=hidden_but_me)
+    assert not sim.can_view(alice, channel), "the list is replaced, not merged"
+
+    with pytest.raises(discord.HTTPException) as untyped:
+        await bot.http.edit_channel(channel, permission_overwrites=[{"id": str(alice.id), "allow": "1024"}])
+    assert "permission_overwrites" in _form_errors(untyped.value)
+
+    administrator = {"id": str(alice.id), "type": 1, "allow": str(discord.Permissions(administrator=True).value)}
+    with pytest.raises(discord.Forbidden) as beyond:
+        await bot.http.edit_channel(channel, permission_overwrites=[*hidden_but_me, administrator])
+    assert beyond.value.code == 50013
+    with pytest.raises(discord.Forbidden):
+        await bot.http.create_channel(sim.guild_id, 0, name="made", permission_overwrites=[administrator])
+
+    sim.set_role_permissions(sim.bot_role_id, discord.Permissions(view_channel=True, manage_channels=True).value)
+    with pytest.raises(discord.Forbidden) as no_manage_roles:
+        await bot.http.edit_channel(channel, permission_overwrites=[*hidden_but_me, reader])
+    assert no_manage_roles.value.code == 50013
+    assert not sim.can_view(alice, channel)
