@@ -30,7 +30,7 @@ from bot.core.plan import parse_plan
 from bot.core.timeline import Misfire, plan_steps
 from bot.schedule.scheduler import StepScheduler
 from bot.services.plans import DEFAULT_PLANS_DIR
-from bot.store.db import Database, db_time
+from bot.store.db import Database, db_time, open_database
 from bot.store.sessions import SessionRepo
 from bot.store.steps import StepRepo
 
@@ -168,7 +168,7 @@ async def measure(rounds: int, cafes: int, steps: int) -> list[Figure]:
     p50 = Figure("step lateness p50", "ms")
     p99 = Figure("step lateness p99", "ms")
     with tempfile.TemporaryDirectory(prefix="blether-bench-sched-") as tmp:
-        async with Database(Path(tmp) / "sched.sqlite3") as db:
+        async with open_database(Path(tmp) / "sched.sqlite3") as db:
             costs = await build(db, cafes)
             edge = min(EDGE, len(costs) // 2)
             flat.add(statistics.median(costs[-edge:]) * 1000, statistics.median(costs[:edge]) * 1000)
