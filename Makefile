@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/install-chromium.sh
+	sh scripts/install-postgresql.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

@@ -46,7 +46,7 @@ from bot.services.consent import ConsentService
 from bot.services.plans import DEFAULT_PLANS_DIR
 from bot.simulation import SimMember, SimulatedDiscord
 from bot.simulation.clock import DEFAULT_START
-from bot.store.db import Database
+from bot.store.db import open_database
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
 
@@ -82,14 +82,14 @@ def _guild(seed: int) -> tuple[SimulatedDiscord, list[SimMember], int, list[int]
     return sim, members, lobby, rooms
 
 
-async def _cafe_in_store(path: Path, sim: SimulatedDiscord, members: list[SimMember], lobby: int,
+async def _cafe_in_store(target: str, sim: SimulatedDiscord, members: list[SimMember], lobby: int,
                          rooms: list[int]) -> set[int]:
     """The running café, written through the store's own repositories; returns who consented."""
     plan_path = DEFAULT_PLANS_DIR / "whats-next-for-recovery" / "plan.yaml"
     plan = parse_plan(plan_path.read_text(encoding="utf-8"), source=str(plan_path))
     starts = DEFAULT_START - timedelta(hours=2)
     consenting: set[int] = set()
-    async with Database(path) as db:
+    async with open_database(target) as db:
         sessions = SessionRepo(db)
         session_id = await sessions.create(
             guild_id=sim.guild_id, series="bench", plan_id=plan.id, plan_title=plan.title,
@@ -117,7 +117,7 @@ async def blether_guild(tmp: Path) -> Guild:
     sim, members, lobby, rooms = _guild(seed=11)
     settings = parse_settings({"BLETHER_DATABASE": str(tmp / "blether.sqlite3"),
                                "BLETHER_EXPORTS_DIR": str(tmp / "exports"), "BLETHER_PSEUDONYM_KEY": "ab" * 32})
-    consenting = await _cafe_in_store(settings.database_path, sim, members, lobby, rooms)
+    consenting = await _cafe_in_store(settings.database_target, sim, members, lobby, rooms)
     bot = BletherBot(settings, sync_commands=False)
     await sim.connect(bot)
     guild = Guild(sim, bot, members, rooms, consenting)

@@ -31,7 +31,7 @@ from common import Figure  # noqa: E402
 
 from bot.export.request import ExportRequest  # noqa: E402
 from bot.services.exports import run_export  # noqa: E402
-from bot.store.db import Database  # noqa: E402
+from bot.store.db import open_database  # noqa: E402
 
 FORMATS = ("csv", "jsonl", "md", "html", "qdpx")
 TARGETS = {"csv": "≤ 1.5×", "jsonl": "≤ 1.5×", "md": "≤ 2×", "html": "≤ 3×", "qdpx": "≤ 3×"}
@@ -42,7 +42,7 @@ WORDS = ("recovery", "hope", "support", "friends", "walking", "nurse", "sleep", 
 async def make_db(path: Path, rows: int) -> float:
     """A one-session café with ``rows`` contributions, written with executemany in batches."""
     began = time.perf_counter()
-    async with Database(path):
+    async with open_database(path):
         pass  # creates the schema
     start = datetime(2024, 6, 4, 17, 30, tzinfo=UTC)
     plan = {
@@ -62,7 +62,7 @@ async def make_db(path: Path, rows: int) -> float:
     with conn:
         conn.execute(
             "INSERT INTO sessions (id, guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, "
-            "room_size, state, created_at) VALUES (1, 'g', 'bench', 'bench', 'Bench café', ?, ?, 'Europe/London', "
+            "room_size, state, created_at) VALUES (1, 1, 'bench', 'bench', 'Bench café', ?, ?, 'Europe/London', "
             "6, 'closed', ?)",
             (json.dumps(plan), start.isoformat(), start.isoformat()),
         )
@@ -146,7 +146,7 @@ def _status(field: str) -> float:
 
 
 async def _export(db_path: Path, fmt: str, out: Path) -> int:
-    async with Database(db_path) as db:
+    async with open_database(db_path) as db:
         summary = await run_export(db, ExportRequest(session_id=1, formats=(fmt,)), out)
     return summary.rows
 

@@ -24,13 +24,13 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from common import Figure, percentile
 
-from bot.core.clock import RealClock, from_iso
+from bot.core.clock import RealClock
 from bot.core.models import Step
 from bot.core.plan import parse_plan
 from bot.core.timeline import Misfire, plan_steps
 from bot.schedule.scheduler import StepScheduler
 from bot.services.plans import DEFAULT_PLANS_DIR
-from bot.store.db import Database
+from bot.store.db import Database, db_time, open_database
 from bot.store.sessions import SessionRepo
 from bot.store.steps import StepRepo
 
@@ -96,7 +96,7 @@ async def reconcile_bare(db: Database) -> tuple[float, int]:
     began = time.perf_counter()
     scheduler.start()
     for row in await db.fetch_all("SELECT id, due_at FROM scheduled_steps WHERE status = 'pending'"):
-        scheduler.add_job(_noop, "date", run_date=from_iso(row[1]), id=f"step-{row[0]}", misfire_grace_time=None,
+        scheduler.add_job(_noop, "date", run_date=db_time(row[1]), id=f"step-{row[0]}", misfire_grace_time=None,
                           coalesce=True, replace_existing=True)
     seconds = time.perf_counter() - began
     jobs = len(scheduler.get_jobs())
@@ -127,7 +127,7 @@ async def lateness_bare(db: Database, steps: int, spread: float) -> list[float]:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.start()
     for row in await db.fetch_all("SELECT id, due_at FROM scheduled_steps WHERE status = 'pending'"):
-        scheduler.add_job(_noop, "date", run_date=from_iso(row[1]), id=f"step-{row[0]}", misfire_grace_time=None)
+        scheduler.add_job(_noop, "date", run_date=db_time(row[1]), id=f"step-{row[0]}", misfire_grace_time=None)
     late: list[float] = []
 
     async def fire(due: datetime) -> None:
@@ -168,7 +168,7 @@ async def measure(rounds: int, cafes: int, steps: int) -> list[Figure]:
     p50 = Figure("step lateness p50", "ms")
     p99 = Figure("step lateness p99", "ms")
     with tempfile.TemporaryDirectory(prefix="blether-bench-sched-") as tmp:
-        async with Database(Path(tmp) / "sched.sqlite3") as db:
+        async with open_database(Path(tmp) / "sched.sqlite3") as db:
             costs = await build(db, cafes)
             edge = min(EDGE, len(costs) // 2)
             flat.add(statistics.median(costs[-edge:]) * 1000, statistics.median(costs[:edge]) * 1000)
@@ -180,7 +180,8 @@ async def measure(rounds: int, cafes: int, steps: int) -> list[Figure]:
                 reconcile.add(ours, bare)
                 late_ours = await lateness_ours(db, steps, 1.0)
                 late_bare = await lateness_bare(db, steps, 1.0)
-                await db.conn.execute("DELETE FROM scheduled_steps WHERE kind = 'bench'")
+                async with db.transaction() as tx:
+                    await tx.execute("DELETE FROM scheduled_steps WHERE kind = 'bench'")
                 p50.add(percentile(late_ours, 50) * 1000, percentile(late_bare, 50) * 1000)
                 p99.add(percentile(late_ours, 99) * 1000, percentile(late_bare, 99) * 1000)
             reconcile.note = f"{jobs:,} jobs"

@@ -69,10 +69,10 @@ async def make_database(path: Path, rows: int, cafes: int) -> None:
     from export_bench import make_db
     from sched_bench import build
 
-    from bot.store.db import Database
+    from bot.store.db import open_database
 
     await make_db(path, rows)
-    async with Database(path) as db:
+    async with open_database(path) as db:
         await build(db, cafes)
 
 

@@ -52,7 +52,7 @@ from bot.services.support import SupportService
 from bot.services.tables import TablesService
 from bot.services.wellbeing import WellbeingService
 from bot.store.command_syncs import CommandSyncRepo
-from bot.store.db import Database
+from bot.store.db import Database, open_database
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.sessions import SessionRepo
 from bot.store.steps import StepRepo
@@ -128,7 +128,7 @@ class BletherBot(commands.Bot):
         #: start the cafés' timers, which the running bot owns (starting them marks its steps
         #: in progress as interrupted)
         self.commands_only = commands_only
-        self.db = Database(settings.database_path, self.clock)
+        self.db: Database = open_database(settings.database_target, self.clock)
         self.chat = DiscordChat(self)
         self.command_sync = CommandSync(self, CommandSyncRepo(self.db))
         self._services: Services | None = None

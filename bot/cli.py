@@ -23,7 +23,8 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.export.cli import add_export_parser, run_export_cli
 from bot.services.plans import DEFAULT_PLANS_DIR, check_path, format_check_report
 from bot.services.privacy import ErasureFailed, ErasureScope, PrivacyService
-from bot.store.db import Database
+from bot.store.copy import CopyRefused, copy_database
+from bot.store.db import Database, DatabaseUnavailable, SchemaTooNew, is_postgres_url, open_database, redacted
 from bot.store.overview import list_cafes
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ BLETHER_LOGGERS: Final = ("bot", "cogs")
 LIBRARY_LEVELS: Final[Mapping[str, int]] = {
     "discord": logging.INFO,
     "aiosqlite": logging.WARNING,
+    "asyncpg": logging.WARNING,
     "apscheduler": logging.WARNING,
     "asyncio": logging.WARNING,
 }
@@ -115,7 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION")
     db_commands.required = True
-    db_commands.add_parser("upgrade", help="apply any new migrations")
+    db_commands.add_parser("upgrade", help="apply any new migrations (SQLite or PostgreSQL, as BLETHER_DATABASE says)")
+    copy = db_commands.add_parser("copy", help="copy a SQLite database into a new, empty PostgreSQL database")
+    copy.add_argument("--from", dest="source", required=True, metavar="SQLITE_PATH", help="the SQLite database file")
+    copy.add_argument("--to", dest="target", required=True, metavar="POSTGRESQL_URL",
+                      help="postgresql://user@host/database (an empty database)")
 
     plans = commands.add_parser("plans", help="café plans")
     plan_commands = plans.add_subparsers(dest="plans_command", metavar="ACTION")
@@ -174,9 +180,21 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print(f"rehearsal: {exc}", file=sys.stderr)
             return 2
         return 0
-    async with Database(settings.database_path) as db:
+    if args.command == "db" and args.db_command == "copy":
+        return await _copy(args.source, args.target)
+    try:
+        return await _with_database(args, settings)
+    except (SchemaTooNew, DatabaseUnavailable) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+async def _with_database(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_database(settings.database_target) as db:
         if args.command == "db":
-            print(f"Database {settings.database_path} is at schema version {await db.schema_version()}.")
+            done = ", ".join(str(n) for n in db.upgraded) or "none needed"
+            print(f"Database {redacted(settings.database_target)} is at schema version {await db.schema_version()} "
+                  f"(migrations applied now: {done}).")
             return 0
         if args.command == "cafes":
             return await _cafes(db, args.server)
@@ -189,15 +207,35 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 2
 
 
+async def _copy(source: str, target: str) -> int:
+    """`blether db copy`: an existing SQLite deployment into a new PostgreSQL database."""
+    if is_postgres_url(source) or not await asyncio.to_thread(Path(source).is_file):
+        print(f"--from {source!r} is not a SQLite database file; give the path of blether.sqlite3.", file=sys.stderr)
+        return 2
+    if not is_postgres_url(target):
+        print(f"--to {target!r} is not a PostgreSQL URL; give postgresql://user@host/database.", file=sys.stderr)
+        return 2
+    try:
+        async with open_database(source) as old, open_database(target) as new:
+            print(f"Copying {source} into {redacted(target)}, table by table (source rows → copied rows):")
+            copied = await copy_database(old, new)
+    except (CopyRefused, SchemaTooNew, DatabaseUnavailable) as exc:
+        print(f"Nothing was copied: {exc}" if isinstance(exc, CopyRefused) else exc, file=sys.stderr)
+        return 2
+    print(f"Copied {sum(c.target for c in copied)} row(s) in {len(copied)} tables; every count matches. "
+          f"Set BLETHER_DATABASE={redacted(target)} to run on it.")
+    return 0
+
+
 async def _cafes(db: Database, server: int | None) -> int:
     """A table for the host: the ids `blether export --session` takes, and what each café holds."""
-    cafes = await list_cafes(db, str(server) if server is not None else None)
+    cafes = await list_cafes(db, server)
     if not cafes:
         print("No cafés" + (f" on server {server}." if server is not None else " yet."))
         return 0
     header = ("id", "server", "series", "plan", "start", "state", "people", "contributions")
     lines = [header] + [
-        (str(c.id), c.guild_id, c.series, c.plan_title, _local_start(c.starts_at, c.timezone), c.state,
+        (str(c.id), str(c.guild_id), c.series, c.plan_title, _local_start(c.starts_at, c.timezone), c.state,
          str(c.people), str(c.contributions))
         for c in cafes
     ]
@@ -207,10 +245,8 @@ async def _cafes(db: Database, server: int | None) -> int:
     return 0
 
 
-def _local_start(starts_at: str, zone: str) -> str:
+def _local_start(moment: datetime, zone: str) -> str:
     """The start in the café's own time zone, as its organisers set it."""
-    moment = datetime.fromisoformat(starts_at)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     try:
         moment = moment.astimezone(ZoneInfo(zone))
     except (ZoneInfoNotFoundError, ValueError):
@@ -240,6 +276,9 @@ async def _run(settings: Settings, plans_dir: Path) -> int:
         print(f"Blether could not reach Discord ({exc or type(exc).__name__}). Check the network, then start "
               "Blether again.", file=sys.stderr)
         return 1
+    except (SchemaTooNew, DatabaseUnavailable) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except Exception as exc:
         # Anything left is a fault of Blether's own: the operator gets one sentence, and the
         # traceback only when they asked for BLETHER_LOG_LEVEL=DEBUG to chase it.

@@ -14,6 +14,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from bot.core.when import TimezoneError, valid_timezone
+from bot.store.db import is_postgres_url
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_ROLE_NAME = 100
@@ -45,6 +46,14 @@ class Settings:
     #: ask Discord for the privileged Server Members intent: only to offer the RSVP button to
     #: people who mark a café's event Interested (discord.py passes that on only for known members)
     members_intent: bool = False
+    #: BLETHER_DATABASE as given: a SQLite file path, or a ``postgresql://`` URL (which a Path
+    #: would mangle, so `database_path` is only meaningful for SQLite). Read it as `database_target`.
+    database: str = ""
+
+    @property
+    def database_target(self) -> str:
+        """What `open_database` takes: the URL or path as set (Settings made in code may give only a path)."""
+        return self.database or str(self.database_path)
 
     def require_token(self) -> str:
         if not self.discord_token:
@@ -118,7 +127,7 @@ def parse_settings(values: Mapping[str, str]) -> Settings:
             problems.append(f"{name} is {len(role)} characters long; Discord role names have at most {MAX_ROLE_NAME}.")
 
     database = get("BLETHER_DATABASE", "blether.sqlite3") or "blether.sqlite3"
-    if Path(database).is_dir():
+    if not is_postgres_url(database) and Path(database).is_dir():
         problems.append(f"BLETHER_DATABASE={database!r} is a folder; give a file name such as data/blether.sqlite3.")
     exports_dir = get("BLETHER_EXPORTS_DIR", "exports") or "exports"
     if Path(exports_dir).exists() and not Path(exports_dir).is_dir():
@@ -133,6 +142,7 @@ def parse_settings(values: Mapping[str, str]) -> Settings:
     return Settings(
         discord_token=get("DISCORD_TOKEN") or None,
         database_path=Path(database),
+        database=database,
         timezone=timezone,
         organiser_role=organiser_role,
         facilitator_role=facilitator_role,

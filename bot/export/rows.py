@@ -1,9 +1,9 @@
 """Contributions streamed from the store and turned into export rows.
 
-The SQL reads only what an export may carry: no message, channel or user snowflakes. Rows are
-read one session at a time in the order of the ``contributions_by_session`` index, so the
-database streams them without sorting; conversion (time zones, scrubbing) happens in the worker
-thread that writes them, keeping the event loop free.
+The store (``bot/store/export_reads.py``) reads only what an export may carry: no message,
+channel or user snowflakes. Rows are read one session at a time in the order of the
+``contributions_by_session`` index, so the database streams them without sorting; conversion
+(time zones, scrubbing) happens in the worker thread that writes them, keeping the event loop free.
 """
 
 from __future__ import annotations
@@ -16,20 +16,10 @@ from typing import Literal
 from bot.export.request import ExportRequest
 from bot.export.scope import SessionInfo, parse_utc
 from bot.store.db import Database, Row
+from bot.store.export_reads import ContributionFilter, ExportReads
 
 Order = Literal["time", "key_points_first", "pseudonym"]
 
-_COLUMNS = (
-    "c.id, c.session_id, c.round_number, COALESCE(r.number, 0) AS room_number, c.participant_id, "
-    "c.pseudonym, c.created_at, c.text, c.reply_to_id, c.edited, c.key_point, c.theme, "
-    "c.key_point_role, "
-    "CASE WHEN h.participant_id = c.participant_id THEN 1 ELSE 0 END AS is_host"
-)
-#: The room's table host, if any (one row at most per room: its primary key), for the speaker's role.
-_HOSTS = "LEFT JOIN room_hosts h ON h.session_id = c.session_id AND h.room_id = c.room_id"
-_ORDER_BY: dict[Order, str] = {
-    "pseudonym": "c.pseudonym, c.session_id, c.round_number, room_number, c.created_at, c.id",
-}
 BATCH = 2000
 
 
@@ -74,48 +64,29 @@ class RowStream:
     """Reads the contributions a request selects, in batches, and reports how many were read."""
 
     def __init__(self, db: Database, request: ExportRequest, on_read: Callable[[int], None]) -> None:
-        self._db = db
+        self._reads = ExportReads(db)
         self._request = request
         self._on_read = on_read
 
-    def _where(self, session_ids: Sequence[int]) -> tuple[str, list[object]]:
-        clauses = [f"c.session_id IN ({','.join('?' * len(session_ids))})"]
-        params: list[object] = list(session_ids)
-        if self._request.rounds:
-            clauses.append(f"c.round_number IN ({','.join('?' * len(self._request.rounds))})")
-            params.extend(self._request.rounds)
-        if self._request.rooms:
-            clauses.append(f"r.number IN ({','.join('?' * len(self._request.rooms))})")
-            params.extend(self._request.rooms)
-        if self._request.key_points_only:
-            clauses.append("c.key_point = 1")
-        return " AND ".join(clauses), params
+    def _selected(self, session_ids: Sequence[int]) -> ContributionFilter:
+        return ContributionFilter(tuple(session_ids), tuple(self._request.rounds), tuple(self._request.rooms),
+                                  self._request.key_points_only)
 
     async def count(self, sessions: Sequence[SessionInfo]) -> int:
         """How many rows the filters in SQL let through (consent filters come later, in Python)."""
-        where, params = self._where([s.id for s in sessions])
-        row = await self._db.fetch_one(
-            f"SELECT COUNT(*) FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id WHERE {where}", params
-        )
-        return int(row[0]) if row else 0
+        return await self._reads.count(self._selected([s.id for s in sessions]))
 
     async def themes(self, sessions: Sequence[SessionInfo]) -> list[str]:
         """Distinct theme ids tagged on the selected contributions."""
-        where, params = self._where([s.id for s in sessions])
-        rows = await self._db.fetch_all(
-            f"SELECT DISTINCT c.theme FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id "
-            f"WHERE {where} AND c.theme IS NOT NULL",
-            params,
-        )
-        return [row[0] for row in rows]
+        return await self._reads.themes(self._selected([s.id for s in sessions]))
 
     async def batches(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[list[Row]]:
         """Raw rows of these sessions in the given order, ``BATCH`` at a time.
 
         The round-and-room orders read block by block, each block straight off the
-        ``contributions_by_session`` index, so SQLite never sorts more than one block's ties and
-        memory stays flat. The pseudonym order (only the REFI-QDA cases need it) lets SQLite sort,
-        which it does with bounded memory, spilling to temporary files.
+        ``contributions_by_session`` index, so the database never sorts more than one block's ties
+        and memory stays flat. The pseudonym order (only the REFI-QDA cases need it) lets the
+        database sort, which it does with bounded memory, spilling to temporary files.
         """
         batch: list[Row] = []
         async for row in self._rows(sessions, order):
@@ -129,37 +100,25 @@ class RowStream:
             yield batch
 
     async def _rows(self, sessions: Sequence[SessionInfo], order: Order) -> AsyncIterator[Row]:
-        select = f"SELECT {_COLUMNS} FROM contributions c LEFT JOIN rooms r ON r.id = c.room_id {_HOSTS}"
         if order == "pseudonym":
-            where, params = self._where([s.id for s in sessions])
-            async for row in self._db.iterate(f"{select} WHERE {where} ORDER BY {_ORDER_BY[order]}", params, BATCH):
+            async for row in self._reads.by_pseudonym(self._selected([s.id for s in sessions]), BATCH):
                 yield row
             return
-        parts = ("c.key_point = 1", "c.key_point = 0") if order == "key_points_first" else ("1 = 1",)
+        only = self._request.key_points_only
+        # True: key points only; False: the others; None: both, in time order.
+        parts: tuple[bool | None, ...] = (True,) if only else ((True, False) if order == "key_points_first"
+                                                                else (None,))
         for session in sessions:
             for round_number, room_id in await self._blocks(session):
-                room_sql = "c.room_id IS NULL" if room_id is None else "c.room_id = ?"
-                block: list[object] = [session.id, round_number, *([] if room_id is None else [room_id])]
                 for part in parts:
-                    if part == "c.key_point = 0" and self._request.key_points_only:
-                        continue
-                    sql = (
-                        f"{select} WHERE c.session_id = ? AND c.round_number = ? AND {room_sql} AND {part}"
-                        f"{' AND c.key_point = 1' if self._request.key_points_only else ''}"
-                        " ORDER BY c.created_at, c.id"
-                    )
-                    async for row in self._db.iterate(sql, block, BATCH):
+                    async for row in self._reads.block(session.id, round_number, room_id, key_point=part,
+                                                       batch=BATCH):
                         yield row
 
     async def _blocks(self, session: SessionInfo) -> list[tuple[int, int | None]]:
         """The session's (round, room id) blocks that pass the filters, in round then room-number order."""
-        where, params = self._where([session.id])
-        rows = await self._db.fetch_all(
-            "SELECT DISTINCT c.round_number, c.room_id, COALESCE(r.number, 0) FROM contributions c "
-            f"LEFT JOIN rooms r ON r.id = c.room_id WHERE {where}",
-            params,
-        )
-        return [(round_number, room_id) for round_number, room_id, _ in sorted(rows, key=lambda r: (r[0], r[2]))]
+        found = await self._reads.blocks(self._selected([session.id]))
+        return [(round_number, room_id) for round_number, room_id, _ in sorted(found, key=lambda r: (r[0], r[2]))]
 
 
 class RowMaker:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.consent import RECORDING_CHOICES, Choice, LedgerEntry, consent_version, state_at
 from bot.export.request import ExportError, ExportRequest
-from bot.store.db import Database
+from bot.store.db import Database, Row, db_time
+from bot.store.export_reads import ExportReads
 
 NO_ROOM = 0  # room number used for contributions captured outside any breakout room
 
@@ -149,31 +150,25 @@ class SessionInfo:
         return [(r, m) for r in rounds for m in rooms]
 
 
-def parse_utc(value: str) -> datetime:
-    """ISO 8601 text from the store as an aware UTC datetime (naive text is taken as UTC)."""
-    parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+def parse_utc(value: object) -> datetime:
+    """A time from the store (either backend's form) as an aware UTC datetime."""
+    return db_time(value)
 
 
 async def load_sessions(db: Database, request: ExportRequest, guild_id: str | None) -> list[SessionInfo]:
     """The sessions the request covers, with their metadata, or ExportError saying why none match."""
     request.validate()
-    guild_sql, guild_params = (" AND guild_id = ?", [guild_id]) if guild_id is not None else ("", [])
-    columns = "id, guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, state"
+    reads = ExportReads(db)
+    server = int(guild_id) if guild_id is not None else None
     if request.session_id is not None:
-        rows = await db.fetch_all(
-            f"SELECT {columns} FROM sessions WHERE id = ?{guild_sql}", [request.session_id, *guild_params]
-        )
+        rows = await reads.session(request.session_id, server)
         if not rows:
             raise ExportError(
                 f"there is no session {request.session_id}{' on this server' if guild_id is not None else ''}: "
                 "find its id with `blether cafes` on the host (or `/cafes` in Discord)"
             )
     else:
-        rows = await db.fetch_all(
-            f"SELECT {columns} FROM sessions WHERE series = ?{guild_sql} ORDER BY starts_at, id",
-            [request.series, *guild_params],
-        )
+        rows = await reads.series(request.series or "", server)
         if not rows:
             raise ExportError(f"there is no series called {request.series!r}: check its exact name")
     sessions = [_session(row) for row in rows]
@@ -189,11 +184,11 @@ async def load_sessions(db: Database, request: ExportRequest, guild_id: str | No
             f"{request.date_from or 'the start'} and {request.date_to or 'today'}: widen the date range"
         )
     for session in in_range:
-        await _load_details(db, session)
+        await _load_details(reads, session)
     return in_range
 
 
-def _session(row: Any) -> SessionInfo:
+def _session(row: Row) -> SessionInfo:
     try:
         zone = ZoneInfo(row["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
@@ -204,7 +199,7 @@ def _session(row: Any) -> SessionInfo:
         plan = {}
     return SessionInfo(
         id=row["id"],
-        guild_id=row["guild_id"],
+        guild_id=str(row["guild_id"]),
         series=row["series"],
         plan_id=row["plan_id"],
         plan_title=row["plan_title"],
@@ -215,14 +210,12 @@ def _session(row: Any) -> SessionInfo:
     )
 
 
-async def _load_details(db: Database, s: SessionInfo) -> None:
+async def _load_details(reads: ExportReads, s: SessionInfo) -> None:
     plan_rounds = {r.get("id"): r for r in s.plan.get("rounds", []) if isinstance(r, dict)}
-    for row in await db.fetch_all("SELECT id, number, name, topic FROM rooms WHERE session_id = ?", [s.id]):
+    for row in await reads.rooms(s.id):
         s.rooms[row["number"]] = RoomInfo(row["id"], row["number"], row["name"], row["topic"])
     room_numbers = {room.id: room.number for room in s.rooms.values()}
-    for row in await db.fetch_all(
-        "SELECT number, round_key, title, minutes, started_at FROM rounds WHERE session_id = ?", [s.id]
-    ):
+    for row in await reads.rounds(s.id):
         planned = plan_rounds.get(row["round_key"], {})
         s.rounds[row["number"]] = RoundInfo(
             number=row["number"],
@@ -232,23 +225,18 @@ async def _load_details(db: Database, s: SessionInfo) -> None:
             prompt=str(planned.get("prompt", "")),
             started_at=parse_utc(row["started_at"]) if row["started_at"] else None,
         )
-    for row in await db.fetch_all("SELECT round_number, room_id, text FROM round_prompts WHERE session_id = ?", [s.id]):
+    for row in await reads.prompts(s.id):
         if row["room_id"] in room_numbers:
             s.prompts[(row["round_number"], room_numbers[row["room_id"]])] = row["text"]
-    for row in await db.fetch_all(
-        "SELECT room_id, round_number, text, needs_review, writer_role FROM summaries WHERE session_id = ?", [s.id]
-    ):
+    for row in await reads.summaries(s.id):
         if row["room_id"] in room_numbers:
             key = (room_numbers[row["room_id"]], row["round_number"])
             s.summaries[key] = Summary(row["text"], bool(row["needs_review"]), row["writer_role"] or "")
-    attendance = await db.fetch_one(
-        "SELECT COUNT(DISTINCT participant_id) FROM assignments WHERE session_id = ?", [s.id]
-    )
-    s.attendance = int(attendance[0]) if attendance else 0
-    await _load_consent(db, s)
+    s.attendance = await reads.attendance(s.id)
+    await _load_consent(reads, s)
 
 
-async def _load_consent(db: Database, s: SessionInfo) -> None:
+async def _load_consent(reads: ExportReads, s: SessionInfo) -> None:
     """Consent counts and permissions, folded from the append-only ledger by the core consent rule.
 
     Joined: RSVP'd 'going' or in the ledger. Consented / declined: the latest record, decline or
@@ -256,11 +244,8 @@ async def _load_consent(db: Database, s: SessionInfo) -> None:
     one is the fingerprint of the plan's consent text when the ledger has it, else the version
     of the latest entry, so people who consented to an older text show up as such.
     """
-    going = await db.fetch_all("SELECT participant_id FROM rsvps WHERE session_id = ? AND status = 'going'", [s.id])
-    ledger = await db.fetch_all(
-        "SELECT participant_id, text_version, choice, recorded_at FROM consent_ledger WHERE session_id = ? ORDER BY id",
-        [s.id],
-    )
+    going = await reads.going(s.id)
+    ledger = await reads.ledger(s.id)
     entries: dict[int, list[LedgerEntry]] = defaultdict(list)
     first_used: dict[str, datetime] = {}
     for person, version, choice, recorded_at in ledger:
@@ -276,7 +261,7 @@ async def _load_consent(db: Database, s: SessionInfo) -> None:
     s.recording = frozenset(p for p, st in states.items() if st.recording)
     s.quoting = frozenset(p for p, st in states.items() if st.quote)
     s.consent = ConsentSummary(
-        joined=len({row[0] for row in going} | entries.keys()),
+        joined=len(set(going) | entries.keys()),
         consented=len(s.recording),
         declined=sum(1 for choices in latest.values() if choices == [Choice.DECLINE]),
         withdrew=sum(1 for history in entries.values() if any(e.choice is Choice.WITHDRAW for e in history)),

@@ -114,15 +114,15 @@ class ConsentService:
         stops = choice is Choice.DECLINE
         person: int | None = None
         try:
-            async with self.db.transaction(erasing=stops) as conn:
-                person = await self.people.ensure_participant(conn, discord_user_id)
-                standing = [e for e in await self.people.ledger_in(conn, session_id, person) if e.choice in pair]
+            async with self.db.transaction(erasing=stops) as tx:
+                person = await self.people.ensure_participant(tx, discord_user_id)
+                standing = [e for e in await self.people.ledger_in(tx, session_id, person) if e.choice in pair]
                 if not standing or standing[-1].choice is not choice or standing[-1].text_version != shown.version:
-                    await self.people.append_consent(conn, session_id, person, choice, shown.version, source, at)
+                    await self.people.append_consent(tx, session_id, person, choice, shown.version, source, at)
                 if stops:
                     # Words already handled but stamped from this choice's millisecond on were not
                     # written while recording held throughout: they go (ties are not recorded).
-                    await self.contributions.take_back_since(conn, session_id, person, at)
+                    await self.contributions.take_back_since(tx, session_id, person, at)
         finally:
             if person is not None:
                 # What the capture path read while the choice was being saved may have seen it
@@ -158,18 +158,18 @@ class ConsentService:
                 cafes = [s for s in cafes if s in owned]
         erased = flagged = 0
         try:
-            async with self.db.transaction(erasing=True) as conn:
+            async with self.db.transaction(erasing=True) as tx:
                 for sid in cafes:
                     held = await self.sessions.get(sid)
                     if held is None:
                         continue
                     session = held
-                    words, summaries = await self.contributions.withdraw_words(conn, sid, person, session.guild_id,
+                    words, summaries = await self.contributions.withdraw_words(tx, sid, person, session.guild_id,
                                                                                session.series)
                     erased += words
                     flagged += summaries
                     await self.people.append_consent(
-                        conn, sid, person, Choice.WITHDRAW, (await self._text(session)).version, source, at
+                        tx, sid, person, Choice.WITHDRAW, (await self._text(session)).version, source, at
                     )
         finally:
             for sid in cafes:

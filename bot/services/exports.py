@@ -210,8 +210,9 @@ async def _write(
 async def _record(
     db: Database, summary: ExportSummary, request: ExportRequest, guild_id: str | None, location: str
 ) -> ExportSummary:
-    export_id = await ExportRepo(db).record(guild_id, summary.scope, ",".join(dict.fromkeys(request.formats)),
-                                            summary.rows, summary.made_at.isoformat(), location)
+    export_id = await ExportRepo(db).record(int(guild_id) if guild_id is not None else None, summary.scope,
+                                            ",".join(dict.fromkeys(request.formats)), summary.rows, summary.made_at,
+                                            location)
     return replace(summary, export_id=export_id)
 
 

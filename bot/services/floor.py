@@ -17,7 +17,6 @@ from datetime import timedelta
 from bot.core import lifecycle
 from bot.core.access import FloorState, categories_needed, category_of, lobby_access, room_access, room_for_channels
 from bot.core.allocation import choose_hosts, room_count, rotate_tables, seat
-from bot.core.clock import from_iso
 from bot.core.errors import UserError
 from bot.core.facts import CafeFacts
 from bot.core.floor import warning_step
@@ -373,8 +372,7 @@ class FloorService:
         rooms = {room.id: room for room in await store.rooms(session_id)}
         # Round 1's post is each room's welcome: it carries the signposting and the support button.
         support = await cafes.signposting(facts) if number == 1 else ""
-        info = await store.round_info(session_id, number)
-        started = from_iso(info["started_at"]) if info is not None and info["started_at"] else cafes.clock.now()
+        started = await store.round_started_at(session_id, number) or cafes.clock.now()
         ends_at = started + timedelta(minutes=round_plan.minutes)
         # Discord timestamps: each person sees the end in their own zone, and how long is left. From
         # the round's stored start, so a resumed round posts the very same words and finds its post.

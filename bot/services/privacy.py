@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.clock import to_iso
 from bot.store.audit import AuditRepo
 from bot.store.contributions import ContributionRepo
 from bot.store.db import Database
@@ -100,22 +101,22 @@ class PrivacyService:
         `requested_by` is the organiser who asked, audited on their server (the host's CLI has none).
         """
         lock = self._lock(discord_user_id)
-        async with lock, self.db.transaction(erasing=True) as conn:
-            person = await self.people.person_ref(conn, discord_user_id)
+        async with lock, self.db.transaction(erasing=True) as tx:
+            person = await self.people.person_ref(tx, discord_user_id)
             counts: dict[str, int] = {}
             held: set[int] = set()
             for owner in self.owners:
                 name = type(owner).__name__
                 try:
-                    for key, n in (await owner.erase_person(conn, person, scope)).items():
+                    for key, n in (await owner.erase_person(tx, person, scope)).items():
                         counts[key] = counts.get(key, 0) + n
-                    held |= await owner.sessions_holding(conn, person)
+                    held |= await owner.sessions_holding(tx, person)
                 except Exception as exc:
                     raise ErasureFailed(name, str(exc) or type(exc).__name__) from exc
             if scope.guild_id is None and held:
                 raise ErasureFailed("the erasure", f"rows remain in cafés {sorted(held)} after erasing everywhere")
             try:
-                counts.update(await self.people.release_identity(conn, person, held))
+                counts.update(await self.people.release_identity(tx, person, held))
             except Exception as exc:
                 raise ErasureFailed("PeopleRepo", str(exc) or type(exc).__name__) from exc
         erasure = Erasure(scope, {k: v for k, v in counts.items() if v},
@@ -142,7 +143,7 @@ class PrivacyService:
                 found = found or bool(rows)
         if not found:
             report["note"] = "Blether holds nothing about you."
-        return json.dumps(report, indent=2, ensure_ascii=False, default=str).encode()
+        return json.dumps(report, indent=2, ensure_ascii=False, default=_plain).encode()
 
     async def purge_before(self, before: datetime) -> int:
         """Delete the words of every café that started before `before` (an organiser's purge)."""
@@ -153,3 +154,8 @@ class PrivacyService:
         expired = [session_id for session_id, starts, days in await self.contributions.sessions_with_words(default_days)
                    if starts + timedelta(days=days) < now]
         return await self.contributions.delete_words_of(expired) if expired else 0
+
+
+def _plain(value: object) -> str:
+    """A stored value JSON has no type for: times in the store's one text form (either backend)."""
+    return to_iso(value) if isinstance(value, datetime) else str(value)

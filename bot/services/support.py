@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.core.clock import to_iso
 from bot.core.errors import UserError
 from bot.core.models import Session, Step
 from bot.core.timeline import Misfire
@@ -78,7 +77,7 @@ class SupportService:
         signposting = await self.cafes.signposting(await self.cafes.facts_for(session))
         async with self._asking.setdefault((session.id, discord_user_id), asyncio.Lock()):
             since = self.cafes.clock.now() - ONE_ALERT_WITHIN
-            earlier = await self.attendance.open_request_since(session.id, discord_user_id, to_iso(since))
+            earlier = await self.attendance.open_request_since(session.id, discord_user_id, since)
             if earlier is not None:
                 return SupportAnswer(await message_async("support_reply", signposting=signposting, alerted=True,
                                                          repeated=True), True, repeated=True)

@@ -9,6 +9,8 @@ nothing at all has moved for ``quiet_period`` (blocked on a future nobody will r
 yet). Everything else (runnable tasks, short sleeps) is waited for, and so is any worker
 thread that is busy: aiosqlite queries and ``asyncio.to_thread`` work resolve their
 futures from a thread, so while one runs the bot is not idle however still it looks.
+(PostgreSQL's driver has no thread: a query in flight is a task waiting on its socket, which
+only ``quiet_period`` covers. The cog tests that settle this way run on SQLite.)
 """
 
 from __future__ import annotations

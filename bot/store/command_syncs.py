@@ -7,8 +7,9 @@ restart does not spend Discord's daily allowance of command creates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from bot.store.db import Database
+from bot.store.db import Database, db_time
 
 #: The scope of global commands (every server); a server's scope is its id.
 GLOBAL_SCOPE = 0
@@ -18,7 +19,7 @@ GLOBAL_SCOPE = 0
 class LastSync:
     payload_hash: str
     commands: int
-    synced_at: str
+    synced_at: datetime
 
 
 class CommandSyncRepo:
@@ -27,24 +28,24 @@ class CommandSyncRepo:
 
     async def last(self, application_id: int, scope: int) -> LastSync | None:
         row = await self.db.fetch_one(
-            "SELECT payload_hash, commands, synced_at FROM command_syncs WHERE application_id = ? AND scope = ?",
+            "SELECT payload_hash, commands, synced_at FROM command_syncs WHERE application_id = $1 AND scope = $2",
             (application_id, scope),
         )
         if row is None:
             return None
-        return LastSync(row["payload_hash"], int(row["commands"]), row["synced_at"])
+        return LastSync(row["payload_hash"], int(row["commands"]), db_time(row["synced_at"]))
 
     async def record(self, application_id: int, scope: int, payload_hash: str, commands: int) -> None:
         """Called only after Discord accepted the commands: a refused sync leaves the last good one."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 """
                 INSERT INTO command_syncs (application_id, scope, payload_hash, commands, synced_at)
-                VALUES (?, ?, ?, ?, ?)
+                VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (application_id, scope) DO UPDATE SET
                     payload_hash = excluded.payload_hash,
                     commands = excluded.commands,
                     synced_at = excluded.synced_at
                 """,
-                (application_id, scope, payload_hash, commands, self.db.now_iso()),
+                (application_id, scope, payload_hash, commands, self.db.now()),
             )

@@ -1,83 +1,148 @@
-"""The one aiosqlite connection Blether owns, its migrations and its transactions.
+"""The one database Blether owns, behind one interface with two backends.
 
-One connection (not a pool) because SQLite serialises writers anyway; WAL lets readers such as
-a long export run beside the capture path without blocking it.
+SQLite (``bot/store/sqlite.py``) is the embedded default: one file, one connection, one writer at a
+time. PostgreSQL (``bot/store/postgres.py``) is for a hosted Blether that several processes share:
+a connection pool, a transaction per write. Repositories write their SQL once, to the rules in
+docs/ARCHITECTURE.md ("Writing SQL for both backends"): numbered ``$1`` placeholders, ``RETURNING``,
+``ON CONFLICT``, aware datetimes and Python ints as parameters. Layers above the store name `Row`,
+`Tx` and `Database` from here, never a driver's type.
 
-The database holds people's words and the pseudonym key, so the file, its ``-wal`` and ``-shm``
-companions and any folder made for it are readable by the bot's user only (0600 / 0700).
+`Database(target, clock)` picks the backend from the setting: ``postgresql://…`` (or
+``postgres://…``) is PostgreSQL, anything else is a SQLite file path.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-import aiosqlite
+from bot.core.clock import Clock, RealClock, from_iso, to_iso
 
-from bot.core.clock import Clock, RealClock, to_iso
-
-#: A row as the store hands it out: read by column name (`row["text"]`) or position. Layers above
-#: the store name this type, never the driver's.
-Row = aiosqlite.Row
-
+BACKENDS = ("sqlite", "postgresql")
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-class Database:
-    """Owns the connection; repositories borrow it and never open their own."""
+class Row(Protocol):
+    """A row as the store hands it out: read by column name (`row["text"]`) or position, unpacked
+    like a tuple, turned into a dict with `dict(row)`. Both drivers' rows are one."""
 
-    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
-        self.path = Path(path)
+    def __getitem__(self, key: Any, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+class Tx(ABC):
+    """One open write transaction, the same shape on both backends: statements run in it land
+    together at commit or not at all. Only `Database.transaction` makes one."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Run one statement; the number of rows it inserted, updated or deleted."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        """Run one statement once per parameter row."""
+
+    @abstractmethod
+    async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        """The first row of a query (or of an ``INSERT … RETURNING``), None when there is none."""
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """Every row of a query."""
+
+
+class IntegrityError(Exception):
+    """A constraint refused a write (a second live step, a duplicate key, the append-only ledger),
+    whichever backend refused it; the transaction it happened in is rolled back."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database server could not be reached; the message says where and what to check."""
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was upgraded by a newer Blether: running older code on it could corrupt it."""
+
+    def __init__(self, database: int, code: int) -> None:
+        super().__init__(
+            f"The database is at schema version {database}, but this Blether knows versions up to {code}. "
+            "A newer Blether has upgraded it: run that version (or point BLETHER_DATABASE at the right "
+            "database); an older one must not write to it."
+        )
+        self.database = database
+        self.code = code
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def redacted(url: str) -> str:
+    """A database URL fit for a message or a log: the password, if any, is left out."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:…@", url)
+
+
+def db_time(value: object) -> datetime:
+    """A stored time as an aware UTC datetime, whichever backend read it: PostgreSQL hands out
+    datetimes (timestamptz), SQLite the ISO 8601 text it stores (naive text is taken as UTC)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else from_iso(value)
+    raise TypeError(f"not a stored time: {value!r}")
+
+
+def db_time_opt(value: object) -> datetime | None:
+    return None if value is None else db_time(value)
+
+
+def db_int_opt(value: object) -> int | None:
+    """A stored Discord id (or other integer) that may be empty. Tolerates the text an id was kept
+    as before SQLite's migration 011, so a row written by an older Blether still reads."""
+    if value is None or value == "":
+        return None
+    return int(value) if isinstance(value, int | str) else None
+
+
+class Database(ABC):
+    """Owns the connection (SQLite) or pool (PostgreSQL); repositories borrow it and never open
+    their own. `Database(target, clock)` returns the backend the target names."""
+
+    backend: ClassVar[str]
+
+    def __new__(cls, target: str | Path, clock: Clock | None = None) -> Database:
+        # `Database(target)` is `open_database(target)`, so code and tests written before the
+        # PostgreSQL port keep working; new code calls `open_database`.
+        if cls is Database:
+            return open_database(target, clock)
+        return super().__new__(cls)
+
+    def __init__(self, target: str | Path, clock: Clock | None = None) -> None:
         # Every stored time comes from this clock, so a rehearsal's compressed café time and the
         # store agree: a step's claim, a consent row and the round it falls in share one timeline.
         self.clock: Clock = clock or RealClock()
-        self._conn: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
-        # An erasure whose checkpoint could not finish yet (a reader held the old pages); the
-        # next transaction to commit tries again.
-        self._scrub_pending = False
+        #: The migrations the last `open` applied (for `blether db upgrade` to report).
+        self.upgraded: list[int] = []
+
+    def now(self) -> datetime:
+        """The current café time, as repositories pass it to the store."""
+        return self.clock.now()
 
     def now_iso(self) -> str:
-        """The current café time in the database's one text form."""
+        """The current café time in the store's one text form (SQLite's stored times, logs)."""
         return to_iso(self.clock.now())
-
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        if self._conn is None:
-            raise RuntimeError("the database is not open")
-        return self._conn
-
-    async def open(self) -> None:
-        """Open, enable WAL and foreign keys, and bring the schema up to date."""
-        if self._conn is not None:
-            return
-        on_disk = str(self.path) != ":memory:"
-        if on_disk:
-            await asyncio.to_thread(_create_private, self.path)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._conn.execute("PRAGMA busy_timeout=5000")
-        # Freed pages and cells are overwritten with zeros, so a deleted or edited-out message
-        # leaves no readable trace in the database file once its pages are checkpointed.
-        await self._conn.execute("PRAGMA secure_delete=ON")
-        if on_disk:
-            # SQLite makes -wal and -shm with the database file's mode, but only when it
-            # creates them; an older pair left by a previous run keeps whatever it had.
-            await asyncio.to_thread(_restrict_companions, self.path)
-        await self.migrate()
-
-    async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -86,137 +151,101 @@ class Database:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    @asynccontextmanager
-    async def transaction(self, *, erasing: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (refusing a database newer than the code)."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self, *, erasing: bool = False) -> AbstractAsyncContextManager[Tx]:
         """A write transaction: all of it lands or none of it does.
 
-        The lock keeps two coroutines from interleaving statements on the shared connection,
-        which SQLite would otherwise fold into one another's transaction. `erasing` says the
-        transaction removes or overwrites people's words: once it commits, the write-ahead log
-        is checkpointed and truncated, because until then the old pages (words and all) stay
-        readable in the ``-wal`` file.
-        """
-        async with self._write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            changes_before = await self._total_changes() if erasing else 0
-            try:
-                yield self.conn
-                erased = erasing and await self._total_changes() != changes_before
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            else:
-                await self.conn.execute("COMMIT")
-                if erased or self._scrub_pending:
-                    await self._checkpoint()
+        `erasing` says it removes or overwrites people's words, so a backend that keeps old pages
+        readable after commit (SQLite's write-ahead log) scrubs them once it commits."""
 
-    async def _total_changes(self) -> int:
-        async with self.conn.execute("SELECT total_changes()") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+    @abstractmethod
+    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> Row | None: ...
 
-    async def _checkpoint(self) -> None:
-        """Copy the log into the database file (where secure_delete has zeroed freed space) and
-        truncate it to nothing. Called under the write lock, after a commit."""
-        if str(self.path) == ":memory:":
-            return
-        try:
-            async with self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-                row = await cur.fetchone()
-            # (busy, log frames, frames checkpointed): busy means a reader kept it from finishing.
-            self._scrub_pending = row is None or int(row[0]) != 0
-        except aiosqlite.OperationalError:
-            self._scrub_pending = True
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[Row]: ...
 
-    async def fetch_one(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
-
-    async def fetch_all(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
-
-    async def iterate(self, sql: str, params: Iterable[Any] = (), batch: int = 500) -> AsyncIterator[aiosqlite.Row]:
+    @abstractmethod
+    def iterate(self, sql: str, params: Iterable[Any] = (), batch: int = 500) -> AsyncIterator[Row]:
         """Stream rows in batches so exports keep flat memory however many rows there are."""
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            while rows := await cur.fetchmany(batch):
-                for row in rows:
-                    yield row
+
+    # --- the schema ------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def applied_migrations(self) -> set[int]:
+        """The versions recorded in ``schema_migrations`` (made, or adopted, on first use)."""
+
+    @abstractmethod
+    async def _apply(self, number: int, sql: str) -> bool:
+        """Apply one migration and record it, in one transaction; False if another process had
+        applied it meanwhile."""
+
+    @abstractmethod
+    async def tables(self) -> dict[str, list[str]]:
+        """Every table of Blether's schema and its columns, in order (for checks and the copy)."""
+
+    @abstractmethod
+    async def foreign_keys_to(self, table: str) -> list[tuple[str, str]]:
+        """(table, column) of every foreign key pointing at `table`, read from the schema itself."""
 
     async def schema_version(self) -> int:
-        row = await self.fetch_one("PRAGMA user_version")
-        return int(row[0]) if row else 0
+        return max(await self.applied_migrations(), default=0)
 
     async def migrate(self) -> list[int]:
-        """Apply every numbered migration above the recorded version, each in its own transaction."""
-        current = await self.schema_version()
-        applied: list[int] = []
-        for number, sql in available_migrations():
-            if number <= current:
-                continue
-            async with self._write_lock:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _split_statements(sql):
-                        await self.conn.execute(statement)
-                    await self.conn.execute(f"PRAGMA user_version = {number}")
-                except BaseException:
-                    await self.conn.execute("ROLLBACK")
-                    raise
-                await self.conn.execute("COMMIT")
-            applied.append(number)
-        return applied
+        """Apply every numbered migration not yet recorded, each in its own transaction, after
+        refusing a database that a newer Blether has upgraded."""
+        shipped = available_migrations(self.backend)
+        applied = await self.applied_migrations()
+        newest = max((number for number, _ in shipped), default=0)
+        if applied and max(applied) > newest:
+            raise SchemaTooNew(max(applied), newest)
+        done: list[int] = []
+        for number, sql in shipped:
+            if number not in applied and await self._apply(number, sql):
+                done.append(number)
+        self.upgraded = done
+        return done
 
 
-def _create_private(path: Path) -> None:
-    """Make missing folders 0700 and the database file 0600 before SQLite opens it."""
-    missing = [folder for folder in path.parents if not folder.exists()]
-    for folder in reversed(missing):
-        try:
-            folder.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        folder.chmod(0o700)
-    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    path.chmod(0o600)
+def open_database(target: str | Path, clock: Clock | None = None) -> Database:
+    """The database the setting names (not yet open: ``async with open_database(…) as db``).
+    ``postgresql://…`` is PostgreSQL; anything else is a SQLite file path."""
+    if is_postgres_url(target):
+        from bot.store.postgres import PostgresDatabase
+
+        return PostgresDatabase(target, clock)
+    from bot.store.sqlite import SqliteDatabase
+
+    return SqliteDatabase(target, clock)
 
 
-def _restrict_companions(path: Path) -> None:
-    for suffix in ("-wal", "-shm", "-journal"):
-        companion = path.with_name(path.name + suffix)
-        try:
-            companion.chmod(0o600)
-        except FileNotFoundError:
-            continue
+def migrations_folder(backend: str) -> Any:
+    if backend not in BACKENDS:
+        raise ValueError(f"no such backend {backend!r}")
+    return resources.files("bot.store").joinpath("migrations", backend)
 
 
-def available_migrations() -> list[tuple[int, str]]:
-    """The migration files shipped in the package, in order."""
+def available_migrations(backend: str = "sqlite") -> list[tuple[int, str]]:
+    """One backend's migration files shipped in the package, in order."""
     found: list[tuple[int, str]] = []
-    for entry in resources.files("bot.store").joinpath("migrations").iterdir():
+    for entry in migrations_folder(backend).iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
     return sorted(found)
 
 
-def _split_statements(sql: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies (BEGIN … END;) whole."""
-    statements: list[str] = []
-    buffer: list[str] = []
-    in_trigger = False
-    for line in sql.splitlines():
-        stripped = line.strip()
-        if not buffer and (not stripped or stripped.startswith("--")):
-            continue
-        buffer.append(line)
-        upper = stripped.upper()
-        if upper.startswith("CREATE TRIGGER"):
-            in_trigger = True
-        if (in_trigger and upper == "END;") or (not in_trigger and stripped.endswith(";")):
-            statements.append("\n".join(buffer))
-            buffer = []
-            in_trigger = False
-    if buffer and "".join(buffer).strip():
-        statements.append("\n".join(buffer))
-    return statements
+def has_statements(sql: str) -> bool:
+    """Whether a migration does anything (a PostgreSQL file may only say it is folded into 001)."""
+    return any(line.strip() and not line.strip().startswith("--") for line in sql.splitlines())
+
+
+def placeholders(count: int, start: int = 1) -> str:
+    """``$start, …`` for a list of `count` values (an ``IN (…)`` list), numbered from `start`."""
+    return ", ".join(f"${n}" for n in range(start, start + count))

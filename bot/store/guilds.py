@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from bot.core.models import GuildConfig
-from bot.store.db import Database
+from bot.store.db import Database, db_int_opt
 
 
 class GuildRepo:
@@ -13,7 +13,7 @@ class GuildRepo:
         self.db = db
 
     async def get(self, guild_id: int) -> GuildConfig | None:
-        row = await self.db.fetch_one("SELECT * FROM guild_config WHERE guild_id = ?", (str(guild_id),))
+        row = await self.db.fetch_one("SELECT * FROM guild_config WHERE guild_id = $1", (guild_id,))
         if row is None:
             return None
         return GuildConfig(
@@ -29,13 +29,13 @@ class GuildRepo:
         )
 
     async def save(self, config: GuildConfig) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 """
                 INSERT INTO guild_config (guild_id, organiser_role_id, facilitator_role_id, legacy_organiser_role,
                                           legacy_facilitator_role, facilitators_channel_id,
                                           organisers_channel_id, timezone, retention_days, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                 ON CONFLICT (guild_id) DO UPDATE SET
                     organiser_role_id = excluded.organiser_role_id,
                     facilitator_role_id = excluded.facilitator_role_id,
@@ -48,16 +48,16 @@ class GuildRepo:
                     updated_at = excluded.updated_at
                 """,
                 (
-                    str(config.guild_id),
-                    _opt_str(config.organiser_role_id),
-                    _opt_str(config.facilitator_role_id),
+                    config.guild_id,
+                    config.organiser_role_id,
+                    config.facilitator_role_id,
                     config.named_roles[0] if config.named_roles else None,
                     config.named_roles[1] if config.named_roles else None,
-                    _opt_str(config.facilitators_channel_id),
-                    _opt_str(config.organisers_channel_id),
+                    config.facilitators_channel_id,
+                    config.organisers_channel_id,
                     config.timezone,
                     config.retention_days,
-                    self.db.now_iso(),
+                    self.db.now(),
                 ),
             )
 
@@ -71,9 +71,9 @@ async def pseudonym_key(db: Database, configured: str | None) -> bytes:
     """The key pseudonyms are made with: from settings, else generated once and kept."""
     if configured:
         return bytes.fromhex(configured)
-    async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO app_secrets (name, value) VALUES ('pseudonym_key', ?) ON CONFLICT (name) DO NOTHING",
+    async with db.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO app_secrets (name, value) VALUES ('pseudonym_key', $1) ON CONFLICT (name) DO NOTHING",
             (secrets.token_hex(32),),
         )
     row = await db.fetch_one("SELECT value FROM app_secrets WHERE name = 'pseudonym_key'")
@@ -81,9 +81,4 @@ async def pseudonym_key(db: Database, configured: str | None) -> bytes:
     return bytes.fromhex(row["value"])
 
 
-def _opt_int(value: str | None) -> int | None:
-    return int(value) if value else None
-
-
-def _opt_str(value: int | None) -> str | None:
-    return str(value) if value is not None else None
+_opt_int = db_int_opt

@@ -6,12 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import ClassVar
 
-import aiosqlite
-
-from bot.core.clock import from_iso, to_iso
 from bot.core.consent import Choice, LedgerEntry, Source
 from bot.core.pseudonyms import pseudonym_candidates
 from bot.store.changes import notify
+from bot.store.db import Database, Tx, db_time, placeholders
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
 
 
@@ -28,37 +26,37 @@ class PeopleRepo(PersonalData):
     }
 
     async def participant_id(self, discord_user_id: int) -> int | None:
-        row = await self.db.fetch_one("SELECT id FROM participants WHERE discord_user_id = ?", (str(discord_user_id),))
+        row = await self.db.fetch_one("SELECT id FROM participants WHERE discord_user_id = $1", (discord_user_id,))
         return int(row["id"]) if row else None
 
-    async def ensure_participant(self, conn: aiosqlite.Connection, discord_user_id: int) -> int:
-        """Inside a caller's transaction: the person's internal id, created on first contact."""
-        await conn.execute(
-            "INSERT INTO participants (discord_user_id, created_at) VALUES (?, ?) "
+    async def ensure_participant(self, tx: Tx, discord_user_id: int) -> int:
+        """Inside a caller's transaction: the person's internal id, created on first contact.
+
+        Race-free with two writers: a second process inserting the same person waits for the
+        first's commit, does nothing, and reads the row the first one made."""
+        await tx.execute(
+            "INSERT INTO participants (discord_user_id, created_at) VALUES ($1, $2) "
             "ON CONFLICT (discord_user_id) DO NOTHING",
-            (str(discord_user_id), self.db.now_iso()),
+            (discord_user_id, self.db.now()),
         )
-        async with conn.execute(
-            "SELECT id FROM participants WHERE discord_user_id = ?", (str(discord_user_id),)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await tx.fetch_one("SELECT id FROM participants WHERE discord_user_id = $1", (discord_user_id,))
         assert row is not None
         return int(row[0])
 
     async def discord_id(self, participant_id: int) -> int | None:
-        row = await self.db.fetch_one("SELECT discord_user_id FROM participants WHERE id = ?", (participant_id,))
+        row = await self.db.fetch_one("SELECT discord_user_id FROM participants WHERE id = $1", (participant_id,))
         return int(row["discord_user_id"]) if row else None
 
     async def rsvp(self, session_id: int, discord_user_id: int, going: bool) -> int:
-        async with self.db.transaction() as conn:
-            person = await self.ensure_participant(conn, discord_user_id)
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            person = await self.ensure_participant(tx, discord_user_id)
+            await tx.execute(
                 """
-                INSERT INTO rsvps (session_id, participant_id, status, responded_at) VALUES (?, ?, ?, ?)
+                INSERT INTO rsvps (session_id, participant_id, status, responded_at) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status,
                                                                       responded_at = excluded.responded_at
                 """,
-                (session_id, person, "going" if going else "not_going", self.db.now_iso()),
+                (session_id, person, "going" if going else "not_going", self.db.now()),
             )
         return person
 
@@ -67,7 +65,7 @@ class PeopleRepo(PersonalData):
         rows = await self.db.fetch_all(
             """
             SELECT p.id, p.discord_user_id FROM rsvps r JOIN participants p ON p.id = r.participant_id
-            WHERE r.session_id = ? AND r.status = 'going' ORDER BY r.responded_at, p.id
+            WHERE r.session_id = $1 AND r.status = 'going' ORDER BY r.responded_at, p.id
             """,
             (session_id,),
         )
@@ -75,97 +73,96 @@ class PeopleRepo(PersonalData):
 
     async def is_going(self, session_id: int, participant_id: int) -> bool:
         row = await self.db.fetch_one(
-            "SELECT 1 FROM rsvps WHERE session_id = ? AND participant_id = ? AND status = 'going'",
+            "SELECT 1 FROM rsvps WHERE session_id = $1 AND participant_id = $2 AND status = 'going'",
             (session_id, participant_id),
         )
         return row is not None
 
     async def pseudonym(self, guild_id: int, series: str, participant_id: int, discord_user_id: int,
                         key: bytes) -> str:
-        """The person's pseudonym in a server's series: given once, then always the same."""
-        where = "guild_id = ? AND series = ? AND participant_id = ?"
-        identity = (str(guild_id), series, participant_id)
-        row = await self.db.fetch_one(f"SELECT code FROM pseudonyms WHERE {where}", identity)
+        """The person's pseudonym in a server's series: given once, then always the same.
+
+        Race-free with two writers (two processes, one person's first two messages): an insert
+        that does nothing is followed by a read of the identity, so the code another writer
+        committed first is the one returned; only a clash with someone else's code moves on to
+        the next candidate."""
+        select = "SELECT code FROM pseudonyms WHERE guild_id = $1 AND series = $2 AND participant_id = $3"
+        identity = (guild_id, series, participant_id)
+        row = await self.db.fetch_one(select, identity)
         if row:
             return str(row["code"])
-        async with self.db.transaction() as conn:
-            # Read again under the write lock: a concurrent first message may have given it already.
-            async with conn.execute(f"SELECT code FROM pseudonyms WHERE {where}", identity) as cur:
-                given = await cur.fetchone()
-            if given:
-                return str(given[0])
+        async with self.db.transaction() as tx:
             for code in pseudonym_candidates(key, guild_id, series, discord_user_id):
-                cur = await conn.execute(
-                    "INSERT INTO pseudonyms (guild_id, series, participant_id, code) VALUES (?, ?, ?, ?) "
+                inserted = await tx.execute(
+                    "INSERT INTO pseudonyms (guild_id, series, participant_id, code) VALUES ($1, $2, $3, $4) "
                     "ON CONFLICT DO NOTHING",
                     (*identity, code),
                 )
-                if cur.rowcount == 1:
+                if inserted == 1:
                     return code
+                given = await tx.fetch_one(select, identity)
+                if given:
+                    return str(given[0])
         raise RuntimeError("no free pseudonym")  # 12 symbols of HMAC: unreachable in practice
 
     async def existing_pseudonym(self, guild_id: int, series: str, discord_user_id: int) -> str | None:
         row = await self.db.fetch_one(
             """
             SELECT ps.code FROM pseudonyms ps JOIN participants p ON p.id = ps.participant_id
-            WHERE ps.guild_id = ? AND ps.series = ? AND p.discord_user_id = ?
+            WHERE ps.guild_id = $1 AND ps.series = $2 AND p.discord_user_id = $3
             """,
-            (str(guild_id), series, str(discord_user_id)),
+            (guild_id, series, discord_user_id),
         )
         return str(row["code"]) if row else None
 
     # --- consent ledger ---------------------------------------------------------------------
 
     async def append_consent(
-        self, conn: aiosqlite.Connection, session_id: int, participant_id: int, choice: Choice,
+        self, tx: Tx, session_id: int, participant_id: int, choice: Choice,
         text_version: str, source: Source, at: datetime,
     ) -> None:
         """Inside a caller's transaction. `at` is when the person chose, on Discord's clock (the
         interaction's own timestamp), so it compares honestly with message timestamps."""
-        await conn.execute(
+        await tx.execute(
             "INSERT INTO consent_ledger (session_id, participant_id, text_version, choice, source, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (session_id, participant_id, text_version, choice.value, source.value, to_iso(at)),
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            (session_id, participant_id, text_version, choice.value, source.value, at),
         )
         notify(self.db).consent_changing(session_id, participant_id, choice, at)
 
-    async def ledger_in(self, conn: aiosqlite.Connection, session_id: int, participant_id: int) -> list[LedgerEntry]:
+    async def ledger_in(self, tx: Tx, session_id: int, participant_id: int) -> list[LedgerEntry]:
         """The ledger read inside the caller's transaction (to decide on a row under the write lock)."""
-        async with conn.execute(
+        rows = await tx.fetch_all(
             "SELECT choice, recorded_at, text_version FROM consent_ledger "
-            "WHERE session_id = ? AND participant_id = ? ORDER BY id",
+            "WHERE session_id = $1 AND participant_id = $2 ORDER BY id",
             (session_id, participant_id),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [LedgerEntry(Choice(r[0]), from_iso(r[1]), r[2]) for r in rows]
+        )
+        return [LedgerEntry(Choice(r[0]), db_time(r[1]), r[2]) for r in rows]
 
     async def ledger(self, session_id: int, participant_id: int) -> list[LedgerEntry]:
         rows = await self.db.fetch_all(
             "SELECT choice, recorded_at, text_version FROM consent_ledger "
-            "WHERE session_id = ? AND participant_id = ? ORDER BY id",
+            "WHERE session_id = $1 AND participant_id = $2 ORDER BY id",
             (session_id, participant_id),
         )
-        return [LedgerEntry(Choice(r["choice"]), from_iso(r["recorded_at"]), r["text_version"]) for r in rows]
+        return [LedgerEntry(Choice(r["choice"]), db_time(r["recorded_at"]), r["text_version"]) for r in rows]
 
     async def sessions_with_consent(self, participant_id: int) -> list[int]:
         rows = await self.db.fetch_all(
-            "SELECT DISTINCT session_id FROM consent_ledger WHERE participant_id = ? "
-            "UNION SELECT session_id FROM contributions WHERE participant_id = ?",
-            (participant_id, participant_id),
+            "SELECT DISTINCT session_id FROM consent_ledger WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM contributions WHERE participant_id = $1",
+            (participant_id,),
         )
         return [int(r[0]) for r in rows]
 
     # --- the personal-data contract ------------------------------------------------------------
 
-    async def person_ref(self, conn: aiosqlite.Connection, discord_user_id: int) -> PersonRef:
+    async def person_ref(self, tx: Tx, discord_user_id: int) -> PersonRef:
         """Inside the caller's transaction, so an erasure sees the person as they are under its lock."""
-        async with conn.execute(
-            "SELECT id FROM participants WHERE discord_user_id = ?", (str(discord_user_id),)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await tx.fetch_one("SELECT id FROM participants WHERE discord_user_id = $1", (discord_user_id,))
         return PersonRef(discord_user_id, int(row[0]) if row else None)
 
-    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+    async def erase_person(self, tx: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         """RSVPs and consent choices in scope. The ledger is append-only against updates; a person's
         erasure is the one way its rows leave."""
         notify(self.db).people_forgotten()
@@ -174,13 +171,12 @@ class PeopleRepo(PersonalData):
         in_scope, params = scope.sessions("session_id")
         counts: dict[str, int] = {}
         for table in ("rsvps", "consent_ledger"):
-            cur = await conn.execute(
-                f"DELETE FROM {table} WHERE participant_id = ? AND {in_scope}", (person.participant_id, *params)
+            counts[table] = await tx.execute(
+                f"DELETE FROM {table} WHERE participant_id = $1 AND {in_scope}", (person.participant_id, *params)
             )
-            counts[table] = cur.rowcount
         return counts
 
-    async def release_identity(self, conn: aiosqlite.Connection, person: PersonRef, held: set[int]) -> dict[str, int]:
+    async def release_identity(self, tx: Tx, person: PersonRef, held: set[int]) -> dict[str, int]:
         """After every owner has erased: drop the pseudonym of each series where nothing of theirs is
         held any more, and the participant row once nothing is held at all. Deleting it earlier would
         cascade into rows on servers the erasure was not asked to touch."""
@@ -188,21 +184,17 @@ class PeopleRepo(PersonalData):
         if person.participant_id is None:
             return {}
         pid = person.participant_id
-        marks = ",".join("?" for _ in held)
-        cur = await conn.execute(
-            "DELETE FROM pseudonyms WHERE participant_id = ? AND (guild_id, series) NOT IN "
-            f"(SELECT guild_id, series FROM sessions WHERE id IN ({marks}))",
-            (pid, *held),
-        )
-        counts = {"pseudonyms": cur.rowcount}
+        kept = (f"AND (guild_id, series) NOT IN (SELECT guild_id, series FROM sessions WHERE id IN "
+                f"({placeholders(len(held), start=2)}))") if held else ""
+        counts = {"pseudonyms": await tx.execute(f"DELETE FROM pseudonyms WHERE participant_id = $1 {kept}",
+                                                 (pid, *sorted(held)))}
         if not held:
-            left = await _rows_referencing(conn, pid)
+            left = await _rows_referencing(self.db, tx, pid)
             if left:
                 # The foreign keys cascade: deleting now would silently take these rows with it, on
                 # whatever server they are. An owner that forgot them must fail the erasure instead.
                 raise RuntimeError(f"rows remain in {', '.join(left)} that no owner erased")
-            cur = await conn.execute("DELETE FROM participants WHERE id = ?", (pid,))
-            counts["participants"] = cur.rowcount
+            counts["participants"] = await tx.execute("DELETE FROM participants WHERE id = $1", (pid,))
         return counts
 
     async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
@@ -212,43 +204,37 @@ class PeopleRepo(PersonalData):
         in_scope, params = scope.sessions("session_id")
         # A pseudonym belongs to one server's series.
         series_scope, series_params = ("1 = 1", ()) if scope.guild_id is None else (
-            "guild_id = ?", (str(scope.guild_id),))
+            "guild_id = $2", (scope.guild_id,))
         rows: Rows = {
             "participants": [dict(r) for r in await self.db.fetch_all(
-                "SELECT * FROM participants WHERE id = ?", (pid,))],
+                "SELECT * FROM participants WHERE id = $1", (pid,))],
             "pseudonyms": [dict(r) for r in await self.db.fetch_all(
-                f"SELECT * FROM pseudonyms WHERE participant_id = ? AND {series_scope} ORDER BY guild_id, series",
+                f"SELECT * FROM pseudonyms WHERE participant_id = $1 AND {series_scope} ORDER BY guild_id, series",
                 (pid, *series_params),
             )],
         }
         for table in ("rsvps", "consent_ledger"):
             found = await self.db.fetch_all(
-                f"SELECT * FROM {table} WHERE participant_id = ? AND {in_scope} ORDER BY session_id",
+                f"SELECT * FROM {table} WHERE participant_id = $1 AND {in_scope} ORDER BY session_id",
                 (pid, *params),
             )
             rows[table] = [dict(r) for r in found]
         return rows
 
-    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
-        async with conn.execute(
-            "SELECT session_id FROM rsvps WHERE participant_id = ? "
-            "UNION SELECT session_id FROM consent_ledger WHERE participant_id = ?",
-            (person.participant_id, person.participant_id),
-        ) as cur:
-            return {int(r[0]) for r in await cur.fetchall()}
+    async def sessions_holding(self, tx: Tx, person: PersonRef) -> set[int]:
+        rows = await tx.fetch_all(
+            "SELECT session_id FROM rsvps WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM consent_ledger WHERE participant_id = $1",
+            (person.participant_id,),
+        )
+        return {int(r[0]) for r in rows}
 
 
-async def _rows_referencing(conn: aiosqlite.Connection, participant_id: int) -> list[str]:
+async def _rows_referencing(db: Database, tx: Tx, participant_id: int) -> list[str]:
     """Every table whose foreign key points at the participant row and still has one of theirs,
     found from the schema itself so that a table added later is not missed."""
-    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") as cur:
-        tables = [str(r[0]) for r in await cur.fetchall()]
     left: list[str] = []
-    for table in tables:
-        async with conn.execute(f"PRAGMA foreign_key_list({table})") as cur:
-            columns = [str(fk["from"]) for fk in await cur.fetchall() if fk["table"] == "participants"]
-        for column in columns:
-            async with conn.execute(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (participant_id,)) as cur:
-                if await cur.fetchone() is not None:
-                    left.append(f"{table}.{column}")
+    for table, column in await db.foreign_keys_to("participants"):
+        if await tx.fetch_one(f"SELECT 1 FROM {table} WHERE {column} = $1 LIMIT 1", (participant_id,)) is not None:
+            left.append(f"{table}.{column}")
     return left

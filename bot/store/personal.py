@@ -15,14 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-import aiosqlite
-
-from bot.store.db import Database
+from bot.store.db import Database, Tx
 
 # Tables that hold nothing about any one person, each with the reason (checked by the schema test,
 # so a new table has to be classified here or claimed by an owner).
 IMPERSONAL_TABLES: Mapping[str, str] = {
     "app_secrets": "the pseudonym key; no person's data",
+    "schema_migrations": "which migrations the database has had, and when",
     "guild_config": "server settings: role ids (and names from before ids) and channel ids",
     "sessions": "a café's plan, times and channels",
     "rooms": "breakout rooms of a café",
@@ -66,17 +65,18 @@ class ErasureScope:
     def label(self) -> str:
         return "every server" if self.guild_id is None else f"server {self.guild_id}"
 
-    def sessions(self, column: str = "session_id") -> tuple[str, tuple[object, ...]]:
-        """A WHERE fragment keeping rows whose `column` is a session in scope."""
+    def sessions(self, column: str = "session_id", *, at: int = 2) -> tuple[str, tuple[object, ...]]:
+        """A WHERE fragment keeping rows whose `column` is a session in scope; its parameter (if
+        any) is ``$at``, so it follows the statement's own parameters."""
         if self.guild_id is None:
             return "1 = 1", ()
-        return f"{column} IN (SELECT id FROM sessions WHERE guild_id = ?)", (str(self.guild_id),)
+        return f"{column} IN (SELECT id FROM sessions WHERE guild_id = ${at})", (self.guild_id,)
 
-    def guild(self, column: str = "guild_id") -> tuple[str, tuple[object, ...]]:
-        """A WHERE fragment keeping rows whose `column` is the server in scope."""
+    def guild(self, column: str = "guild_id", *, at: int = 2) -> tuple[str, tuple[object, ...]]:
+        """A WHERE fragment keeping rows whose `column` is the server in scope (parameter ``$at``)."""
         if self.guild_id is None:
             return "1 = 1", ()
-        return f"{column} = ?", (str(self.guild_id),)
+        return f"{column} = ${at}", (self.guild_id,)
 
 
 Rows = dict[str, list[dict[str, object]]]
@@ -106,7 +106,7 @@ class PersonalData(ABC):
             )
 
     @abstractmethod
-    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+    async def erase_person(self, conn: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         """Inside the caller's transaction: remove (or unname) the person's rows in scope.
 
         Returns counts keyed "table" for rows deleted and "table.column" for values changed."""
@@ -116,7 +116,7 @@ class PersonalData(ABC):
         """The person's rows in scope, keyed by a name they can read, with other people's ids hidden."""
 
     @abstractmethod
-    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
+    async def sessions_holding(self, conn: Tx, person: PersonRef) -> set[int]:
         """The sessions in which rows tied to the person's participant row are still held, on any
         server: the participant row and a series' pseudonym stay while any remain."""
 

@@ -13,12 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from bot.core.clock import from_iso, to_iso
 from bot.core.models import Step
 from bot.core.timeline import Misfire, PlannedStep
-from bot.store.db import Database
+from bot.store.db import Database, Row, Tx, db_time, placeholders
 
 FINISHED = frozenset({"done", "skipped", "failed"})
 MAX_KIND_LENGTH = 64
@@ -41,57 +38,55 @@ def check_kind(kind: str) -> str:
     return str(kind)
 
 
-def step_from_row(row: aiosqlite.Row) -> Step:
+def step_from_row(row: Row) -> Step:
     return Step(
         id=row["id"],
         session_id=row["session_id"],
         kind=row["kind"],
         payload=json.loads(row["payload"]),
-        due_at=from_iso(row["due_at"]),
+        due_at=db_time(row["due_at"]),
         status=row["status"],
         misfire=Misfire(row["misfire"]),
     )
 
 
-async def insert_planned(conn: aiosqlite.Connection, session_id: int | None, steps: Sequence[PlannedStep]) -> None:
+async def insert_planned(tx: Tx, session_id: int | None, steps: Sequence[PlannedStep]) -> None:
     """Store planned steps inside a caller's transaction (a café's steps land with the café)."""
-    await conn.executemany(
-        "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) VALUES (?, ?, ?, ?, ?)",
-        [(session_id, check_kind(s.kind), payload_text(s.payload), to_iso(s.due_at), Misfire(s.misfire).value)
+    await tx.executemany(
+        "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) VALUES ($1, $2, $3, $4, $5)",
+        [(session_id, check_kind(s.kind), payload_text(s.payload), s.due_at, Misfire(s.misfire).value)
          for s in steps],
     )
 
 
-async def insert_one(conn: aiosqlite.Connection, session_id: int | None, step: PlannedStep) -> int:
+async def insert_one(tx: Tx, session_id: int | None, step: PlannedStep) -> int:
     """Store one step inside a caller's transaction (with the change it times), returning its id."""
-    async with conn.execute(
-        "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        (session_id, check_kind(step.kind), payload_text(step.payload), to_iso(step.due_at),
-         Misfire(step.misfire).value),
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetch_one(
+        "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) VALUES ($1, $2, $3, $4, $5) "
+        "RETURNING id",
+        (session_id, check_kind(step.kind), payload_text(step.payload), step.due_at, Misfire(step.misfire).value),
+    )
     assert row is not None
     return int(row[0])
 
 
-async def retime_pending(conn: aiosqlite.Connection, session_id: int, steps: Sequence[PlannedStep]) -> None:
+async def retime_pending(tx: Tx, session_id: int, steps: Sequence[PlannedStep]) -> None:
     """Move a café's later steps, each found by its kind and payload, to their new times. One that
     is no longer live (skipped while the café had not opened, say) is stored again, so a café
     opened late by hand still moves on by itself."""
     for step in steps:
         text = payload_text(step.payload)
-        cur = await conn.execute(
-            "UPDATE scheduled_steps SET due_at = ? WHERE session_id = ? AND kind = ? AND payload = ? "
+        changed = await tx.execute(
+            "UPDATE scheduled_steps SET due_at = $1 WHERE session_id = $2 AND kind = $3 AND payload = $4 "
             "AND status = 'pending'",
-            (to_iso(step.due_at), session_id, step.kind, text),
+            (step.due_at, session_id, step.kind, text),
         )
-        if cur.rowcount == 0:
-            await conn.execute(
-                "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) SELECT ?, ?, ?, ?, ? "
-                "WHERE NOT EXISTS (SELECT 1 FROM scheduled_steps WHERE session_id = ? AND kind = ? AND payload = ? "
+        if changed == 0:
+            await tx.execute(
+                "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) SELECT $1, $2, $3, $4, $5 "
+                "WHERE NOT EXISTS (SELECT 1 FROM scheduled_steps WHERE session_id = $1 AND kind = $2 AND payload = $3 "
                 "AND status IN ('pending', 'running', 'done'))",
-                (session_id, check_kind(step.kind), text, to_iso(step.due_at), Misfire(step.misfire).value,
-                 session_id, step.kind, text),
+                (session_id, check_kind(step.kind), text, step.due_at, Misfire(step.misfire).value),
             )
 
 
@@ -104,20 +99,22 @@ class StepRepo:
     async def add(self, kind: str, due_at: datetime, *, misfire: Misfire, payload: Mapping[str, object] | None = None,
                   session_id: int | None = None) -> Step:
         """Store one step. A second live step with the same café, kind and payload is refused
-        (sqlite3.IntegrityError) rather than run twice."""
-        values = (session_id, check_kind(kind), payload_text(payload or {}), to_iso(due_at), Misfire(misfire).value)
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) VALUES (?, ?, ?, ?, ?)",
+        (`IntegrityError`) rather than run twice."""
+        values = (session_id, check_kind(kind), payload_text(payload or {}), due_at, Misfire(misfire).value)
+        async with self.db.transaction() as tx:
+            row = await tx.fetch_one(
+                "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire) VALUES ($1, $2, $3, $4, $5) "
+                "RETURNING id",
                 values,
             )
-            step_id = int(cur.lastrowid or 0)
+            assert row is not None
+            step_id = int(row[0])
         step = await self.get(step_id)
         assert step is not None
         return step
 
     async def get(self, step_id: int) -> Step | None:
-        row = await self.db.fetch_one("SELECT * FROM scheduled_steps WHERE id = ?", (step_id,))
+        row = await self.db.fetch_one("SELECT * FROM scheduled_steps WHERE id = $1", (step_id,))
         return step_from_row(row) if row else None
 
     async def pending(self) -> list[Step]:
@@ -129,7 +126,7 @@ class StepRepo:
         """One café's pending steps (indexed), so reconciling a café costs the same however many
         other cafés are scheduled."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM scheduled_steps WHERE session_id = ? AND status = 'pending' ORDER BY due_at, id",
+            "SELECT * FROM scheduled_steps WHERE session_id = $1 AND status = 'pending' ORDER BY due_at, id",
             (session_id,),
         )
         return [step_from_row(r) for r in rows]
@@ -137,46 +134,46 @@ class StepRepo:
     async def for_session(self, session_id: int) -> list[Step]:
         """A café's steps in every status, in the order they fall due."""
         rows = await self.db.fetch_all(
-            "SELECT * FROM scheduled_steps WHERE session_id = ? ORDER BY due_at, id", (session_id,)
+            "SELECT * FROM scheduled_steps WHERE session_id = $1 ORDER BY due_at, id", (session_id,)
         )
         return [step_from_row(r) for r in rows]
 
     async def claim(self, step_id: int) -> Step | None:
         """Take a pending step for running; None if another run (or an earlier life) took it."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE scheduled_steps SET status = 'running', claimed_at = ? WHERE id = ? AND status = 'pending'",
-                (self.db.now_iso(), step_id),
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE scheduled_steps SET status = 'running', claimed_at = $1 WHERE id = $2 AND status = 'pending'",
+                (self.db.now(), step_id),
             )
-            if cur.rowcount != 1:
+            if changed != 1:
                 return None
         return await self.get(step_id)
 
     async def finish(self, step_id: int, status: str, note: str = "") -> None:
         if status not in FINISHED:
             raise ValueError(f"a step finishes as one of {sorted(FINISHED)}, not {status!r}")
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE scheduled_steps SET status = ?, finished_at = ?, note = ? WHERE id = ?",
-                (status, self.db.now_iso(), note, step_id),
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE scheduled_steps SET status = $1, finished_at = $2, note = $3 WHERE id = $4",
+                (status, self.db.now(), note, step_id),
             )
 
     async def recover_interrupted(self) -> int:
         """Steps a crash left 'running' go back to pending, due now and marked interrupted: each
         kind's handler resumes from what its café recorded (finishing what is missing, repeating
         nothing), and the hosts are told once that a restart came in the middle."""
-        now = self.db.now_iso()
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
+        now = self.db.now()
+        async with self.db.transaction() as tx:
+            return await tx.execute(
                 "UPDATE scheduled_steps SET status = 'pending', claimed_at = NULL, interrupted = 1, "
-                "due_at = MIN(due_at, ?), note = 'interrupted by a restart' WHERE status = 'running'",
+                "due_at = CASE WHEN due_at < $1 THEN due_at ELSE $1 END, note = 'interrupted by a restart' "
+                "WHERE status = 'running'",
                 (now,),
             )
-            return cur.rowcount
 
     async def interrupted(self, step_id: int) -> bool:
         """Whether a restart came in the middle of this step (so it resumes, looking Discord up)."""
-        row = await self.db.fetch_one("SELECT interrupted FROM scheduled_steps WHERE id = ?", (step_id,))
+        row = await self.db.fetch_one("SELECT interrupted FROM scheduled_steps WHERE id = $1", (step_id,))
         return bool(row and row[0])
 
     async def claim_for(self, session_id: int, kind: str, payload: Mapping[str, object]) -> Step | None:
@@ -184,45 +181,46 @@ class StepRepo:
         finds it taken (and a crash mid-way leaves it 'running', to be resumed on restart). A café
         step with no live record (planned long ago, or already finished) gets one, due now.
         None only when the step is already running (an earlier life, not yet recovered)."""
-        text, now = payload_text(payload), self.db.now_iso()
-        async with self.db.transaction() as conn:
-            row = await (await conn.execute(
-                "SELECT id, status FROM scheduled_steps WHERE session_id = ? AND kind = ? AND payload = ? "
-                "AND status IN ('pending', 'running')", (session_id, check_kind(kind), text))).fetchone()
+        text, now = payload_text(payload), self.db.now()
+        async with self.db.transaction() as tx:
+            row = await tx.fetch_one(
+                "SELECT id, status FROM scheduled_steps WHERE session_id = $1 AND kind = $2 AND payload = $3 "
+                "AND status IN ('pending', 'running')", (session_id, check_kind(kind), text))
             if row is not None and row[1] == "running":
                 return None
             if row is not None:
                 step_id = int(row[0])
-                await conn.execute("UPDATE scheduled_steps SET status = 'running', claimed_at = ? WHERE id = ?",
-                                   (now, step_id))
+                await tx.execute("UPDATE scheduled_steps SET status = 'running', claimed_at = $1 WHERE id = $2",
+                                 (now, step_id))
             else:
-                cur = await conn.execute(
+                inserted = await tx.fetch_one(
                     "INSERT INTO scheduled_steps (session_id, kind, payload, due_at, misfire, status, claimed_at) "
-                    "VALUES (?, ?, ?, ?, ?, 'running', ?)",
-                    (session_id, kind, text, now, Misfire.RUN_IF_RUNNING.value, now),
+                    "VALUES ($1, $2, $3, $4, $5, 'running', $4) RETURNING id",
+                    (session_id, kind, text, now, Misfire.RUN_IF_RUNNING.value),
                 )
-                step_id = int(cur.lastrowid or 0)
+                assert inserted is not None
+                step_id = int(inserted[0])
         return await self.get(step_id)
 
     async def shift_pending(self, session_id: int, kinds: Sequence[str], by: timedelta) -> list[Step]:
         """Move a café's pending steps of these kinds later by `by` (a round given more time): the
         steps as they are now due. Times are moved in Python, so the SQL stays portable."""
-        marks = ", ".join("?" for _ in kinds)
-        async with self.db.transaction() as conn:
-            async with conn.execute(
-                f"SELECT * FROM scheduled_steps WHERE session_id = ? AND status = 'pending' AND kind IN ({marks})",
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch_all(
+                "SELECT * FROM scheduled_steps WHERE session_id = $1 AND status = 'pending' "
+                f"AND kind IN ({placeholders(len(kinds), start=2)})",
                 (session_id, *kinds),
-            ) as cur:
-                steps = [step_from_row(row) for row in await cur.fetchall()]
+            )
+            steps = [step_from_row(row) for row in rows]
             for step in steps:
-                await conn.execute("UPDATE scheduled_steps SET due_at = ? WHERE id = ? AND status = 'pending'",
-                                   (to_iso(step.due_at + by), step.id))
+                await tx.execute("UPDATE scheduled_steps SET due_at = $1 WHERE id = $2 AND status = 'pending'",
+                                 (step.due_at + by, step.id))
         return [replace(step, due_at=step.due_at + by) for step in steps]
 
     async def release(self, step_id: int) -> None:
         """A step taken by hand that failed goes back to waiting: its timer can still carry it on."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE scheduled_steps SET status = 'pending', claimed_at = NULL WHERE id = ? AND status = 'running'",
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "UPDATE scheduled_steps SET status = 'pending', claimed_at = NULL WHERE id = $1 AND status = 'running'",
                 (step_id,),
             )

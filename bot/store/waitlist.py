@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-import aiosqlite
-
-from bot.core.clock import from_iso, to_iso
 from bot.core.timeline import Misfire, PlannedStep
+from bot.store.db import Tx, db_time
 from bot.store.people import PeopleRepo
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
 from bot.store.steps import insert_one, payload_text
@@ -88,10 +86,10 @@ class WaitlistRepo(PersonalData):
     async def counts(self, session_id: int) -> Counts:
         row = await self.db.fetch_one(
             """
-            SELECT (SELECT COUNT(*) FROM rsvps WHERE session_id = ?1 AND status = 'going'),
-                   (SELECT COUNT(*) FROM rsvps WHERE session_id = ?1 AND status = 'not_going'),
-                   (SELECT COUNT(*) FROM waitlist WHERE session_id = ?1 AND status = 'offered'),
-                   (SELECT COUNT(*) FROM waitlist WHERE session_id = ?1 AND status = 'waiting')
+            SELECT (SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'going'),
+                   (SELECT COUNT(*) FROM rsvps WHERE session_id = $1 AND status = 'not_going'),
+                   (SELECT COUNT(*) FROM waitlist WHERE session_id = $1 AND status = 'offered'),
+                   (SELECT COUNT(*) FROM waitlist WHERE session_id = $1 AND status = 'waiting')
             """, (session_id,))
         assert row is not None
         return Counts(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
@@ -100,13 +98,13 @@ class WaitlistRepo(PersonalData):
         """1 for the next person to be offered a place; None if the person is not waiting."""
         row = await self.db.fetch_one(
             "SELECT COUNT(*) FROM waitlist w JOIN waitlist mine ON mine.session_id = w.session_id "
-            "WHERE mine.session_id = ? AND mine.participant_id = ? AND mine.status = 'waiting' "
+            "WHERE mine.session_id = $1 AND mine.participant_id = $2 AND mine.status = 'waiting' "
             "AND w.status = 'waiting' AND w.id <= mine.id", (session_id, participant_id))
         return int(row[0]) if row is not None and int(row[0]) > 0 else None
 
     async def offered_to(self, session_id: int, participant_id: int) -> Offered | None:
         row = await self.db.fetch_one(
-            "SELECT w.id FROM waitlist w WHERE w.session_id = ? AND w.participant_id = ? AND w.status = 'offered'",
+            "SELECT w.id FROM waitlist w WHERE w.session_id = $1 AND w.participant_id = $2 AND w.status = 'offered'",
             (session_id, participant_id))
         return await self.offer(int(row[0])) if row is not None else None
 
@@ -114,26 +112,26 @@ class WaitlistRepo(PersonalData):
         """An offered place by its row; None once its wait has ended (taken, lapsed, left, erased)."""
         row = await self.db.fetch_one(
             "SELECT w.id, w.session_id, w.participant_id, p.discord_user_id, w.hold_until, w.offer_sent "
-            "FROM waitlist w JOIN participants p ON p.id = w.participant_id WHERE w.id = ? AND w.status = 'offered'",
+            "FROM waitlist w JOIN participants p ON p.id = w.participant_id WHERE w.id = $1 AND w.status = 'offered'",
             (row_id,))
         if row is None:
             return None
-        return Offered(int(row[0]), int(row[1]), int(row[2]), int(row[3]), from_iso(row[4]), bool(row[5]))
+        return Offered(int(row[0]), int(row[1]), int(row[2]), int(row[3]), db_time(row[4]), bool(row[5]))
 
     async def queue(self, session_id: int) -> list[Queued]:
         """Offered places first (they are ahead of everyone waiting), then the queue in order."""
         rows = await self.db.fetch_all(
-            "SELECT status, hold_until FROM waitlist WHERE session_id = ? "
+            "SELECT status, hold_until FROM waitlist WHERE session_id = $1 "
             "ORDER BY CASE status WHEN 'offered' THEN 0 ELSE 1 END, id", (session_id,))
         queued: list[Queued] = []
         for number, row in enumerate(rows, start=1):
-            queued.append(Queued(number, from_iso(row[1]) if row[0] == "offered" else None))
+            queued.append(Queued(number, db_time(row[1]) if row[0] == "offered" else None))
         return queued
 
     async def first_waiting(self, session_id: int, count: int) -> list[int]:
         """The row ids of the first `count` people waiting, in order."""
         rows = await self.db.fetch_all(
-            "SELECT id FROM waitlist WHERE session_id = ? AND status = 'waiting' ORDER BY id LIMIT ?",
+            "SELECT id FROM waitlist WHERE session_id = $1 AND status = 'waiting' ORDER BY id LIMIT $2",
             (session_id, count))
         return [int(r[0]) for r in rows]
 
@@ -142,14 +140,15 @@ class WaitlistRepo(PersonalData):
     async def wait(self, session_id: int, discord_user_id: int) -> int:
         """Put the person at the end of the queue (a second ask keeps their place); an earlier
         "can't come" is replaced. Returns their participant id."""
-        async with self.db.transaction() as conn:
-            person = await PeopleRepo(self.db).ensure_participant(conn, discord_user_id)
-            await conn.execute("DELETE FROM rsvps WHERE session_id = ? AND participant_id = ? AND status = 'not_going'",
-                               (session_id, person))
-            await conn.execute(
-                "INSERT INTO waitlist (session_id, participant_id, joined_at) VALUES (?, ?, ?) "
+        async with self.db.transaction() as tx:
+            person = await PeopleRepo(self.db).ensure_participant(tx, discord_user_id)
+            await tx.execute(
+                "DELETE FROM rsvps WHERE session_id = $1 AND participant_id = $2 AND status = 'not_going'",
+                (session_id, person))
+            await tx.execute(
+                "INSERT INTO waitlist (session_id, participant_id, joined_at) VALUES ($1, $2, $3) "
                 "ON CONFLICT (session_id, participant_id) DO NOTHING",
-                (session_id, person, self.db.now_iso()))
+                (session_id, person, self.db.now()))
         return person
 
     async def make_offers(self, session_id: int, row_ids: Sequence[int], hold_until: datetime) -> list[int]:
@@ -158,64 +157,61 @@ class WaitlistRepo(PersonalData):
         A row no longer waiting is left alone (no place is ever offered twice)."""
         now = self.db.clock.now()
         told: list[int] = []
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             for row_id in row_ids:
-                cur = await conn.execute(
-                    "UPDATE waitlist SET status = 'offered', hold_until = ?, offer_sent = 0 "
-                    "WHERE id = ? AND session_id = ? AND status = 'waiting'",
-                    (to_iso(hold_until), row_id, session_id))
-                if cur.rowcount != 1:
+                changed = await tx.execute(
+                    "UPDATE waitlist SET status = 'offered', hold_until = $1, offer_sent = 0 "
+                    "WHERE id = $2 AND session_id = $3 AND status = 'waiting'",
+                    (hold_until, row_id, session_id))
+                if changed != 1:
                     continue
                 payload = hold_payload(row_id)
-                told.append(await insert_one(conn, session_id,
+                told.append(await insert_one(tx, session_id,
                                              PlannedStep(OFFER_STEP, now, Misfire.RUN_IF_RUNNING, payload)))
-                await insert_one(conn, session_id, PlannedStep(HOLD_STEP, hold_until, Misfire.RUN_IF_RUNNING, payload))
+                await insert_one(tx, session_id, PlannedStep(HOLD_STEP, hold_until, Misfire.RUN_IF_RUNNING, payload))
         return told
 
     async def mark_sent(self, row_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("UPDATE waitlist SET offer_sent = 1 WHERE id = ?", (row_id,))
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE waitlist SET offer_sent = 1 WHERE id = $1", (row_id,))
 
     async def take(self, row_id: int, participant_id: int, now: datetime) -> bool:
         """The offered person takes their place while it is still held: they are coming, and the
         step that would pass it on is cancelled. False when the hold has ended or is someone else's."""
-        async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT session_id, hold_until FROM waitlist WHERE id = ? AND participant_id = ? "
-                "AND status = 'offered'", (row_id, participant_id)) as cur:
-                held = await cur.fetchone()
-            if held is None or from_iso(held[1]) <= now:
+        async with self.db.transaction() as tx:
+            held = await tx.fetch_one(
+                "SELECT session_id, hold_until FROM waitlist WHERE id = $1 AND participant_id = $2 "
+                "AND status = 'offered'", (row_id, participant_id))
+            if held is None or db_time(held[1]) <= now:
                 return False
-            await conn.execute("DELETE FROM waitlist WHERE id = ?", (row_id,))
-            await _cancel_steps(conn, row_id, self.db.now_iso())
-            await _answer(conn, int(held[0]), participant_id, "going", self.db.now_iso())
+            await tx.execute("DELETE FROM waitlist WHERE id = $1", (row_id,))
+            await _cancel_steps(tx, row_id, self.db.now())
+            await _answer(tx, int(held[0]), participant_id, "going", self.db.now())
         return True
 
     async def lapse(self, row_id: int, due_at: datetime) -> bool:
         """The hold that ends at `due_at` is over: the row goes (the person may ask again, at the
         end of the queue). False if the place was taken or left already."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute("DELETE FROM waitlist WHERE id = ? AND status = 'offered' AND hold_until = ?",
-                                     (row_id, to_iso(due_at)))
-            if cur.rowcount == 1:
-                await _cancel_steps(conn, row_id, self.db.now_iso())
-            return cur.rowcount == 1
+        async with self.db.transaction() as tx:
+            gone = await tx.execute("DELETE FROM waitlist WHERE id = $1 AND status = 'offered' AND hold_until = $2",
+                                    (row_id, due_at))
+            if gone == 1:
+                await _cancel_steps(tx, row_id, self.db.now())
+            return gone == 1
 
     async def answer(self, session_id: int, discord_user_id: int, *, going: bool) -> tuple[int, Answer]:
         """Record a yes or a "can't come" and leave the waitlist; says what the answer was before."""
-        now = self.db.now_iso()
-        async with self.db.transaction() as conn:
-            person = await PeopleRepo(self.db).ensure_participant(conn, discord_user_id)
-            async with conn.execute("SELECT status FROM rsvps WHERE session_id = ? AND participant_id = ?",
-                                    (session_id, person)) as cur:
-                said = await cur.fetchone()
-            async with conn.execute("SELECT id, status FROM waitlist WHERE session_id = ? AND participant_id = ?",
-                                    (session_id, person)) as cur:
-                waiting = await cur.fetchone()
+        now = self.db.now()
+        async with self.db.transaction() as tx:
+            person = await PeopleRepo(self.db).ensure_participant(tx, discord_user_id)
+            said = await tx.fetch_one("SELECT status FROM rsvps WHERE session_id = $1 AND participant_id = $2",
+                                      (session_id, person))
+            waiting = await tx.fetch_one(
+                "SELECT id, status FROM waitlist WHERE session_id = $1 AND participant_id = $2", (session_id, person))
             if waiting is not None:
-                await conn.execute("DELETE FROM waitlist WHERE id = ?", (waiting[0],))
-                await _cancel_steps(conn, int(waiting[0]), now)
-            await _answer(conn, session_id, person, "going" if going else "not_going", now)
+                await tx.execute("DELETE FROM waitlist WHERE id = $1", (int(waiting[0]),))
+                await _cancel_steps(tx, int(waiting[0]), now)
+            await _answer(tx, session_id, person, "going" if going else "not_going", now)
         before = Answer(was_going=said is not None and said[0] == "going",
                         was_waiting=waiting is not None and waiting[1] == "waiting",
                         was_offered=waiting is not None and waiting[1] == "offered")
@@ -223,47 +219,46 @@ class WaitlistRepo(PersonalData):
 
     async def clear(self, session_id: int) -> int:
         """A café that has ended keeps no waitlist: nobody can take a place in it any more."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute("DELETE FROM waitlist WHERE session_id = ?", (session_id,))
-            return cur.rowcount
+        async with self.db.transaction() as tx:
+            return await tx.execute("DELETE FROM waitlist WHERE session_id = $1", (session_id,))
 
     # ---- the personal-data contract ---------------------------------------------------------
 
-    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+    async def erase_person(self, tx: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         """Their waits go; a place held for them is then free (the café's next change offers it on)."""
         if person.participant_id is None:
             return {}
         in_scope, params = scope.sessions("session_id")
-        cur = await conn.execute(f"DELETE FROM waitlist WHERE participant_id = ? AND {in_scope}",
-                                 (person.participant_id, *params))
-        return {"waitlist": cur.rowcount}
+        gone = await tx.execute(f"DELETE FROM waitlist WHERE participant_id = $1 AND {in_scope}",
+                                (person.participant_id, *params))
+        return {"waitlist": gone}
 
     async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
         if person.participant_id is None:
             return {}
         in_scope, params = scope.sessions("session_id")
         rows = await self.db.fetch_all(
-            f"SELECT session_id, status, joined_at, hold_until FROM waitlist WHERE participant_id = ? AND {in_scope} "
+            f"SELECT session_id, status, joined_at, hold_until FROM waitlist WHERE participant_id = $1 AND {in_scope} "
             "ORDER BY session_id", (person.participant_id, *params))
         return {"waitlist": [dict(r) for r in rows]}
 
-    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
-        async with conn.execute("SELECT session_id FROM waitlist WHERE participant_id = ?",
-                                (person.participant_id,)) as cur:
-            return {int(r[0]) for r in await cur.fetchall()}
+    async def sessions_holding(self, tx: Tx, person: PersonRef) -> set[int]:
+        rows = await tx.fetch_all("SELECT session_id FROM waitlist WHERE participant_id = $1",
+                                  (person.participant_id,))
+        return {int(r[0]) for r in rows}
 
 
-async def _answer(conn: aiosqlite.Connection, session_id: int, participant_id: int, status: str, now: str) -> None:
-    await conn.execute(
-        "INSERT INTO rsvps (session_id, participant_id, status, responded_at) VALUES (?, ?, ?, ?) "
+async def _answer(tx: Tx, session_id: int, participant_id: int, status: str, now: datetime) -> None:
+    await tx.execute(
+        "INSERT INTO rsvps (session_id, participant_id, status, responded_at) VALUES ($1, $2, $3, $4) "
         "ON CONFLICT (session_id, participant_id) DO UPDATE SET status = excluded.status, "
         "responded_at = excluded.responded_at",
         (session_id, participant_id, status, now))
 
 
-async def _cancel_steps(conn: aiosqlite.Connection, row_id: int, now: str) -> None:
+async def _cancel_steps(tx: Tx, row_id: int, now: datetime) -> None:
     """A wait that ended takes its pending steps with it (a step already running finds no row)."""
-    await conn.execute(
-        "UPDATE scheduled_steps SET status = 'cancelled', finished_at = ?, note = 'the wait ended' "
-        "WHERE kind IN (?, ?) AND payload = ? AND status = 'pending'",
+    await tx.execute(
+        "UPDATE scheduled_steps SET status = 'cancelled', finished_at = $1, note = 'the wait ended' "
+        "WHERE kind IN ($2, $3) AND payload = $4 AND status = 'pending'",
         (now, OFFER_STEP, HOLD_STEP, payload_text(hold_payload(row_id))))

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-import aiosqlite
-
+from bot.store.db import Tx
 from bot.store.people import PeopleRepo
 from bot.store.personal import ErasureScope, PersonalData, PersonRef, Rows
 
@@ -18,15 +17,14 @@ class WellbeingRepo(PersonalData):
         "step_outs": ("participant_id",),
     }
 
-    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+    async def erase_person(self, tx: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         counts: dict[str, int] = {}
         if person.participant_id is None:
             return counts
         in_scope, params = scope.sessions("session_id")
         for table in self.personal_columns:
-            cur = await conn.execute(f"DELETE FROM {table} WHERE participant_id = ? AND {in_scope}",
-                                     (person.participant_id, *params))
-            counts[table] = cur.rowcount
+            counts[table] = await tx.execute(f"DELETE FROM {table} WHERE participant_id = $1 AND {in_scope}",
+                                             (person.participant_id, *params))
         return counts
 
     async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
@@ -36,41 +34,42 @@ class WellbeingRepo(PersonalData):
         in_scope, params = scope.sessions("session_id")
         for table in self.personal_columns:
             found = await self.db.fetch_all(
-                f"SELECT * FROM {table} WHERE participant_id = ? AND {in_scope} ORDER BY session_id",
+                f"SELECT * FROM {table} WHERE participant_id = $1 AND {in_scope} ORDER BY session_id",
                 (person.participant_id, *params),
             )
             rows[table] = [dict(r) for r in found]
         return rows
 
-    async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
-        async with conn.execute(
-            "SELECT session_id FROM ground_rules_acks WHERE participant_id = ? "
-            "UNION SELECT session_id FROM step_outs WHERE participant_id = ?",
-            (person.participant_id, person.participant_id),
-        ) as cur:
-            return {int(r[0]) for r in await cur.fetchall()}
+    async def sessions_holding(self, tx: Tx, person: PersonRef) -> set[int]:
+        rows = await tx.fetch_all(
+            "SELECT session_id FROM ground_rules_acks WHERE participant_id = $1 "
+            "UNION SELECT session_id FROM step_outs WHERE participant_id = $1",
+            (person.participant_id,),
+        )
+        return {int(r[0]) for r in rows}
 
     # -- ground rules --------------------------------------------------------------------------
 
     async def acknowledge(self, session_id: int, discord_user_id: int, rules_version: str) -> bool:
         """Record that the person agreed to these rules; False when they already had (the first stands)."""
-        async with self.db.transaction() as conn:
-            person = await PeopleRepo(self.db).ensure_participant(conn, discord_user_id)
-            cur = await conn.execute(
+        async with self.db.transaction() as tx:
+            person = await PeopleRepo(self.db).ensure_participant(tx, discord_user_id)
+            changed = await tx.execute(
                 "INSERT INTO ground_rules_acks (session_id, participant_id, rules_version, acknowledged_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (session_id, participant_id) DO NOTHING",
-                (session_id, person, rules_version, self.db.now_iso()),
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, participant_id) DO NOTHING",
+                (session_id, person, rules_version, self.db.now()),
             )
-            return cur.rowcount == 1
+            return changed == 1
 
     async def acknowledged(self, session_id: int, participant_id: int) -> bool:
         row = await self.db.fetch_one(
-            "SELECT 1 FROM ground_rules_acks WHERE session_id = ? AND participant_id = ?", (session_id, participant_id))
+            "SELECT 1 FROM ground_rules_acks WHERE session_id = $1 AND participant_id = $2",
+            (session_id, participant_id))
         return row is not None
 
     async def acknowledged_by(self, session_id: int) -> set[int]:
         """Everyone (participant ids) who agreed to this café's ground rules."""
-        rows = await self.db.fetch_all("SELECT participant_id FROM ground_rules_acks WHERE session_id = ?",
+        rows = await self.db.fetch_all("SELECT participant_id FROM ground_rules_acks WHERE session_id = $1",
                                        (session_id,))
         return {int(r[0]) for r in rows}
 
@@ -78,27 +77,27 @@ class WellbeingRepo(PersonalData):
 
     async def step_out(self, session_id: int, participant_id: int) -> bool:
         """The person is out of the café's rooms until they come back; False if they already were."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO step_outs (session_id, participant_id, stepped_out_at) VALUES (?, ?, ?) "
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "INSERT INTO step_outs (session_id, participant_id, stepped_out_at) VALUES ($1, $2, $3) "
                 "ON CONFLICT (session_id, participant_id) DO UPDATE SET stepped_out_at = excluded.stepped_out_at, "
                 "returned_at = NULL WHERE step_outs.returned_at IS NOT NULL",
-                (session_id, participant_id, self.db.now_iso()),
+                (session_id, participant_id, self.db.now()),
             )
-            return cur.rowcount == 1
+            return changed == 1
 
     async def come_back(self, session_id: int, participant_id: int) -> bool:
         """The person returns; False if they were not out."""
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE step_outs SET returned_at = ? WHERE session_id = ? AND participant_id = ? "
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE step_outs SET returned_at = $1 WHERE session_id = $2 AND participant_id = $3 "
                 "AND returned_at IS NULL",
-                (self.db.now_iso(), session_id, participant_id),
+                (self.db.now(), session_id, participant_id),
             )
-            return cur.rowcount == 1
+            return changed == 1
 
     async def stepped_out(self, session_id: int) -> set[int]:
         """Who (participant ids) is out of the café's rooms now: the floor grants them no room."""
         rows = await self.db.fetch_all(
-            "SELECT participant_id FROM step_outs WHERE session_id = ? AND returned_at IS NULL", (session_id,))
+            "SELECT participant_id FROM step_outs WHERE session_id = $1 AND returned_at IS NULL", (session_id,))
         return {int(r[0]) for r in rows}

@@ -22,12 +22,13 @@ async def _seed(path: Path) -> None:
     async with Database(path) as db:
         for n, guild in enumerate((111111111111111111, 222222222222222222), start=1):
             async with db.transaction() as conn:
-                cur = await conn.execute(
+                row = await conn.fetch_one(
                     "INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, "
-                    "room_size, created_at) VALUES (?, ?, 'p', 'A café', '{}', ?, 'UTC', 4, ?)",
-                    (str(guild), f"series-{n}", db.now_iso(), db.now_iso()),
+                    "room_size, created_at) VALUES ($1, $2, 'p', 'A café', '{}', $3, 'UTC', 4, $3) RETURNING id",
+                    (guild, f"series-{n}", db.now()),
                 )
-                session_id = int(cur.lastrowid or 0)
+                assert row is not None
+                session_id = int(row[0])
             person = await PeopleRepo(db).rsvp(session_id, PERSON, going=True)
             async with db.transaction() as conn:
                 await PeopleRepo(db).append_consent(conn, session_id, person, Choice.RECORD, "v1", Source.BUTTON,

@@ -24,7 +24,7 @@ from bot.simulation.limits import check_commands
 from bot.simulation.permissions import MANAGE_GUILD
 from bot.simulation.routing import http_error
 from bot.store.command_syncs import GLOBAL_SCOPE, CommandSyncRepo
-from bot.store.db import Database
+from bot.store.db import open_database
 from cogs._common import Gate, gate_of
 
 #: discord.py's description for a command or option nobody described
@@ -64,7 +64,7 @@ def _sync_puts(sim: SimulatedDiscord, since: int = 0) -> list[str]:
 
 
 async def _last_hash(settings: Settings, application_id: int, scope: int) -> str | None:
-    async with Database(settings.database_path) as db:
+    async with open_database(settings.database_target) as db:
         last = await CommandSyncRepo(db).last(application_id, scope)
     return last.payload_hash if last is not None else None
 

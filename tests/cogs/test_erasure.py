@@ -28,12 +28,13 @@ async def _words_on_another_server(cafe: Cafe, discord_user_id: int) -> int:
     """The same person's RSVP and words in a café another server runs on the same Blether."""
     db = cafe.bot.db
     async with db.transaction() as conn:
-        cur = await conn.execute(
+        row = await conn.fetch_one(
             "INSERT INTO sessions (guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, timezone, "
-            "room_size, created_at) VALUES (?, 'elsewhere', 'p', 'Elsewhere', '{}', ?, 'UTC', 4, ?)",
-            (str(OTHER_SERVER), db.now_iso(), db.now_iso()),
+            "room_size, created_at) VALUES ($1, 'elsewhere', 'p', 'Elsewhere', '{}', $2, 'UTC', 4, $2) RETURNING id",
+            (OTHER_SERVER, db.now()),
         )
-        session_id = int(cur.lastrowid or 0)
+        assert row is not None
+        session_id = int(row[0])
     person = await PeopleRepo(db).rsvp(session_id, discord_user_id, going=True)
     async with db.transaction() as conn:
         await PeopleRepo(db).append_consent(conn, session_id, person, Choice.RECORD, "v1", Source.BUTTON,
@@ -63,7 +64,7 @@ async def test_an_organisers_erasure_stays_on_their_server_and_says_so(cafe: Caf
     assert await PeopleRepo(db).participant_id(person.id) is not None
     assert await PeopleRepo(db).is_going(elsewhere, await PeopleRepo(db).participant_id(person.id) or 0)
     audit = await db.fetch_one("SELECT actor_id, detail FROM audit WHERE action = 'erase'")
-    assert audit is not None and audit["actor_id"] == str(cafe.organiser.id)
+    assert audit is not None and audit["actor_id"] == cafe.organiser.id
 
 
 async def test_a_participant_cannot_erase_anyone(cafe: Cafe) -> None:

@@ -423,6 +423,6 @@ async def test_a_closed_cafe_keeps_no_waitlist(cafe: Cafe) -> None:
         done = await cafe.sim.slash(cafe.bot, cafe.organiser, command, channel_id=cafe.announcements,
                                     cafe=session_id)
         assert "Café #" in done.content, done.content
-    rows = await cafe.bot.db.fetch_all("SELECT * FROM waitlist WHERE session_id = ?", (session_id,))
+    rows = await cafe.bot.db.fetch_all("SELECT * FROM waitlist WHERE session_id = $1", (session_id,))
     assert rows == []
     await cafe.sim.disconnect(cafe.bot)

@@ -17,7 +17,7 @@ def _offer(messages: list[SimMessage], round_number: int) -> SimMessage:
 
 
 async def _marks(db: Database, session_id: int) -> dict[str, tuple[int, str | None, str | None]]:
-    rows = await db.fetch_all("SELECT text, key_point, theme, key_point_role FROM contributions WHERE session_id = ?",
+    rows = await db.fetch_all("SELECT text, key_point, theme, key_point_role FROM contributions WHERE session_id = $1",
                               (session_id,))
     return {r["text"]: (r["key_point"], r["theme"], r["key_point_role"]) for r in rows}
 
@@ -81,7 +81,7 @@ async def test_summary_written_at_the_round_end_reaches_the_lobby_at_the_close(c
     assert "now in the lobby" in done.content
     assert sim.messages(lobby)[-1].content.endswith("Round two: hope.")
 
-    audit = await bot.db.fetch_all("SELECT action, detail FROM audit WHERE session_id = ? AND action LIKE 'summary%'",
+    audit = await bot.db.fetch_all("SELECT action, detail FROM audit WHERE session_id = $1 AND action LIKE 'summary%'",
                                    (session_id,))
     assert [(r[0], r[1]) for r in audit] == [("summary", "room=1 round=1"), ("summary_edit", "room=1 round=1"),
                                              ("summary", "room=1 round=2")]

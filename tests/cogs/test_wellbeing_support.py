@@ -163,7 +163,7 @@ async def test_an_alert_carries_no_words_only_hosts_see_it_and_a_claim_shows_to_
     assert "Resolved" in done.text and _labels(done) == []
 
     row = await cafe.bot.db.fetch_one("SELECT * FROM support_requests")
-    assert row is not None and row["handled_by"] == str(cafe.facilitator.id) and row["resolved_at"] is not None
+    assert row is not None and row["handled_by"] == cafe.facilitator.id and row["resolved_at"] is not None
     assert all("Morag" not in str(value) for value in dict(row).values())
     await cafe.sim.disconnect(cafe.bot)
 

@@ -127,18 +127,19 @@ async def seed(path: Path) -> Path:
     async with Database(path) as db, db.transaction() as conn:
         for pid, discord_id, _ in PEOPLE:
             await conn.execute(
-                "INSERT INTO participants (id, discord_user_id, created_at) VALUES (?, ?, ?)",
+                "INSERT INTO participants (id, discord_user_id, created_at) VALUES ($1, $2, $3)",
                 (pid, discord_id, "2024-05-01T10:00:00+00:00"),
             )
         await conn.execute(
-            "INSERT INTO audit (guild_id, actor_id, action, detail, at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO audit (guild_id, actor_id, action, detail, at) VALUES ($1, $2, $3, $4, $5)",
             (GUILD, SNOWFLAKES[1], "export", " ".join(USERNAMES), "2024-06-04T20:00:00+00:00"),
         )
         for sid, starts, state in SESSIONS:
             await conn.execute(
                 "INSERT INTO sessions (id, guild_id, series, plan_id, plan_title, plan_snapshot, starts_at, "
                 "timezone, room_size, state, announce_channel_id, announce_message_id, category_id, "
-                "lobby_channel_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "lobby_channel_id, created_at) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 (
                     sid,
                     GUILD,
@@ -160,7 +161,7 @@ async def seed(path: Path) -> Path:
             for number, name, topic in ((1, "Oak", "Hope & home <b>"), (2, "Birch", None)):
                 await conn.execute(
                     "INSERT INTO rooms (id, session_id, number, name, topic, channel_id, last_seen_message_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     (
                         sid * 10 + number,
                         sid,
@@ -172,31 +173,31 @@ async def seed(path: Path) -> Path:
                     ),
                 )
             if sid == 1:  # Sam (participant 2) hosts Oak: a host there, a participant anywhere else
-                await conn.execute("INSERT INTO room_hosts (session_id, room_id, participant_id) VALUES (?, ?, ?)",
+                await conn.execute("INSERT INTO room_hosts (session_id, room_id, participant_id) VALUES ($1, $2, $3)",
                                    (sid, HOST_ROOM, HOST))
             for number, rnd in enumerate(PLAN["rounds"], start=1):
                 started = _minute(starts, [0, 12, 32][number - 1])
                 await conn.execute(
                     "INSERT INTO rounds (session_id, number, round_key, title, minutes, rotate, started_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     (sid, number, rnd["id"], rnd["title"], rnd["minutes"], int(rnd["rotate"]), started),
                 )
                 for room, name in ((1, "Oak"), (2, "Birch")):
                     await conn.execute(
                         "INSERT INTO round_prompts (session_id, round_number, room_id, text, posted_at) "
-                        "VALUES (?, ?, ?, ?, ?)",
+                        "VALUES ($1, $2, $3, $4, $5)",
                         (sid, number, sid * 10 + room, f"{name}: {rnd['prompt']}", started),
                     )
                 for pid in (1, 2, 3, 5):
                     room = 1 + (pid + (number if rnd["rotate"] else 0)) % 2
                     await conn.execute(
                         "INSERT INTO assignments (session_id, round_number, participant_id, room_id) "
-                        "VALUES (?, ?, ?, ?)",
+                        "VALUES ($1, $2, $3, $4)",
                         (sid, number, pid, sid * 10 + room),
                     )
             for pid in (1, 2, 3, 5, 6):
                 await conn.execute(
-                    "INSERT INTO rsvps (session_id, participant_id, status, responded_at) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO rsvps (session_id, participant_id, status, responded_at) VALUES ($1, $2, $3, $4)",
                     (sid, pid, "going", "2024-05-20T09:00:00+00:00"),
                 )
             ledger = [
@@ -213,7 +214,7 @@ async def seed(path: Path) -> Path:
             for n, (pid, version, choice) in enumerate(ledger):
                 await conn.execute(
                     "INSERT INTO consent_ledger (session_id, participant_id, text_version, choice, source, "
-                    "recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    "recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
                     (sid, pid, version, choice, "button", _minute(starts, n - 20)),
                 )
         pseudonyms = {pid: pseudonym for pid, _, pseudonym in PEOPLE}
@@ -222,7 +223,7 @@ async def seed(path: Path) -> Path:
             await conn.execute(
                 "INSERT INTO contributions (id, session_id, room_id, round_number, participant_id, pseudonym, "
                 "message_id, channel_id, created_at, text, reply_to_id, edited, key_point, theme, key_point_role) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 (
                     cid,
                     sid,
@@ -249,7 +250,7 @@ async def seed(path: Path) -> Path:
         for sid, room_id, rnd, text, review, writer in summaries:
             await conn.execute(
                 "INSERT INTO summaries (session_id, room_id, round_number, text, needs_review, updated_at, "
-                "writer_role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "writer_role) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 (sid, room_id, rnd, text, review, "2024-06-04T19:00:00+00:00", writer),
             )
     return path

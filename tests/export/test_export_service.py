@@ -118,7 +118,7 @@ async def test_export_is_recorded_with_progress(db: Database, tmp_path: Path) ->
         "rows": 12,
         "made_at": None,
         "location": str(tmp_path),
-        "guild_id": "912345678901234567",
+        "guild_id": 912345678901234567,
     }
     assert summary.export_id is not None and summary.rows == 12
     assert [f.path.name for f in summary.files] == [

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from apscheduler.events import EVENT_JOB_ADDED, EVENT_JOB_MODIFIED, EVENT_JOB_REMOVED, JobEvent
 
-from bot.core.clock import RealClock, to_iso
+from bot.core.clock import RealClock
 from bot.core.models import Step
 from bot.core.timeline import Misfire, plan_steps
 from bot.schedule.scheduler import StepScheduler, job_id
@@ -101,8 +101,9 @@ async def test_reconciling_one_cafe_reads_and_touches_only_that_cafes_steps(db: 
         gone, moved = own[0], own[1]
         await steps.claim(gone.id)
         await steps.finish(gone.id, "done")
-        await db.conn.execute("UPDATE scheduled_steps SET due_at = ? WHERE id = ?",
-                              (to_iso(FAR + timedelta(minutes=1)), moved.id))
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE scheduled_steps SET due_at = $1 WHERE id = $2",
+                             (FAR + timedelta(minutes=1), moved.id))
         added = await steps.add("chime", FAR, misfire=Misfire.SKIP_IF_LATE, session_id=changed)
         steps.loads.clear()
 
@@ -174,7 +175,7 @@ async def test_a_step_whose_kind_nobody_registered_fails_with_a_note_and_is_repo
         due = await scheduler.add("removed_feature", datetime.now(UTC), misfire=Misfire.RUN_IF_RUNNING,
                                   payload={"n": 3})
         failed = await wait_for_status(steps, due.id, "failed")
-        note = await db.fetch_one("SELECT note FROM scheduled_steps WHERE id = ?", (failed.id,))
+        note = await db.fetch_one("SELECT note FROM scheduled_steps WHERE id = $1", (failed.id,))
         assert note is not None and "no handler is registered for 'removed_feature' steps" in note[0]
         assert (await steps.get(later.id)).status == "pending"  # type: ignore[union-attr]
         assert scheduler.running

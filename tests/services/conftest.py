@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.core.models import GuildConfig
-from bot.store.db import Database
+from bot.store.db import Database, open_database
 
 from .fakes import FakeChat, FixedClock
 
@@ -14,8 +13,9 @@ GUILD = 111111111111111111
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with Database(tmp_path / "blether.sqlite3") as database:
+async def db(database_target: str) -> AsyncIterator[Database]:
+    """Service tests run on both backends (see `database_target` in tests/conftest.py)."""
+    async with open_database(database_target) as database:
         yield database
 
 

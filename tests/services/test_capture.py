@@ -48,7 +48,7 @@ async def test_consented_words_are_kept_under_a_pseudonym(db: Database) -> None:
     pseudonym = await PeopleRepo(db).existing_pseudonym(GUILD, "series", ANN)
     assert rows == [(pseudonym, "Peer support kept me going")]
     row = await db.fetch_one("SELECT room_id, round_number, channel_id FROM contributions")
-    assert row is not None and tuple(row) == (cafe.room_ids[0], 1, str(ROOM_CHANNELS[0]))
+    assert row is not None and (row[0], row[1], int(row[2])) == (cafe.room_ids[0], 1, ROOM_CHANNELS[0])
 
 
 async def test_words_of_someone_who_never_chose_or_declined_are_not_kept(db: Database) -> None:

@@ -234,7 +234,7 @@ class Scenario:
     async def rows(self) -> list[tuple[str, str, int, str, str]]:
         rows = await self.db.fetch_all(
             "SELECT c.message_id, c.text, c.participant_id, c.created_at, c.pseudonym "
-            "FROM contributions c WHERE c.session_id = ? ORDER BY c.message_id", (self.cafe.session_id,),
+            "FROM contributions c WHERE c.session_id = $1 ORDER BY c.message_id", (self.cafe.session_id,),
         )
         return [tuple(r) for r in rows]  # type: ignore[misc]
 

@@ -34,7 +34,7 @@ async def recorded(db: Database, cafe: RunningCafe, *people: int) -> None:
 
 
 async def stored_by(db: Database, session_id: int) -> list[str]:
-    rows = await db.fetch_all("SELECT text FROM contributions WHERE session_id = ? ORDER BY id", (session_id,))
+    rows = await db.fetch_all("SELECT text FROM contributions WHERE session_id = $1 ORDER BY id", (session_id,))
     return [r[0] for r in rows]
 
 
@@ -113,8 +113,9 @@ async def test_summaries_quoting_the_person_are_flagged_not_rewritten(db: Databa
     async with db.transaction() as conn:
         for n, text in enumerate(summaries):
             await conn.execute(
-                "INSERT INTO summaries (session_id, room_id, round_number, text, updated_at) VALUES (?, ?, ?, ?, 'x')",
-                (cafe.session_id, cafe.room_ids[0], n, text),
+                "INSERT INTO summaries (session_id, room_id, round_number, text, updated_at) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                (cafe.session_id, cafe.room_ids[0], n, text, AT),
             )
     result = await ConsentService(db).withdraw(ANN, WithdrawalScope.cafe(cafe.session_id), at=AT + timedelta(hours=1))
     assert result.summaries_flagged == 1

@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-import aiosqlite
-
 from bot.services.privacy import ErasureScope, PrivacyService
 from bot.store.contributions import ContributionRepo
-from bot.store.db import Database
+from bot.store.db import Database, Tx
 from bot.store.owners import personal_data_owners
 from bot.store.people import PeopleRepo
 from bot.store.personal import PersonRef
@@ -31,16 +29,13 @@ async def two_servers(db: Database) -> tuple[RunningCafe, RunningCafe]:
 
 async def server_dump(db: Database, guild_id: int) -> dict[str, list[tuple[object, ...]]]:
     """Every row a server's cafés hold, plus the tables shared by all servers, in full."""
-    sessions = "SELECT id FROM sessions WHERE guild_id = ?"
+    sessions = "SELECT id FROM sessions WHERE guild_id = $1"
     dump: dict[str, list[tuple[object, ...]]] = {}
-    for (table,) in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                       "AND name NOT LIKE 'sqlite_%' ORDER BY name"):
-        columns = {c["name"] for c in await db.fetch_all(f"PRAGMA table_info({table})")}
+    for table, columns in sorted((await db.tables()).items()):
         if table == "sessions" or "guild_id" in columns:
-            rows = await db.fetch_all(f"SELECT * FROM {table} WHERE guild_id = ?", (str(guild_id),))
+            rows = await db.fetch_all(f"SELECT * FROM {table} WHERE guild_id = $1", (guild_id,))
         elif "session_id" in columns:
-            rows = await db.fetch_all(f"SELECT * FROM {table} WHERE session_id IN ({sessions})",
-                                      (str(guild_id),))
+            rows = await db.fetch_all(f"SELECT * FROM {table} WHERE session_id IN ({sessions})", (guild_id,))
         else:
             rows = await db.fetch_all(f"SELECT * FROM {table}")
         # Sorted here, not by rowid: some tables (the feedback answers) have none, by design.
@@ -66,14 +61,14 @@ async def test_a_server_erasure_leaves_the_other_server_byte_for_byte(db: Databa
                                  "consent_ledger": 1}
     ann = a.participants[ANN]
     for table in ("contributions", "assignments", "support_requests", "rsvps", "consent_ledger"):
-        row = await db.fetch_one(f"SELECT COUNT(*) FROM {table} WHERE participant_id = ? AND session_id = ?",
+        row = await db.fetch_one(f"SELECT COUNT(*) FROM {table} WHERE participant_id = $1 AND session_id = $2",
                                  (ann, a.session_id))
         assert row is not None and row[0] == 0, table
     a_now = await server_dump(db, SERVER_A)
     assert str(ANN) not in json.dumps({t: a_now[t] for t in ("audit", "support_requests")}, default=str)
     assert [r[0] for r in await db.fetch_all(
-        "SELECT text FROM contributions WHERE session_id = ?", (a.session_id,))] == ["words of ben [participant]"]
-    assert b_code in json.dumps(b_before["contributions"])  # still named on B, where she was not erased
+        "SELECT text FROM contributions WHERE session_id = $1", (a.session_id,))] == ["words of ben [participant]"]
+    assert b_code in json.dumps(b_before["contributions"], default=str)  # still named on B, where she was not erased
     flagged = await db.fetch_all("SELECT session_id, needs_review FROM summaries ORDER BY session_id")
     assert [tuple(r) for r in flagged] == [(a.session_id, 1), (b.session_id, 0)]
 
@@ -122,7 +117,7 @@ class SlowContributions(ContributionRepo):
         super().__init__(db)
         self.events = events
 
-    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+    async def erase_person(self, conn: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         self.events.append("in")
         await asyncio.sleep(0.01)
         counts = await super().erase_person(conn, person, scope)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
 import pytest
 
-from bot.core.clock import to_iso
 from bot.core.consent import Choice, Source
 from bot.core.models import GuildConfig
 from bot.services.capture import CaptureService
@@ -19,7 +16,7 @@ from bot.services.privacy import ErasureFailed, ErasureScope, PrivacyService
 from bot.store.attendance import AttendanceRepo
 from bot.store.audit import AuditRepo
 from bot.store.contributions import ContributionRepo
-from bot.store.db import Database
+from bot.store.db import Database, Tx
 from bot.store.guilds import GuildRepo
 from bot.store.people import PeopleRepo
 from bot.store.personal import PersonRef
@@ -37,7 +34,7 @@ async def cafe_with_words(db: Database, shift: int = 0, starts: datetime = START
     cafe = await running_cafe(db, [ANN, BEN], channel_shift=shift, guild_id=guild_id, series=series)
     if starts != STARTS:
         async with db.transaction() as conn:
-            await conn.execute("UPDATE sessions SET starts_at = ? WHERE id = ?", (to_iso(starts), cafe.session_id))
+            await conn.execute("UPDATE sessions SET starts_at = $1 WHERE id = $2", (starts, cafe.session_id))
     for n, person in enumerate((ANN, BEN)):
         await ConsentService(db).choose(cafe.session_id, person, Choice.RECORD, source=Source.BUTTON, at=AT)
         msg = ChatMessage(id=shift * 10 + n + 1, channel_id=cafe.channels[0], author_id=person, author_is_bot=False,
@@ -47,21 +44,20 @@ async def cafe_with_words(db: Database, shift: int = 0, starts: datetime = START
         async with db.transaction() as conn:
             await conn.execute(
                 "INSERT INTO support_requests (session_id, room_id, participant_id, created_at, handled_by) "
-                "VALUES (?, ?, ?, 'x', ?)", (cafe.session_id, cafe.room_ids[0], cafe.participants[person], str(ANN)),
+                "VALUES ($1, $2, $3, $4, $5)", (cafe.session_id, cafe.room_ids[0], cafe.participants[person], AT, ANN),
             )
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO summaries (session_id, room_id, round_number, text, updated_at) VALUES (?, ?, 1, ?, 'x')",
-            (cafe.session_id, cafe.room_ids[0], "People valued peer support."),
+            "INSERT INTO summaries (session_id, room_id, round_number, text, updated_at) VALUES ($1, $2, 1, $3, $4)",
+            (cafe.session_id, cafe.room_ids[0], "People valued peer support.", AT),
         )
     await AuditRepo(db).record(guild_id, cafe.session_id, ANN, "next_round", "round=2")
     return cafe
 
 
 async def every_cell(db: Database) -> list[tuple[str, str, object]]:
-    tables = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     cells = []
-    for (table,) in tables:
+    for table in await db.tables():
         for row in await db.fetch_all(f"SELECT * FROM {table}"):
             cells.extend((table, column, row[column]) for column in row.keys())
     return cells
@@ -103,7 +99,7 @@ async def test_my_data_holds_the_persons_rows_and_nobody_elses(db: Database) -> 
         f"words of ben {await PeopleRepo(db).existing_pseudonym(GUILD, 'series', ANN)}"
     ]
     assert {r["choice"] for r in report["consent_ledger"]} == {"record"}
-    assert [(r["id"], r["discord_user_id"]) for r in report["participants"]] == [(cafe.participants[BEN], str(BEN))]
+    assert [(r["id"], int(r["discord_user_id"])) for r in report["participants"]] == [(cafe.participants[BEN], BEN)]
     for table in ("contributions", "support_requests", "assignments", "consent_ledger", "pseudonyms", "rsvps"):
         assert all(row.get("participant_id", cafe.participants[BEN]) == cafe.participants[BEN]
                    for row in report[table]), table
@@ -126,9 +122,9 @@ async def test_my_data_for_a_stranger_says_nothing_is_held(db: Database) -> None
 class BrokenOwner(ContributionRepo):
     """An owner whose erasure fails after the others have already deleted inside the transaction."""
 
-    async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
+    async def erase_person(self, conn: Tx, person: PersonRef, scope: ErasureScope) -> dict[str, int]:
         await super().erase_person(conn, person, scope)
-        raise sqlite3.OperationalError("disk I/O error")
+        raise OSError("disk I/O error")
 
 
 async def test_an_owner_that_fails_rolls_the_whole_erasure_back_and_is_named(db: Database) -> None:
@@ -177,7 +173,7 @@ async def test_retention_sweep_follows_each_servers_period(db: Database) -> None
     now = STARTS + timedelta(days=10)
     assert await PrivacyService(db).retention_sweep(now, default_days=1) == 0
     assert await PrivacyService(db).retention_sweep(now + timedelta(seconds=1), default_days=365) == 2
-    assert await db.fetch_all("SELECT * FROM contributions WHERE session_id = ?", (cafe.session_id,)) == []
+    assert await db.fetch_all("SELECT * FROM contributions WHERE session_id = $1", (cafe.session_id,)) == []
     assert await db.fetch_all("SELECT * FROM summaries") == []
 
 

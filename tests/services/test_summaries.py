@@ -57,7 +57,7 @@ def offers(chat: FakeChat) -> list[tuple[int, str]]:
 async def offer_message(db: Database, session_id: int, room_number: int, round_number: int) -> int:
     row = await db.fetch_one(
         "SELECT o.message_id FROM summary_offers o JOIN rooms r ON r.id = o.room_id "
-        "WHERE o.session_id = ? AND r.number = ? AND o.round_number = ?", (session_id, room_number, round_number))
+        "WHERE o.session_id = $1 AND r.number = $2 AND o.round_number = $3", (session_id, room_number, round_number))
     assert row is not None
     return int(row[0])
 
@@ -84,7 +84,7 @@ async def test_each_room_gets_one_offer_per_ended_round_also_when_resumed(
     # Called again (a resumed round), nothing is posted twice; a post Discord made before a crash
     # but the store never heard of is found, not repeated.
     async with db.transaction() as conn:
-        await conn.execute("DELETE FROM summary_offers WHERE room_id = ?", (rooms[0].id,))
+        await conn.execute("DELETE FROM summary_offers WHERE room_id = $1", (rooms[0].id,))
     await floor.summaries.rounds_ended(session_id, 2, True)
     assert offers(chat) == first
     assert await offer_message(db, session_id, 1, 1) == chat.posted[first[0]]
@@ -125,8 +125,8 @@ async def test_a_summary_is_kept_edited_audited_and_posted_once_at_the_close(
     assert (await summaries.draft(session_id, GUILD, offer, FACILITATOR_ID, True)).text == \
         "Hope, and waiting lists that are too long."
     audit = await db.fetch_all("SELECT actor_id, action, detail FROM audit WHERE action LIKE 'summary%' ORDER BY id")
-    assert [tuple(r) for r in audit] == [(str(FACILITATOR_ID), "summary", "room=1 round=1"),
-                                         (str(ORGANISER), "summary_edit", "room=1 round=1")]
+    assert [tuple(r) for r in audit] == [(FACILITATOR_ID, "summary", "room=1 round=1"),
+                                         (ORGANISER, "summary_edit", "room=1 round=1")]
 
     session = await SessionRepo(db).get(session_id)
     assert session is not None and session.lobby_channel_id is not None

@@ -8,11 +8,10 @@ import re
 from collections.abc import Mapping
 from typing import ClassVar
 
-import aiosqlite
 import pytest
 
 from bot.store.contributions import ContributionRepo
-from bot.store.db import Database
+from bot.store.db import Database, Tx
 from bot.store.owners import OWNER_CLASSES, personal_data_owners
 from bot.store.people import PeopleRepo
 from bot.store.personal import IMPERSONAL_TABLES, ErasureScope, PersonalData, PersonRef, Rows
@@ -22,8 +21,7 @@ PERSON_COLUMN = re.compile(r"^(participant_id|.*user_id|actor_id|handled_by|.*_b
 
 
 async def schema(db: Database) -> dict[str, list[str]]:
-    tables = await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-    return {t[0]: [c["name"] for c in await db.fetch_all(f"PRAGMA table_info({t[0]})")] for t in tables}
+    return await db.tables()
 
 
 def claimed() -> dict[str, set[str]]:
@@ -36,9 +34,9 @@ def claimed() -> dict[str, set[str]]:
 
 async def test_every_column_that_can_hold_a_persons_id_has_an_owner(db: Database) -> None:
     owned = claimed()
+    pointing = await db.foreign_keys_to("participants")
     for table, columns in (await schema(db)).items():
-        references = {fk["from"] for fk in await db.fetch_all(f"PRAGMA foreign_key_list({table})")
-                      if fk["table"] == "participants"}
+        references = {column for child, column in pointing if child == table}
         personal = {c for c in columns if PERSON_COLUMN.match(c)} | references
         missing = personal - owned.get(table, set())
         assert not missing, f"{table}.{sorted(missing)} can hold a person's id but no owner erases it"
@@ -73,21 +71,21 @@ def test_a_repository_declaring_personal_data_without_erasure_fails_when_defined
             async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
                 return {}
 
-            async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
+            async def sessions_holding(self, conn: Tx, person: PersonRef) -> set[int]:
                 return set()
 
 
 def test_a_repository_joining_the_contract_must_name_its_columns() -> None:
     with pytest.raises(TypeError, match="without naming its personal_columns"):
         class Nameless(PersonalData):
-            async def erase_person(self, conn: aiosqlite.Connection, person: PersonRef,
+            async def erase_person(self, conn: Tx, person: PersonRef,
                                    scope: ErasureScope) -> dict[str, int]:
                 return {}
 
             async def person_rows(self, person: PersonRef, scope: ErasureScope) -> Rows:
                 return {}
 
-            async def sessions_holding(self, conn: aiosqlite.Connection, person: PersonRef) -> set[int]:
+            async def sessions_holding(self, conn: Tx, person: PersonRef) -> set[int]:
                 return set()
 
 

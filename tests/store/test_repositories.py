@@ -7,14 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.clock import to_iso
 from bot.core.consent import Choice, Source
 from bot.core.models import GuildConfig
 from bot.core.pseudonyms import pseudonym_candidates
 from bot.core.timeline import Misfire, PlannedStep, SessionState, StepKind, round_payload
 from bot.store.audit import AuditRepo
 from bot.store.contributions import ContributionRepo
-from bot.store.db import Database
+from bot.store.db import Database, IntegrityError, db_time
 from bot.store.guilds import GuildRepo, pseudonym_key
 from bot.store.people import PeopleRepo
 from bot.store.sessions import SessionRepo
@@ -49,12 +48,12 @@ async def test_create_stores_session_rounds_steps_and_audit_together(db: Databas
         StepKind.REMINDER, StepKind.OPEN, StepKind.ROUND, StepKind.CLOSE,
     ]
     audit = await db.fetch_one("SELECT action, actor_id FROM audit")
-    assert audit is not None and tuple(audit) == ("schedule", "999")
+    assert audit is not None and (audit[0], int(audit[1])) == ("schedule", 999)
 
 
 async def test_create_stores_nothing_when_a_step_is_refused(db: Database) -> None:
     duplicate = PlannedStep(StepKind.CLOSE, STARTS, Misfire.RUN_IF_RUNNING)
-    with pytest.raises(Exception, match="UNIQUE"):
+    with pytest.raises(IntegrityError, match="steps_one_live"):
         await SessionRepo(db).create(
             guild_id=GUILD, series="s", plan_id="p", plan_title="P", plan_snapshot={}, starts_at=STARTS,
             timezone="Europe/London", room_size=4, rounds=[], steps=[duplicate, duplicate], actor_id=1,
@@ -80,8 +79,8 @@ async def test_a_reply_links_to_the_captured_message(db: Database) -> None:
     await add_contribution(db, session_id, person, 1001, reply_to=1000)
     await add_contribution(db, session_id, person, 1002, reply_to=555)  # never captured
     rows = await db.fetch_all("SELECT message_id, reply_to_id FROM contributions ORDER BY id")
-    first_id = (await db.fetch_one("SELECT id FROM contributions WHERE message_id = '1000'"))[0]  # type: ignore[index]
-    assert [tuple(r) for r in rows] == [("1000", None), ("1001", first_id), ("1002", None)]
+    first_id = (await db.fetch_one("SELECT id FROM contributions WHERE message_id = $1", (1000,)))[0]  # type: ignore[index]
+    assert [(int(r[0]), r[1]) for r in rows] == [(1000, None), (1001, first_id), (1002, None)]
 
 
 async def test_edit_delete_and_key_point_report_whether_the_message_was_kept(db: Database) -> None:
@@ -124,8 +123,8 @@ async def test_a_colliding_pseudonym_is_lengthened(db: Database) -> None:
         other = await people.ensure_participant(conn, 7)
         person = await people.ensure_participant(conn, 42)
         short, longer = pseudonym_candidates(KEY, GUILD, "series", 42)[:2]
-        await conn.execute("INSERT INTO pseudonyms (guild_id, series, participant_id, code) VALUES (?, 'series', ?, ?)",
-                           (str(GUILD), other, short))
+        await conn.execute("INSERT INTO pseudonyms (guild_id, series, participant_id, code) "
+                           "VALUES ($1, 'series', $2, $3)", (GUILD, other, short))
     assert await people.pseudonym(GUILD, "series", person, 42, KEY) == longer
     assert await people.pseudonym(GUILD, "series", other, 7, KEY) == short
 
@@ -198,7 +197,7 @@ async def test_interrupted_steps_go_back_to_pending_due_now_and_marked(db: Datab
     assert first.due_at > db.clock.now()
     await repo.claim(first.id)
     assert await repo.recover_interrupted() == 1
-    row = await db.fetch_one("SELECT status, note FROM scheduled_steps WHERE id = ?", (first.id,))
+    row = await db.fetch_one("SELECT status, note FROM scheduled_steps WHERE id = $1", (first.id,))
     assert row is not None and tuple(row) == ("pending", "interrupted by a restart")
     again = await repo.get(first.id)
     assert again is not None and again.due_at <= db.clock.now()
@@ -289,9 +288,9 @@ async def test_the_pseudonym_key_is_generated_once_unless_configured(db: Databas
     assert await pseudonym_key(db, "ab" * 32) == bytes.fromhex("ab" * 32)
 
 
-async def test_audit_records_the_actor_as_text(db: Database) -> None:
+async def test_audit_records_the_actor_by_discord_id(db: Database) -> None:
     await AuditRepo(db).record(GUILD, None, None, "purge", "before=x")
     await AuditRepo(db).record(GUILD, None, 5, "erase", "")
     rows = await db.fetch_all("SELECT actor_id, action, at FROM audit ORDER BY id")
-    assert [(r[0], r[1]) for r in rows] == [(None, "purge"), ("5", "erase")]
-    assert rows[0][2] <= to_iso(datetime.now(UTC))
+    assert [(r[0] and int(r[0]), r[1]) for r in rows] == [(None, "purge"), (5, "erase")]
+    assert db_time(rows[0][2]) <= datetime.now(UTC)

@@ -3,7 +3,6 @@ upgrade from schema 1 (closed list of kinds, `round_number` column) that keeps e
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from bot.core.timeline import Misfire, SessionState, StepKind
 from bot.store import db as db_module
-from bot.store.db import Database, available_migrations
+from bot.store.db import Database, IntegrityError, available_migrations
 from bot.store.sessions import SessionRepo
 from bot.store.steps import StepRepo
 
@@ -49,7 +48,7 @@ async def test_pending_for_reads_only_that_cafes_pending_steps(db: Database) -> 
 async def test_one_live_step_per_identity_but_the_same_timer_may_be_set_again_once_finished(db: Database) -> None:
     steps = StepRepo(db)
     held = await steps.add("rsvp_hold_expires", DUE, misfire=Misfire.RUN_IF_RUNNING, payload={"person": 5, "b": 1})
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with pytest.raises(IntegrityError, match="steps_one_live"):
         # The same payload written in another key order is the same identity.
         await steps.add("rsvp_hold_expires", DUE, misfire=Misfire.RUN_IF_RUNNING, payload={"b": 1, "person": 5})
     other = await steps.add("rsvp_hold_expires", DUE, misfire=Misfire.RUN_IF_RUNNING, payload={"person": 6, "b": 1})
@@ -98,7 +97,7 @@ async def test_a_schema_1_database_upgrades_with_its_steps_intact(
 ) -> None:
     path = tmp_path / "old.sqlite3"
     first = [m for m in available_migrations() if m[0] == 1]
-    monkeypatch.setattr(db_module, "available_migrations", lambda: first)
+    monkeypatch.setattr(db_module, "available_migrations", lambda backend="sqlite": first)
     async with Database(path) as old:
         assert await old.schema_version() == 1
         async with old.transaction() as conn:
@@ -109,7 +108,7 @@ async def test_a_schema_1_database_upgrades_with_its_steps_intact(
             )
             await conn.executemany(
                 "INSERT INTO scheduled_steps (id, session_id, kind, round_number, due_at, status, misfire, claimed_at, "
-                "finished_at, note) VALUES (?, 4, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "finished_at, note) VALUES ($1, 4, $2, $3, $4, $5, $6, $7, $8, $9)",
                 [
                     (1, "reminder", 0, "2030-01-05T18:15:00Z", "skipped", "skip_if_late", "2030-01-05T18:20:00Z",
                      "2030-01-05T18:20:00Z", "late or no longer needed"),
@@ -139,12 +138,12 @@ async def test_a_schema_1_database_upgrades_with_its_steps_intact(
                                                     "late or no longer needed")
         # The upgraded rows keep their identity: re-timing a round finds it by its payload, and a
         # second live round 2 is refused.
-        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        with pytest.raises(IntegrityError, match="steps_one_live"):
             await steps.add(StepKind.ROUND, STARTS, misfire=Misfire.RUN_IF_RUNNING, payload={"round": 2},
                             session_id=4)
         columns = {r["name"] for r in await upgraded.fetch_all("PRAGMA table_info(scheduled_steps)")}
         assert "round_number" not in columns and "payload" in columns
         plan = await upgraded.fetch_all(
-            "EXPLAIN QUERY PLAN SELECT * FROM scheduled_steps WHERE session_id = ? AND status = 'pending'", (4,)
+            "EXPLAIN QUERY PLAN SELECT * FROM scheduled_steps WHERE session_id = $1 AND status = 'pending'", (4,)
         )
         assert any("steps_by_session" in row["detail"] for row in plan)

@@ -1,4 +1,5 @@
--- Series and Discord Scheduled Events (issue 11).
+-- Series and Discord Scheduled Events (issue 11). Runs after 011 rebuilt `sessions` with INTEGER
+-- ids, so these columns are added to the rebuilt table (011 needs none of them).
 --
 -- A repeat made by one `/cafe schedule` is a run of sessions: `repeat_of` is the first
 -- occurrence's id (itself included), `occurrence` its number in the run (1, 2, …). Both are NULL

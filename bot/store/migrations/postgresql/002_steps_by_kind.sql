@@ -1,0 +1,1 @@
+-- Folded into 001_initial.sql (PostgreSQL starts from the schema SQLite's 002_steps_by_kind.sql reached).

@@ -1,0 +1,1 @@
+-- Folded into 001_initial.sql (PostgreSQL starts from the schema SQLite's 003_after_the_cafe.sql reached).

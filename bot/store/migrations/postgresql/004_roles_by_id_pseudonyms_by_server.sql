@@ -1,0 +1,1 @@
+-- Folded into 001_initial.sql (PostgreSQL starts from the schema SQLite's 004_roles_by_id_pseudonyms_by_server.sql reached).

@@ -1,0 +1,1 @@
+-- Folded into 001_initial.sql (PostgreSQL starts from the schema SQLite's 007_contribution_edit_time.sql reached).

@@ -1,0 +1,1 @@
+-- Folded into 001_initial.sql (SQLite's 011 made Discord ids INTEGER; PostgreSQL's were BIGINT from 001).
