@@ -104,16 +104,19 @@ def make_settings(tmp_path: Path) -> Settings:
 
 async def start_bot(sim: SimulatedDiscord, settings: Settings, clock: Clock | None = None,
                     plans_dir: Path | None = None, bot_class: type[BletherBot] = BletherBot,
-                    invitation_window: timedelta = timedelta(0)) -> BletherBot:
+                    invitation_window: timedelta = timedelta(0), dashboard_delay: float = 0.05) -> BletherBot:
     """`invitation_window`: the cog tests edit an invitation at once after each press, so the
     edit lands inside that press's settle (a real window would make every press wait a second);
-    tests/cogs/test_rsvp_capacity.py runs the production window and its coalescing."""
+    tests/cogs/test_rsvp_capacity.py runs the production window and its coalescing.
+    `dashboard_delay`: a dashboard burst gathers for 50 ms of café time, not the production two
+    seconds, which the simulation's settle would otherwise wait out after every control."""
     kwargs: dict[str, object] = {"clock": clock or RealClock()}
     if plans_dir is not None:
         kwargs["plans_dir"] = plans_dir
     bot = bot_class(settings, **kwargs)  # type: ignore[arg-type]
     await sim.connect(bot)
     bot.services.rsvp.invitations.window = invitation_window
+    bot.services.dashboard.debouncer.delay = dashboard_delay
     return bot
 
 
